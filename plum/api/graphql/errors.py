@@ -1,0 +1,24 @@
+"""GraphQL error types generated from the same Python ErrorCode enums that REST renders."""
+
+import graphene
+
+from plum.core.errors import CoreErrorCode, ErrorCode
+
+
+def error_type(name: str, *enums: type[ErrorCode]) -> type[graphene.ObjectType]:
+    """`<name>Error {field, code: <name>ErrorCode!, message!}`; codes are the REST codes, verbatim."""
+    members = {}
+    for enum in (CoreErrorCode, *enums):
+        for member in enum:
+            members[member.value] = member.value
+    code_enum = graphene.Enum(f"{name}ErrorCode", list(members.items()))
+    return type(
+        f"{name}Error",
+        (graphene.ObjectType,),
+        {
+            "__doc__": f"A business or validation error; `code` matches the REST problem code.",
+            "field": graphene.String(description="The input field at fault, if any."),
+            "code": graphene.Field(code_enum, required=True),
+            "message": graphene.String(required=True),
+        },
+    )

@@ -1,0 +1,119 @@
+"""The Idempotency-Key contract of API.md for every POST that creates.
+
+The claim is a unique row (client, key) inserted in its own committed statement, so the database
+decides which of many parallel requests runs; the others see it in progress (409) or replay it.
+"""
+
+import hashlib
+import json
+from functools import wraps
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+from rest_framework import exceptions
+from rest_framework.response import Response
+
+from plum.api.auth import actor_of
+from plum.api.errors import PROBLEM_CONTENT_TYPE, Conflict, Unprocessable, problem_exception_handler
+from plum.api.models import IdempotencyRecord
+from plum.core.errors import DomainError
+
+HEADER = "Idempotency-Key"
+REPLAYED_HEADER = "Idempotent-Replayed"
+MAX_KEY_LENGTH = 255
+
+_CLAIM_SQL = """
+INSERT INTO api_idempotencyrecord (client_id, key, fingerprint, status, created_at, response_content_type)
+VALUES (%s, %s, %s, 'in_progress', now(), '')
+ON CONFLICT (client_id, key) DO NOTHING
+RETURNING id
+"""
+# Take over a key whose first request died mid-way, or whose answer has outlived the retention period.
+_TAKEOVER_SQL = """
+UPDATE api_idempotencyrecord
+SET fingerprint = %s, status = 'in_progress', created_at = now(), completed_at = NULL,
+    response_status = NULL, response_body = NULL, response_content_type = ''
+WHERE client_id = %s AND key = %s
+  AND ((status = 'in_progress' AND created_at < %s) OR created_at < %s)
+RETURNING id
+"""
+
+
+def request_fingerprint(request) -> str:
+    body = json.dumps(request.data, sort_keys=True, default=str, separators=(",", ":"))
+    return hashlib.sha256(f"{request.method} {request.path}\n{body}".encode()).hexdigest()
+
+
+def _claim(client_id: int, key: str, fingerprint: str) -> bool:
+    now = timezone.now()
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(_CLAIM_SQL, [client_id, key, fingerprint])
+        if cursor.fetchone():
+            return True
+        stale = now - settings.PLUM_IDEMPOTENCY_STALE_AFTER
+        expired = now - settings.PLUM_IDEMPOTENCY_TTL
+        cursor.execute(_TAKEOVER_SQL, [fingerprint, client_id, key, stale, expired])
+        return cursor.fetchone() is not None
+
+
+def _replay(client_id: int, key: str, fingerprint: str) -> Response:
+    record = IdempotencyRecord.objects.filter(client_id=client_id, key=key).first()
+    if record is None:  # freed between our claim attempt and this read: ask the client to retry
+        raise Conflict("The first request with this Idempotency-Key is still running.", code="request_in_progress")
+    if record.fingerprint != fingerprint:
+        raise Unprocessable(
+            "This Idempotency-Key was used with a different request body.", code="idempotency_key_reused"
+        )
+    if record.status == IdempotencyRecord.Status.IN_PROGRESS:
+        raise Conflict("The first request with this Idempotency-Key is still running.", code="request_in_progress")
+    return Response(
+        record.response_body,
+        status=record.response_status,
+        headers={REPLAYED_HEADER: "true"},
+        content_type=record.response_content_type or None,
+    )
+
+
+def idempotent(handler):
+    """Wrap a DRF create handler so that a repeated Idempotency-Key replays the first answer."""
+
+    @wraps(handler)
+    def wrapper(view, request, *args, **kwargs):
+        key = request.headers.get(HEADER)
+        if key is None:
+            return handler(view, request, *args, **kwargs)
+        if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
+            raise exceptions.ValidationError({HEADER: [f"Must be 1 to {MAX_KEY_LENGTH} printable characters."]})
+        client_id = actor_of(request).client_id
+        fingerprint = request_fingerprint(request)
+        if not _claim(client_id, key, fingerprint):
+            return _replay(client_id, key, fingerprint)
+        try:
+            response = handler(view, request, *args, **kwargs)
+        except (DomainError, exceptions.APIException) as exc:
+            response = problem_exception_handler(exc, {"request": request, "view": view})
+        except BaseException:
+            IdempotencyRecord.objects.filter(client_id=client_id, key=key).delete()
+            raise
+        if response.status_code >= 500:
+            IdempotencyRecord.objects.filter(client_id=client_id, key=key).delete()
+            return response
+        content_type = PROBLEM_CONTENT_TYPE if response.status_code >= 400 else ""
+        IdempotencyRecord.objects.filter(client_id=client_id, key=key).update(
+            status=IdempotencyRecord.Status.COMPLETED,
+            response_status=response.status_code,
+            response_body=response.data,
+            response_content_type=content_type,
+            completed_at=timezone.now(),
+        )
+        return response
+
+    return wrapper
+
+
+def idempotency_purge(now=None) -> int:
+    """Delete answers older than the retention period (API.md: kept at least 24 hours)."""
+    cutoff = (now or timezone.now()) - settings.PLUM_IDEMPOTENCY_TTL
+    deleted, _ = IdempotencyRecord.objects.filter(created_at__lt=cutoff).delete()
+    return deleted

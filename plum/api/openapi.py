@@ -1,0 +1,71 @@
+"""OpenAPI helpers: filter parameters from a FilterSet, scopes and the problem+json shape in the schema."""
+
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.utils import OpenApiParameter
+
+from plum.api.scopes import AUTHENTICATED, PUBLIC, SCOPE_DESCRIPTIONS
+
+PROBLEM_SCHEMA = {
+    "type": "object",
+    "description": "RFC 9457 problem details.",
+    "required": ["type", "title", "status", "detail", "code", "errors"],
+    "properties": {
+        "type": {"type": "string", "example": "urn:plum:error:employee_not_found"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "code": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "field": {"type": "string", "nullable": True},
+                    "code": {"type": "string"},
+                    "message": {"type": "string"},
+                },
+            },
+        },
+    },
+}
+ERROR_STATUSES = {
+    "400": "Malformed request or invalid fields",
+    "401": "No token, or an invalid or expired one",
+    "403": "The token lacks a scope this call needs",
+    "404": "Not found, or not in your organisation",
+    "429": "Throttled; see Retry-After",
+}
+
+
+def filter_parameters(filterset_class) -> list[OpenApiParameter]:
+    return [
+        OpenApiParameter(name, str, description=f"Filter on {name.replace('_', ' ')}")
+        for name in filterset_class.base_filters
+    ]
+
+
+def add_scopes_and_problem_schema(result, generator, request, public):
+    components = result.setdefault("components", {})
+    components.setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
+    oauth = components["securitySchemes"]["oauth2"]["flows"]["clientCredentials"]
+    oauth["scopes"] = {s.value: d for s, d in SCOPE_DESCRIPTIONS.items()}
+    problem_ref = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    for path in result.get("paths", {}).values():
+        for operation in path.values():
+            responses = operation.setdefault("responses", {})
+            for code, description in ERROR_STATUSES.items():
+                responses.setdefault(code, {"description": description, "content": problem_ref})
+    return result
+
+
+class PlumAutoSchema(AutoSchema):
+    """Each operation lists the OAuth2 scopes its view declares for it."""
+
+    def get_auth(self):
+        from plum.api.permissions import declared_scopes
+
+        action = getattr(self.view, "action", None) or self.method.lower()
+        scopes = declared_scopes(self.view, action) or ()
+        if scopes in ((PUBLIC,),):
+            return []
+        return [{"oauth2": [s for s in scopes if s != AUTHENTICATED]}]

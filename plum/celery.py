@@ -1,0 +1,14 @@
+"""The Celery app and the periodic schedule. Without REDIS_URL tasks run in-process (eager)."""
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "plum.settings")
+
+app = Celery("plum")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+app.conf.beat_schedule = {
+    "purge-idempotency-keys": {"task": "plum.api.tasks.idempotency_purge_task", "schedule": 3600.0},
+}

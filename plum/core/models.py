@@ -1,0 +1,26 @@
+import uuid
+
+from django.db import models
+
+
+class OutboxEvent(models.Model):
+    """An event written in the same transaction as the change it describes; delivered after commit."""
+
+    id = models.BigAutoField(primary_key=True)
+    event_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    organisation_id = models.UUIDField(db_index=True)
+    event_type = models.CharField(max_length=64)
+    aggregate_type = models.CharField(max_length=64)
+    aggregate_id = models.CharField(max_length=128)
+    payload = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["id"], name="outbox_unpublished", condition=models.Q(published_at__isnull=True)),
+            models.Index(fields=["organisation_id", "event_type", "created_at"], name="outbox_org_type"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event_type} {self.aggregate_id}"

@@ -1,0 +1,42 @@
+"""HTTP composition root."""
+
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import SimpleRouter
+
+from plum.api.graphql.view import GraphQLEndpoint
+from plum.api.oauth import TokenView
+from plum.api.scopes import PUBLIC
+from plum.api.views import healthz, readyz
+from users.api import rest as users_rest
+
+
+class PublicSchemaView(SpectacularAPIView):
+    required_scopes = PUBLIC
+    authentication_classes = []
+
+
+class PublicDocsView(SpectacularSwaggerView):
+    required_scopes = PUBLIC
+    authentication_classes = []
+
+
+router = SimpleRouter(trailing_slash="/?")
+users_rest.register(router)
+
+handler400 = "plum.api.errors.handler400"
+handler403 = "plum.api.errors.handler403"
+handler404 = "plum.api.errors.handler404"
+handler500 = "plum.api.errors.handler500"
+
+urlpatterns = [
+    path("healthz", healthz, name="healthz"),
+    path("readyz", readyz, name="readyz"),
+    path("oauth/token/", TokenView.as_view(), name="oauth-token"),
+    path("api/v1/schema/", PublicSchemaView.as_view(), name="schema"),
+    path("api/v1/docs/", PublicDocsView.as_view(url_name="schema"), name="docs"),
+    path("api/v1/", include(router.urls)),
+    path("graphql/", GraphQLEndpoint.as_view(), name="graphql"),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,9 @@
+from django.contrib import admin
+
+from users.models import ApiClient, BusinessUnit, CostCentre, Employee, Organisation
+
+
+@admin.register(Organisation)
+class OrganisationAdmin(admin.ModelAdmin):
+    list_display = ("slug", "name", "is_active", "created_at")
+    search_fields = ("slug", "name")

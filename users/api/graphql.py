@@ -1,0 +1,183 @@
+"""GraphQL door of the users app: types, queries and mutations around the same services as REST."""
+
+import graphene
+from graphene import relay
+from graphene_django import DjangoConnectionField, DjangoObjectType
+
+from plum.api.auth import actor_of
+from plum.api.graphql.base import BaseMutation
+from plum.api.graphql.connection import CountedConnection
+from plum.api.graphql.errors import error_type
+from plum.api.graphql.inputs import plain
+from plum.api.graphql.scoping import register_query_scopes
+from plum.api.scopes import Scope
+from users import selectors, services
+from users.errors import UsersErrorCode
+from users.models import Employee
+
+EmployeeStatus = graphene.Enum("EmployeeStatus", [("active", "active"), ("inactive", "inactive")])
+SyncMode = graphene.Enum("EmployeeSyncMode", [("upsert", "upsert"), ("full", "full")])
+UsersError = error_type("Users", UsersErrorCode)
+
+
+class EmployeeNode(DjangoObjectType):
+    status = graphene.Field(EmployeeStatus, required=True)
+    business_unit = graphene.String(description="Business unit code")
+    cost_centre = graphene.String(description="Cost centre code")
+    manager_employee_id = graphene.String()
+
+    class Meta:
+        model = Employee
+        name = "Employee"
+        interfaces = (relay.Node,)
+        connection_class = CountedConnection
+        fields = (
+            "id", "employee_id", "email", "first_name", "last_name", "role", "department", "country",
+            "hire_date", "exit_date", "slack_user_id", "teams_user_id", "created_at", "updated_at",
+        )
+
+    def resolve_business_unit(self, info):
+        return self.business_unit.code if self.business_unit_id else None
+
+    def resolve_cost_centre(self, info):
+        return self.cost_centre.code if self.cost_centre_id else None
+
+    def resolve_manager_employee_id(self, info):
+        return self.manager.employee_id if self.manager_id else None
+
+
+class UsersQuery(graphene.ObjectType):
+    employees = DjangoConnectionField(
+        EmployeeNode,
+        status=EmployeeStatus(),
+        business_unit=graphene.String(),
+        cost_centre=graphene.String(),
+        country=graphene.String(),
+        department=graphene.String(),
+        updated_since=graphene.DateTime(),
+        email=graphene.String(),
+    )
+    employee = graphene.Field(EmployeeNode, employee_id=graphene.String(required=True))
+
+    def resolve_employees(root, info, **kwargs):
+        filters = plain({k: v for k, v in kwargs.items() if k not in ("first", "last", "before", "after", "offset")})
+        if "updated_since" in filters:
+            filters["updated_since"] = filters["updated_since"].isoformat()
+        return selectors.employee_list(actor=actor_of(info), filters=filters).order_by("employee_id")
+
+    def resolve_employee(root, info, employee_id):
+        return selectors.employee_list(actor=actor_of(info)).filter(employee_id=employee_id).first()
+
+
+register_query_scopes({"employees": Scope.EMPLOYEES_READ, "employee": Scope.EMPLOYEES_READ})
+
+
+class EmployeeFields:
+    email = graphene.String()
+    first_name = graphene.String()
+    last_name = graphene.String()
+    status = EmployeeStatus()
+    role = graphene.String()
+    department = graphene.String()
+    business_unit = graphene.String()
+    cost_centre = graphene.String()
+    country = graphene.String()
+    manager_employee_id = graphene.String()
+    hire_date = graphene.Date()
+    exit_date = graphene.Date()
+    slack_user_id = graphene.String()
+    teams_user_id = graphene.String()
+
+
+class EmployeeSyncRecordInput(EmployeeFields, graphene.InputObjectType):
+    employee_id = graphene.String(required=True)
+
+
+class EmployeeMutation(BaseMutation):
+    employee = graphene.Field(EmployeeNode)
+
+    class Meta:
+        abstract = True
+
+
+class EmployeeCreate(EmployeeMutation):
+    class Meta:
+        scopes = (Scope.EMPLOYEES_WRITE,)
+        error_type = UsersError
+
+    class Input(EmployeeFields):
+        employee_id = graphene.String(required=True)
+        email = graphene.String(required=True)
+        first_name = graphene.String(required=True)
+        last_name = graphene.String(required=True)
+
+    @classmethod
+    def perform(cls, info, **data):
+        return cls(employee=services.employee_create(actor=actor_of(info), data=plain(data)))
+
+
+class EmployeeUpdate(EmployeeMutation):
+    class Meta:
+        scopes = (Scope.EMPLOYEES_WRITE,)
+        error_type = UsersError
+
+    class Input(EmployeeFields):
+        employee_id = graphene.String(required=True)
+
+    @classmethod
+    def perform(cls, info, employee_id, **data):
+        employee = services.employee_update(actor=actor_of(info), employee_id=employee_id, data=plain(data))
+        return cls(employee=employee)
+
+
+class EmployeeDeactivate(EmployeeMutation):
+    class Meta:
+        scopes = (Scope.EMPLOYEES_WRITE,)
+        error_type = UsersError
+
+    class Input:
+        employee_id = graphene.String(required=True)
+
+    @classmethod
+    def perform(cls, info, employee_id):
+        return cls(employee=services.employee_deactivate(actor=actor_of(info), employee_id=employee_id))
+
+
+class SyncRecordError(graphene.ObjectType):
+    index = graphene.Int(required=True)
+    employee_id = graphene.String()
+    field = graphene.String()
+    code = graphene.String(required=True)
+    message = graphene.String(required=True)
+
+
+class EmployeesSync(BaseMutation):
+    created = graphene.Int()
+    updated = graphene.Int()
+    deactivated = graphene.Int()
+    unchanged = graphene.Int()
+    record_errors = graphene.List(graphene.NonNull(SyncRecordError), description="Per-record errors, by index")
+
+    class Meta:
+        scopes = (Scope.EMPLOYEES_WRITE,)
+        error_type = UsersError
+
+    class Input:
+        mode = SyncMode(required=True)
+        source = graphene.String()
+        employees = graphene.List(graphene.NonNull(EmployeeSyncRecordInput), required=True)
+
+    @classmethod
+    def perform(cls, info, mode, employees, source=""):
+        result = services.employees_sync(
+            actor=actor_of(info), mode=plain(mode), source=source or "", records=plain(employees)
+        )
+        counts = result.as_dict()
+        return cls(record_errors=counts.pop("errors"), **counts)
+
+
+class UsersMutation(graphene.ObjectType):
+    employee_create = EmployeeCreate.Field()
+    employee_update = EmployeeUpdate.Field()
+    employee_deactivate = EmployeeDeactivate.Field()
+    employees_sync = EmployeesSync.Field()

@@ -1,0 +1,38 @@
+import json
+
+from django.core.management.base import BaseCommand, CommandError
+
+from plum.core.errors import DomainError
+from users import selectors, services
+
+
+class Command(BaseCommand):
+    help = "Create an API client for an organisation and print its id and secret (shown once)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("slug", help="Organisation slug")
+        parser.add_argument("--scopes", required=True, help='Space-separated scopes, e.g. "employees:read points:write"')
+        parser.add_argument("--name", default="API client")
+        parser.add_argument("--json", action="store_true", help="Print one JSON object")
+
+    def handle(self, *args, **options):
+        organisation = selectors.organisation_get_by_slug(options["slug"])
+        if organisation is None:
+            raise CommandError(f"No organisation with slug {options['slug']!r}.")
+        try:
+            issued = services.api_client_create(
+                organisation=organisation, name=options["name"], scopes=options["scopes"].replace(",", " ").split()
+            )
+        except DomainError as exc:
+            raise CommandError(exc.message) from None
+        out = {
+            "organisation": organisation.slug,
+            "client_id": issued.client.client_id,
+            "client_secret": issued.client_secret,
+            "scopes": issued.client.allowed_scopes,
+        }
+        if options["json"]:
+            self.stdout.write(json.dumps(out))
+        else:
+            self.stdout.write(f"client_id:     {out['client_id']}\nclient_secret: {out['client_secret']}  (shown once)")
+            self.stdout.write(f"scopes:        {' '.join(out['scopes'])}")

@@ -1,0 +1,24 @@
+"""Every write of the users app. Doors (REST, GraphQL, admin, commands) only call these."""
+
+from users.services.clients import (
+    IssuedClient,
+    api_client_create,
+    api_client_rotate_secret,
+    api_client_set_scopes,
+    organisation_ensure,
+)
+from users.services.employees import employee_create, employee_deactivate, employee_update
+from users.services.sync import SyncResult, employees_sync
+
+__all__ = [
+    "IssuedClient",
+    "SyncResult",
+    "api_client_create",
+    "api_client_rotate_secret",
+    "api_client_set_scopes",
+    "employee_create",
+    "employee_deactivate",
+    "employee_update",
+    "employees_sync",
+    "organisation_ensure",
+]

@@ -1,0 +1,61 @@
+"""Organisations and API clients: operations staff and commands."""
+
+import secrets
+from dataclasses import dataclass
+
+from django.db import transaction
+from oauth2_provider.models import AbstractApplication
+
+from plum.core.errors import DomainError
+from plum.core.scopes import ALL_SCOPES
+from users.errors import UsersErrorCode
+from users.models import ApiClient, Organisation
+
+
+def organisation_ensure(*, slug: str, name: str) -> tuple[Organisation, bool]:
+    return Organisation.objects.get_or_create(slug=slug, defaults={"name": name})
+
+
+@dataclass(frozen=True)
+class IssuedClient:
+    client: ApiClient
+    client_secret: str  # plain text, shown once; only its hash is stored
+
+
+def _check_scopes(scopes) -> list[str]:
+    unknown = sorted(set(scopes) - set(ALL_SCOPES))
+    if unknown:
+        raise DomainError(
+            UsersErrorCode.INVALID_SCOPE, f"Unknown scopes: {', '.join(unknown)}.", field="allowed_scopes"
+        )
+    return sorted(set(scopes))
+
+
+def api_client_create(*, organisation: Organisation, name: str, scopes) -> IssuedClient:
+    secret = secrets.token_urlsafe(32)
+    client = ApiClient.objects.create(
+        organisation=organisation,
+        name=name,
+        allowed_scopes=_check_scopes(scopes),
+        client_type=AbstractApplication.CLIENT_CONFIDENTIAL,
+        authorization_grant_type=AbstractApplication.GRANT_CLIENT_CREDENTIALS,
+        client_secret=secret,
+        hash_client_secret=True,
+    )
+    return IssuedClient(client=client, client_secret=secret)
+
+
+def api_client_rotate_secret(*, client: ApiClient) -> IssuedClient:
+    """A new secret; tokens issued under the old one are revoked with it."""
+    secret = secrets.token_urlsafe(32)
+    with transaction.atomic():
+        client.client_secret = secret
+        client.save(update_fields=["client_secret", "updated"])
+        client.accesstoken_set.all().delete()
+    return IssuedClient(client=client, client_secret=secret)
+
+
+def api_client_set_scopes(*, client: ApiClient, scopes) -> ApiClient:
+    client.allowed_scopes = _check_scopes(scopes)
+    client.save(update_fields=["allowed_scopes", "updated"])
+    return client

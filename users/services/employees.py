@@ -1,0 +1,145 @@
+"""Employee writes: create, update, deactivate. Bulk sync is in sync.py."""
+
+from dataclasses import dataclass
+
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from plum.core.actor import Actor
+from plum.core.errors import DomainError, ValidationFailed, field_error
+from plum.core.outbox import Event, outbox_emit
+from users.errors import EmployeeExists, EmployeeNotFound, UsersErrorCode
+from users.models import BusinessUnit, CostCentre, Employee
+from users.records import clean_employee_fields, missing_required
+from users.selectors import employee_document, employee_get
+
+# --- Employees -------------------------------------------------------------------------------
+
+EMPLOYEE_FIELDS_COMPARED = (
+    "email", "first_name", "last_name", "status", "role", "department", "country",
+    "hire_date", "exit_date", "slack_user_id", "teams_user_id",
+)
+
+
+def _event(event_type: str, employee: Employee) -> Event:
+    return Event(event_type, "employee", employee.employee_id, employee_document(employee))
+
+
+def _dimension_ids(model, organisation_id, codes) -> dict[str, object]:
+    """Business units / cost centres by code, created on first use (race-safe: ON CONFLICT)."""
+    codes = {c for c in codes if c}
+    if not codes:
+        return {}
+    model.objects.bulk_create(
+        [model(organisation_id=organisation_id, code=c) for c in codes], ignore_conflicts=True
+    )
+    return dict(model.objects.filter(organisation_id=organisation_id, code__in=codes).values_list("code", "id"))
+
+
+def _apply(employee: Employee, clean: dict, *, organisation_id, managers: dict, units: dict, centres: dict) -> None:
+    for field in EMPLOYEE_FIELDS_COMPARED:
+        if field in clean:
+            setattr(employee, field, clean[field])
+    if "business_unit" in clean:
+        employee.business_unit_id = units.get(clean["business_unit"])
+    if "cost_centre" in clean:
+        employee.cost_centre_id = centres.get(clean["cost_centre"])
+    if "manager_employee_id" in clean:
+        employee.manager_id = managers.get(clean["manager_employee_id"])
+
+
+def _resolve_manager(actor: Actor, clean: dict) -> dict:
+    manager_key = clean.get("manager_employee_id")
+    if not manager_key:
+        return {}
+    manager = Employee.objects.filter(organisation_id=actor.organisation_id, employee_id=manager_key).first()
+    if manager is None:
+        raise DomainError(
+            UsersErrorCode.MANAGER_NOT_FOUND, f"No employee {manager_key!r} to be the manager.",
+            field="manager_employee_id",
+        )
+    return {manager_key: manager.pk}
+
+
+def _clean_or_fail(data: dict) -> dict:
+    if not isinstance(data, dict):
+        raise ValidationFailed([field_error(None, "invalid", "The employee must be an object.")])
+    clean, errors = clean_employee_fields(data)
+    if errors:
+        raise ValidationFailed(errors)
+    return clean
+
+
+def employee_create(*, actor: Actor, data: dict) -> Employee:
+    clean = _clean_or_fail(data)
+    if missing := missing_required(clean):
+        raise ValidationFailed(missing)
+    with transaction.atomic():
+        employee = Employee(organisation_id=actor.organisation_id, employee_id=clean["employee_id"])
+        _apply(
+            employee, clean, organisation_id=actor.organisation_id,
+            managers=_resolve_manager(actor, clean),
+            units=_dimension_ids(BusinessUnit, actor.organisation_id, [clean.get("business_unit")]),
+            centres=_dimension_ids(CostCentre, actor.organisation_id, [clean.get("cost_centre")]),
+        )
+        try:
+            with transaction.atomic():
+                employee.save(force_insert=True)
+        except IntegrityError as exc:
+            if "employee_id_per_org" in str(exc):
+                raise EmployeeExists(clean["employee_id"]) from None
+            raise
+        employee = employee_get(actor=actor, employee_id=employee.employee_id)
+        outbox_emit(organisation_id=actor.organisation_id, event=_event("employee.created", employee))
+    return employee
+
+
+def employee_update(*, actor: Actor, employee_id: str, data: dict) -> Employee:
+    clean = _clean_or_fail(data)
+    if clean.get("employee_id", employee_id) != employee_id:
+        raise ValidationFailed([field_error("employee_id", "invalid", "The employee_id cannot be changed.")])
+    clean.pop("employee_id", None)
+    with transaction.atomic():
+        employee = (
+            Employee.objects.select_for_update()
+            .filter(organisation_id=actor.organisation_id, employee_id=employee_id)
+            .first()
+        )
+        if employee is None:
+            raise EmployeeNotFound(employee_id)
+        was_active = employee.status == Employee.Status.ACTIVE
+        _apply(
+            employee, clean, organisation_id=actor.organisation_id,
+            managers=_resolve_manager(actor, clean),
+            units=_dimension_ids(BusinessUnit, actor.organisation_id, [clean.get("business_unit")]),
+            centres=_dimension_ids(CostCentre, actor.organisation_id, [clean.get("cost_centre")]),
+        )
+        if employee.manager_id == employee.pk and employee.pk is not None:
+            raise DomainError(UsersErrorCode.MANAGER_IS_SELF, "An employee cannot manage themselves.",
+                              field="manager_employee_id")
+        employee.save()
+        employee = employee_get(actor=actor, employee_id=employee_id)
+        deactivated = was_active and employee.status == Employee.Status.INACTIVE
+        event_type = "employee.deactivated" if deactivated else "employee.updated"
+        outbox_emit(organisation_id=actor.organisation_id, event=_event(event_type, employee))
+    return employee
+
+
+def employee_deactivate(*, actor: Actor, employee_id: str) -> Employee:
+    """Idempotent: deactivating an inactive employee changes nothing and emits nothing."""
+    with transaction.atomic():
+        updated = Employee.objects.filter(
+            organisation_id=actor.organisation_id, employee_id=employee_id, status=Employee.Status.ACTIVE
+        ).update(status=Employee.Status.INACTIVE, updated_at=timezone.now())
+        employee = employee_get(actor=actor, employee_id=employee_id)
+        if updated:
+            outbox_emit(organisation_id=actor.organisation_id, event=_event("employee.deactivated", employee))
+    return employee
+
+
+
+
+def lock_organisation(organisation_id, purpose: str) -> None:
+    """Serialise one kind of bulk work per organisation for the rest of the transaction."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [f"{purpose}:{organisation_id}"])
