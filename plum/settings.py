@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "graphene_django",
     "oauth2_provider",
+    "plum",
     "plum.core",
     "plum.api",
     "users",

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from users.models import ApiClient, BusinessUnit, CostCentre, Employee, Organisation
+from users.models import Organisation
 
 
 @admin.register(Organisation)

@@ -25,7 +25,10 @@ CODE_FIELDS = {"business_unit": 64, "cost_centre": 64}
 DATE_FIELDS = ("hire_date", "exit_date")
 WRITABLE_FIELDS = frozenset(
     {"employee_id", "email", "status", "country", "manager_employee_id"}
-    | set(TEXT_FIELDS) | set(NAME_FIELDS) | set(CODE_FIELDS) | set(DATE_FIELDS)
+    | set(TEXT_FIELDS)
+    | set(NAME_FIELDS)
+    | set(CODE_FIELDS)
+    | set(DATE_FIELDS)
 )
 
 

@@ -36,12 +36,7 @@ class BearerTokenAuthentication(BaseAuthentication):
             raise exceptions.AuthenticationFailed("Malformed Authorization header.")
         token_value = parts[1].decode("latin-1")
         checksum = hashlib.sha256(token_value.encode("utf-8")).hexdigest()
-        token = (
-            get_access_token_model()
-            .objects.select_related("application")
-            .filter(token_checksum=checksum)
-            .first()
-        )
+        token = get_access_token_model().objects.select_related("application").filter(token_checksum=checksum).first()
         if token is None or token.expires <= timezone.now():
             raise exceptions.AuthenticationFailed("The access token is invalid or expired.")
         client = token.application

@@ -71,7 +71,10 @@ def problem(status_code: int, code: str, detail: str, errors: list[dict] | None 
 
 def problem_response(status_code: int, code: str, detail: str, errors=None, headers=None) -> Response:
     return Response(
-        problem(status_code, code, detail, errors), status=status_code, headers=headers, content_type=PROBLEM_CONTENT_TYPE
+        problem(status_code, code, detail, errors),
+        status=status_code,
+        headers=headers,
+        content_type=PROBLEM_CONTENT_TYPE,
     )
 
 

@@ -109,6 +109,7 @@ def idempotent(handler):
         )
         return response
 
+    wrapper.idempotent = True  # read by the OpenAPI generator to document the header
     return wrapper
 
 

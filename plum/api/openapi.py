@@ -58,8 +58,23 @@ def add_scopes_and_problem_schema(result, generator, request, public):
     return result
 
 
+IDEMPOTENCY_HEADER = OpenApiParameter(
+    "Idempotency-Key",
+    str,
+    OpenApiParameter.HEADER,
+    description="Up to 255 characters. Repeating it with the same body replays the first answer "
+    "(header Idempotent-Replayed: true); with another body answers 422 idempotency_key_reused; "
+    "while the first request runs answers 409 request_in_progress. Kept at least 24 hours.",
+)
+
+
 class PlumAutoSchema(AutoSchema):
-    """Each operation lists the OAuth2 scopes its view declares for it."""
+    """Each operation lists the OAuth2 scopes its view declares, and the Idempotency-Key header if it takes one."""
+
+    def get_override_parameters(self):
+        handler = getattr(self.view, getattr(self.view, "action", None) or self.method.lower(), None)
+        extra = [IDEMPOTENCY_HEADER] if getattr(handler, "idempotent", False) else []
+        return [*super().get_override_parameters(), *extra]
 
     def get_auth(self):
         from plum.api.permissions import declared_scopes

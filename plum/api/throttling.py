@@ -1,8 +1,15 @@
+from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
 
-class ClientRateThrottle(SimpleRateThrottle):
-    """Requests per API client; anonymous calls (they are refused anyway) are keyed by address."""
+class _SettingsRate:
+    def get_rate(self):
+        # Read at call time (DRF reads the rates once at import), so a settings change takes effect.
+        return api_settings.DEFAULT_THROTTLE_RATES[self.scope]
+
+
+class ClientRateThrottle(_SettingsRate, SimpleRateThrottle):
+    """Requests per API client; calls without a valid token (refused anyway) are keyed by address."""
 
     scope = "client"
 
@@ -12,7 +19,7 @@ class ClientRateThrottle(SimpleRateThrottle):
         return self.cache_format % {"scope": self.scope, "ident": ident}
 
 
-class FixedKeyThrottle(SimpleRateThrottle):
+class FixedKeyThrottle(_SettingsRate, SimpleRateThrottle):
     """A throttle on an arbitrary key, for callers outside DRF views (the token endpoint)."""
 
     def __init__(self, scope: str, ident: str):

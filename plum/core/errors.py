@@ -33,7 +33,9 @@ class DomainError(Exception):
         self.code = code
         self.message = message
         self.field = field
-        self.errors = errors if errors is not None else ([{"field": field, "code": str(code), "message": message}] if field else [])
+        if errors is None:
+            errors = [field_error(field, code, message)] if field else []
+        self.errors = errors
 
     @property
     def http_status(self) -> int:

@@ -32,8 +32,20 @@ class EmployeeNode(DjangoObjectType):
         interfaces = (relay.Node,)
         connection_class = CountedConnection
         fields = (
-            "id", "employee_id", "email", "first_name", "last_name", "role", "department", "country",
-            "hire_date", "exit_date", "slack_user_id", "teams_user_id", "created_at", "updated_at",
+            "id",
+            "employee_id",
+            "email",
+            "first_name",
+            "last_name",
+            "role",
+            "department",
+            "country",
+            "hire_date",
+            "exit_date",
+            "slack_user_id",
+            "teams_user_id",
+            "created_at",
+            "updated_at",
         )
 
     def resolve_business_unit(self, info):

@@ -109,7 +109,12 @@ class EmployeeViewSet(PlumViewSet):
     lookup_value_regex = "[^/]+"
     http_method_names = ["get", "post", "patch", "head", "options"]
     required_scopes = {
-        "list": READ, "retrieve": READ, "create": WRITE, "partial_update": WRITE, "deactivate": WRITE, "sync": WRITE,
+        "list": READ,
+        "retrieve": READ,
+        "create": WRITE,
+        "partial_update": WRITE,
+        "deactivate": WRITE,
+        "sync": WRITE,
     }
     serializer_class = EmployeeOutput
     pagination_ordering = ("employee_id",)
@@ -177,4 +182,3 @@ def register(router) -> None:
     router.register("employees", EmployeeViewSet, basename="employee")
     router.register("business-units", BusinessUnitViewSet, basename="business-unit")
     router.register("cost-centres", CostCentreViewSet, basename="cost-centre")
-

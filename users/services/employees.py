@@ -1,7 +1,5 @@
 """Employee writes: create, update, deactivate. Bulk sync is in sync.py."""
 
-from dataclasses import dataclass
-
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
@@ -16,8 +14,17 @@ from users.selectors import employee_document, employee_get
 # --- Employees -------------------------------------------------------------------------------
 
 EMPLOYEE_FIELDS_COMPARED = (
-    "email", "first_name", "last_name", "status", "role", "department", "country",
-    "hire_date", "exit_date", "slack_user_id", "teams_user_id",
+    "email",
+    "first_name",
+    "last_name",
+    "status",
+    "role",
+    "department",
+    "country",
+    "hire_date",
+    "exit_date",
+    "slack_user_id",
+    "teams_user_id",
 )
 
 
@@ -30,9 +37,7 @@ def _dimension_ids(model, organisation_id, codes) -> dict[str, object]:
     codes = {c for c in codes if c}
     if not codes:
         return {}
-    model.objects.bulk_create(
-        [model(organisation_id=organisation_id, code=c) for c in codes], ignore_conflicts=True
-    )
+    model.objects.bulk_create([model(organisation_id=organisation_id, code=c) for c in codes], ignore_conflicts=True)
     return dict(model.objects.filter(organisation_id=organisation_id, code__in=codes).values_list("code", "id"))
 
 
@@ -55,7 +60,8 @@ def _resolve_manager(actor: Actor, clean: dict) -> dict:
     manager = Employee.objects.filter(organisation_id=actor.organisation_id, employee_id=manager_key).first()
     if manager is None:
         raise DomainError(
-            UsersErrorCode.MANAGER_NOT_FOUND, f"No employee {manager_key!r} to be the manager.",
+            UsersErrorCode.MANAGER_NOT_FOUND,
+            f"No employee {manager_key!r} to be the manager.",
             field="manager_employee_id",
         )
     return {manager_key: manager.pk}
@@ -77,7 +83,9 @@ def employee_create(*, actor: Actor, data: dict) -> Employee:
     with transaction.atomic():
         employee = Employee(organisation_id=actor.organisation_id, employee_id=clean["employee_id"])
         _apply(
-            employee, clean, organisation_id=actor.organisation_id,
+            employee,
+            clean,
+            organisation_id=actor.organisation_id,
             managers=_resolve_manager(actor, clean),
             units=_dimension_ids(BusinessUnit, actor.organisation_id, [clean.get("business_unit")]),
             centres=_dimension_ids(CostCentre, actor.organisation_id, [clean.get("cost_centre")]),
@@ -109,14 +117,17 @@ def employee_update(*, actor: Actor, employee_id: str, data: dict) -> Employee:
             raise EmployeeNotFound(employee_id)
         was_active = employee.status == Employee.Status.ACTIVE
         _apply(
-            employee, clean, organisation_id=actor.organisation_id,
+            employee,
+            clean,
+            organisation_id=actor.organisation_id,
             managers=_resolve_manager(actor, clean),
             units=_dimension_ids(BusinessUnit, actor.organisation_id, [clean.get("business_unit")]),
             centres=_dimension_ids(CostCentre, actor.organisation_id, [clean.get("cost_centre")]),
         )
         if employee.manager_id == employee.pk and employee.pk is not None:
-            raise DomainError(UsersErrorCode.MANAGER_IS_SELF, "An employee cannot manage themselves.",
-                              field="manager_employee_id")
+            raise DomainError(
+                UsersErrorCode.MANAGER_IS_SELF, "An employee cannot manage themselves.", field="manager_employee_id"
+            )
         employee.save()
         employee = employee_get(actor=actor, employee_id=employee_id)
         deactivated = was_active and employee.status == Employee.Status.INACTIVE
@@ -135,8 +146,6 @@ def employee_deactivate(*, actor: Actor, employee_id: str) -> Employee:
         if updated:
             outbox_emit(organisation_id=actor.organisation_id, event=_event("employee.deactivated", employee))
     return employee
-
-
 
 
 def lock_organisation(organisation_id, purpose: str) -> None:

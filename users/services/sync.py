@@ -50,7 +50,8 @@ def _check_request(mode, source, records, max_records):
         raise ValidationFailed(problems)
     if len(records) > max_records:
         raise DomainError(
-            UsersErrorCode.TOO_MANY_RECORDS, f"A sync takes at most {max_records} records; split the list.",
+            UsersErrorCode.TOO_MANY_RECORDS,
+            f"A sync takes at most {max_records} records; split the list.",
             field="employees",
         )
 
@@ -74,7 +75,8 @@ def _clean_records(records) -> tuple[dict[str, tuple[int, dict]], list[dict]]:
         if not problems and employee_id in valid:
             problems.append(
                 field_error(
-                    "employee_id", UsersErrorCode.DUPLICATE_EMPLOYEE_ID,
+                    "employee_id",
+                    UsersErrorCode.DUPLICATE_EMPLOYEE_ID,
                     f"Also at index {valid[employee_id][0]}; each employee may appear once.",
                 )
             )
@@ -90,20 +92,30 @@ def _drop_unresolvable_managers(actor, valid, existing, errors) -> dict[str, uui
     """Managers may be in the list (even later) or already stored; drop records whose manager is neither."""
     wanted = {c["manager_employee_id"] for _, c in valid.values() if c.get("manager_employee_id")}
     outside = wanted - set(valid) - set(existing)
-    stored = dict(
-        Employee.objects.filter(organisation_id=actor.organisation_id, employee_id__in=outside).values_list(
-            "employee_id", "id"
+    stored = (
+        dict(
+            Employee.objects.filter(organisation_id=actor.organisation_id, employee_id__in=outside).values_list(
+                "employee_id", "id"
+            )
         )
-    ) if outside else {}
+        if outside
+        else {}
+    )
     changed = True
     while changed:  # dropping a new record can orphan the records it managed
         changed = False
         for employee_id, (index, clean) in list(valid.items()):
             manager = clean.get("manager_employee_id")
             if manager and manager not in valid and manager not in existing and manager not in stored:
-                errors.append(_record_error(index, employee_id, field_error(
-                    "manager_employee_id", UsersErrorCode.MANAGER_NOT_FOUND, f"No employee {manager!r}."
-                )))
+                errors.append(
+                    _record_error(
+                        index,
+                        employee_id,
+                        field_error(
+                            "manager_employee_id", UsersErrorCode.MANAGER_NOT_FOUND, f"No employee {manager!r}."
+                        ),
+                    )
+                )
                 del valid[employee_id]
                 changed = True
     return stored
@@ -122,7 +134,7 @@ def employees_sync(
 ) -> SyncResult:
     _check_request(mode, source, records, max_records)
     valid, errors = _clean_records(records)
-    listed_ids = {r.get("employee_id") for r in records if isinstance(r, dict) and isinstance(r.get("employee_id"), str)}
+    listed_ids = {r["employee_id"] for r in records if isinstance(r, dict) and isinstance(r.get("employee_id"), str)}
     result = SyncResult()
     org_id = actor.organisation_id
     now = timezone.now()
@@ -154,8 +166,9 @@ def employees_sync(
                 if all(before[k] == v for k, v in clean.items() if k != "employee_id"):
                     result.unchanged += 1
                     continue
-            employee = current or Employee(id=new_ids[employee_id], organisation_id=org_id, employee_id=employee_id,
-                                           created_at=now)
+            employee = current or Employee(
+                id=new_ids[employee_id], organisation_id=org_id, employee_id=employee_id, created_at=now
+            )
             for name in EMPLOYEE_FIELDS_COMPARED:
                 if name in clean:
                     setattr(employee, name, clean[name])
@@ -183,8 +196,11 @@ def employees_sync(
         Employee.objects.bulk_create(to_create, batch_size=WRITE_BATCH)
         if to_update:
             Employee.objects.bulk_create(
-                to_update, batch_size=WRITE_BATCH, update_conflicts=True,
-                unique_fields=["organisation", "employee_id"], update_fields=UPDATED_FIELDS,
+                to_update,
+                batch_size=WRITE_BATCH,
+                update_conflicts=True,
+                unique_fields=["organisation", "employee_id"],
+                update_fields=UPDATED_FIELDS,
             )
         if mode == "full":
             absent = list(
@@ -208,8 +224,9 @@ def _emit(org_id, events: list[tuple[str, str]]) -> None:
         return
     documents = {
         e.employee_id: employee_document(e)
-        for e in Employee.objects.filter(organisation_id=org_id, employee_id__in=[eid for _, eid in events])
-        .select_related("business_unit", "cost_centre", "manager")
+        for e in Employee.objects.filter(
+            organisation_id=org_id, employee_id__in=[eid for _, eid in events]
+        ).select_related("business_unit", "cost_centre", "manager")
     }
     outbox_emit_many(
         organisation_id=org_id,

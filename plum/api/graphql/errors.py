@@ -16,7 +16,7 @@ def error_type(name: str, *enums: type[ErrorCode]) -> type[graphene.ObjectType]:
         f"{name}Error",
         (graphene.ObjectType,),
         {
-            "__doc__": f"A business or validation error; `code` matches the REST problem code.",
+            "__doc__": "A business or validation error; `code` matches the REST problem code.",
             "field": graphene.String(description="The input field at fault, if any."),
             "code": graphene.Field(code_enum, required=True),
             "message": graphene.String(required=True),

@@ -1,7 +1,7 @@
 """Validation rules that bound what one GraphQL document may ask for: aliases, cost, introspection."""
 
 from graphql import GraphQLError, ValidationRule
-from graphql.language import FieldNode, FragmentSpreadNode, InlineFragmentNode, IntValueNode
+from graphql.language import FieldNode, FragmentDefinitionNode, FragmentSpreadNode, InlineFragmentNode, IntValueNode
 from graphql.type import get_named_type
 
 DEFAULT_LIST_SIZE = 100  # what a connection without a literal `first`/`last` is assumed to return
@@ -29,7 +29,9 @@ def max_cost_rule(limit: int) -> type[ValidationRule]:
         def enter_operation_definition(self, node, *_):
             schema = self.context.schema
             root = {"query": schema.query_type, "mutation": schema.mutation_type}.get(node.operation.value)
-            fragments = {f.name.value: f for f in self.context.document.definitions if hasattr(f, "type_condition") and hasattr(f, "name") and f.name}
+            fragments = {
+                d.name.value: d for d in self.context.document.definitions if isinstance(d, FragmentDefinitionNode)
+            }
             cost = _selection_cost(node.selection_set, root, fragments, schema, set())
             if cost > limit:
                 self.report_error(GraphQLError(f"The query costs {cost}, more than the limit of {limit}.", [node]))

@@ -3,7 +3,7 @@
 A root field without a declaration is refused at run time and reported by the start-up check.
 """
 
-from graphql import GraphQLError
+from graphql import GraphQLError, get_named_type
 
 from plum.api.scopes import Scope
 
@@ -18,7 +18,7 @@ def register_query_scopes(fields: dict[str, Scope | tuple[Scope, ...]]) -> None:
 
 def scopes_for_root_field(info) -> tuple[str, ...] | None:
     if info.operation.operation.value == "mutation":
-        return MUTATION_SCOPES.get(info.return_type.of_type.name if hasattr(info.return_type, "of_type") else info.return_type.name)
+        return MUTATION_SCOPES.get(get_named_type(info.return_type).name)
     return QUERY_SCOPES.get(info.field_name)
 
 

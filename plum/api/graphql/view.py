@@ -106,6 +106,7 @@ class GraphQLEndpoint(APIView):
     """Authenticates with the API's bearer tokens, then hands the Django request to graphene."""
 
     required_scopes = {"get": AUTHENTICATED, "post": AUTHENTICATED}
+    schema = None  # documented by schema.graphql, not OpenAPI
     permission_classes = [HasDeclaredScopes]
     _graphql_view = None
 
@@ -142,4 +143,3 @@ class GraphQLEndpoint(APIView):
         django_request = request._request
         django_request.plum_principal = request.user
         return self.graphql_view()(django_request)
-

@@ -11,7 +11,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("slug", help="Organisation slug")
-        parser.add_argument("--scopes", required=True, help='Space-separated scopes, e.g. "employees:read points:write"')
+        parser.add_argument("--scopes", required=True, help='e.g. "employees:read points:write"')
         parser.add_argument("--name", default="API client")
         parser.add_argument("--json", action="store_true", help="Print one JSON object")
 

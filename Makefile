@@ -1,0 +1,54 @@
+# Everything a fresh machine needs: `make run` and `make test`. Python 3.11 is the only prerequisite.
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+export DJANGO_SETTINGS_MODULE := plum.settings
+
+.PHONY: run test lint contracts migrations-check schema-check schema test-fast bench worker clean-db
+
+$(STAMP): requirements.txt requirements-dev.txt
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+.env:
+	@echo "Writing .env with a fresh local SECRET_KEY (not committed)"
+	@$(PY) -c "import secrets; print('SECRET_KEY=' + secrets.token_urlsafe(50)); print('DEBUG=1'); print('PLUM_GRAPHIQL=1')" > .env
+
+run: $(STAMP) .env
+	$(PY) manage.py plum_dev_setup
+	$(PY) manage.py runserver 127.0.0.1:8000
+
+worker: $(STAMP)
+	$(VENV)/bin/celery -A plum worker --beat --loglevel=info --concurrency=2
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+contracts: $(STAMP)
+	$(VENV)/bin/lint-imports
+
+migrations-check: $(STAMP)
+	PLUM_ALLOW_EPHEMERAL_SECRET=1 $(PY) manage.py makemigrations --check --dry-run
+
+# The committed openapi.yaml and schema.graphql must match the code.
+schema-check: $(STAMP)
+	PLUM_ALLOW_EPHEMERAL_SECRET=1 $(PY) manage.py plum_schema --check
+
+schema: $(STAMP)
+	PLUM_ALLOW_EPHEMERAL_SECRET=1 $(PY) manage.py plum_schema
+
+test: lint contracts migrations-check schema-check
+	PLUM_ALLOW_EPHEMERAL_SECRET=1 $(VENV)/bin/pytest --create-db $(PYTEST_ARGS)
+
+test-fast: $(STAMP)
+	PLUM_ALLOW_EPHEMERAL_SECRET=1 $(VENV)/bin/pytest -m "not slow" $(PYTEST_ARGS)
+
+bench: $(STAMP)
+	PLUM_ALLOW_EPHEMERAL_SECRET=1 $(PY) -m benchmarks.run $(BENCH_ARGS)

@@ -1,0 +1,94 @@
+"""Shared fixtures: tenants with API clients and tokens, REST and GraphQL callers, database snapshots."""
+
+import os
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+import pytest
+from django.conf import settings
+from django.core.cache import cache
+from django.utils import timezone
+from oauth2_provider.models import AccessToken
+from rest_framework.test import APIClient
+
+from plum.core.scopes import ALL_SCOPES
+from users import services
+from users.models import Organisation
+
+
+def pytest_sessionstart(session):
+    """In CI (PLUM_REQUIRE_SERVICES=1) the machine's PostgreSQL and Redis must really be in use."""
+    if os.environ.get("PLUM_REQUIRE_SERVICES") != "1":
+        return
+    db = settings.DATABASES["default"]
+    if db.get("HOST") not in ("127.0.0.1", "localhost") or str(db.get("PORT") or 5432) != "5432":
+        raise pytest.UsageError(f"CI must test against PostgreSQL on 127.0.0.1:5432, not {db.get('HOST')}")
+    if "RedisCache" not in settings.CACHES["default"]["BACKEND"] or settings.CELERY_TASK_ALWAYS_EAGER:
+        raise pytest.UsageError("CI must use Redis as cache and Celery broker (REDIS_URL)")
+    import redis
+
+    redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=3).ping()
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    cache.clear()  # throttle counters are per test
+    yield
+
+
+@dataclass
+class Tenant:
+    organisation: Organisation
+    client: object
+    client_secret: str
+
+    def token(self, scopes=ALL_SCOPES, *, expired: bool = False) -> str:
+        value = secrets.token_urlsafe(24)
+        expires = timezone.now() + (timedelta(seconds=-1) if expired else timedelta(hours=1))
+        AccessToken.objects.create(application=self.client, token=value, expires=expires, scope=" ".join(scopes))
+        return value
+
+    def api(self, scopes=ALL_SCOPES, **token_options) -> APIClient:
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {self.token(scopes, **token_options)}")
+        return client
+
+
+@pytest.fixture
+def make_tenant(db):
+    counter = iter(range(1, 1000))
+
+    def make(slug: str | None = None, scopes=ALL_SCOPES) -> Tenant:
+        slug = slug or f"org{next(counter)}-{secrets.token_hex(3)}"
+        organisation, _ = services.organisation_ensure(slug=slug, name=slug.title())
+        issued = services.api_client_create(organisation=organisation, name=f"{slug} client", scopes=scopes)
+        return Tenant(organisation, issued.client, issued.client_secret)
+
+    return make
+
+
+@pytest.fixture
+def tenant(make_tenant) -> Tenant:
+    return make_tenant("acme")
+
+
+@pytest.fixture
+def other_tenant(make_tenant) -> Tenant:
+    return make_tenant("globex")
+
+
+def graphql(client: APIClient, query: str, variables: dict | None = None):
+    """POST a GraphQL operation; answers (status, body)."""
+    response = client.post("/graphql/", {"query": query, "variables": variables or {}}, format="json")
+    return response.status_code, response.json()
+
+
+def employee_payload(employee_id: str = "E1", **fields) -> dict:
+    return {
+        "employee_id": employee_id,
+        "email": f"{employee_id.lower()}@example.com",
+        "first_name": "Ada",
+        "last_name": "Lovelace",
+        **fields,
+    }
