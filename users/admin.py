@@ -1,9 +1,169 @@
-from django.contrib import admin
+"""The operations staff's door. Writes go through users.services, like every other door."""
 
-from users.models import Organisation
+from django import forms
+from django.contrib import admin, messages
+from django.template.response import TemplateResponse
+
+from plum.core.actor import Actor
+from plum.core.errors import DomainError
+from plum.core.scopes import ALL_SCOPES
+from users import services
+from users.models import ApiClient, BusinessUnit, CostCentre, Employee, Organisation
+
+SCOPE_CHOICES = [(s, s) for s in ALL_SCOPES]
+
+
+def staff_actor(request, organisation_id) -> Actor:
+    return Actor.staff(organisation_id, request.user.pk, label=f"staff:{request.user.get_username()}")
 
 
 @admin.register(Organisation)
 class OrganisationAdmin(admin.ModelAdmin):
     list_display = ("slug", "name", "is_active", "created_at")
+    list_filter = ("is_active",)
     search_fields = ("slug", "name")
+    fields = ("slug", "name", "is_active")
+
+    def get_readonly_fields(self, request, obj=None):
+        return ("slug",) if obj else ()
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            services.organisation_update(organisation=obj, name=obj.name, is_active=obj.is_active)
+        else:
+            created, _ = services.organisation_ensure(slug=obj.slug, name=obj.name)
+            obj.pk = created.pk
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # organisations own ledgers and history: deactivate instead
+
+
+class ApiClientForm(forms.ModelForm):
+    allowed_scopes = forms.MultipleChoiceField(choices=SCOPE_CHOICES, widget=forms.CheckboxSelectMultiple)
+
+    class Meta:
+        model = ApiClient
+        fields = ("organisation", "name", "allowed_scopes", "is_active")
+
+
+@admin.register(ApiClient)
+class ApiClientAdmin(admin.ModelAdmin):
+    form = ApiClientForm
+    list_display = ("name", "organisation", "client_id", "scope_list", "is_active", "created")
+    list_filter = ("is_active", "organisation")
+    search_fields = ("name", "client_id", "organisation__slug")
+    actions = ("rotate_secret",)
+
+    def get_readonly_fields(self, request, obj=None):
+        return ("organisation", "client_id", "created") if obj else ()
+
+    @admin.display(description="Scopes")
+    def scope_list(self, obj):
+        return " ".join(obj.allowed_scopes)
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        try:
+            if change:
+                services.api_client_update(
+                    client=obj, name=data["name"], scopes=data["allowed_scopes"], is_active=data["is_active"]
+                )
+            else:
+                issued = services.api_client_create(
+                    organisation=data["organisation"], name=data["name"], scopes=data["allowed_scopes"]
+                )
+                obj.pk = issued.client.pk
+                request._issued_client = issued
+        except DomainError as exc:
+            messages.error(request, exc.message)
+
+    def response_add(self, request, obj, post_url_continue=None):
+        issued = getattr(request, "_issued_client", None)
+        if issued is None:
+            return super().response_add(request, obj, post_url_continue)
+        return self._secret_page(request, issued, "API client created")
+
+    @admin.action(description="Rotate the secret (revokes its tokens)")
+    def rotate_secret(self, request, queryset):
+        if queryset.count() != 1:
+            self.message_user(request, "Rotate one client at a time.", messages.WARNING)
+            return None
+        issued = services.api_client_rotate_secret(client=queryset.get())
+        return self._secret_page(request, issued, "New secret issued")
+
+    def _secret_page(self, request, issued, title):
+        context = {
+            **self.admin_site.each_context(request),
+            "title": title,
+            "client": issued.client,
+            "client_secret": issued.client_secret,
+        }
+        response = TemplateResponse(request, "admin/users/apiclient/secret.html", context)
+        response["Cache-Control"] = "no-store"
+        return response
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """HR systems own these records (sync, SCIM); staff look, filter and use the actions."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Employee)
+class EmployeeAdmin(ReadOnlyAdmin):
+    list_display = (
+        "employee_id",
+        "first_name",
+        "last_name",
+        "email",
+        "status",
+        "business_unit",
+        "cost_centre",
+        "country",
+        "organisation",
+    )
+    list_filter = ("status", "organisation", "country", "business_unit__code", "cost_centre__code")
+    search_fields = ("employee_id", "email", "first_name", "last_name")
+    list_select_related = ("organisation", "business_unit", "cost_centre")
+    show_full_result_count = False
+    actions = ("deactivate", "reactivate")
+
+    def get_actions(self, request):
+        # Actions are writes; offer them to staff who may change employees even though the form is read-only.
+        actions = super().get_actions(request)
+        if not request.user.has_perm("users.change_employee"):
+            actions.pop("deactivate", None)
+            actions.pop("reactivate", None)
+        return actions
+
+    @admin.action(description="Deactivate selected employees")
+    def deactivate(self, request, queryset):
+        for employee in queryset:
+            services.employee_deactivate(
+                actor=staff_actor(request, employee.organisation_id), employee_id=employee.employee_id
+            )
+        self.message_user(request, f"Deactivated {queryset.count()} employees.")
+
+    @admin.action(description="Reactivate selected employees")
+    def reactivate(self, request, queryset):
+        for employee in queryset:
+            services.employee_update(
+                actor=staff_actor(request, employee.organisation_id),
+                employee_id=employee.employee_id,
+                data={"status": Employee.Status.ACTIVE},
+            )
+        self.message_user(request, f"Reactivated {queryset.count()} employees.")
+
+
+@admin.register(BusinessUnit, CostCentre)
+class DimensionAdmin(ReadOnlyAdmin):
+    list_display = ("code", "name", "organisation", "created_at")
+    list_filter = ("organisation",)
+    search_fields = ("code", "name")

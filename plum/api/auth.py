@@ -40,7 +40,7 @@ class BearerTokenAuthentication(BaseAuthentication):
         if token is None or token.expires <= timezone.now():
             raise exceptions.AuthenticationFailed("The access token is invalid or expired.")
         client = token.application
-        if client is None or not client.is_active:
+        if client is None or not client.is_active or not client.organisation.is_active:
             raise exceptions.AuthenticationFailed("The API client is disabled.")
         # A scope the client is no longer allowed is dropped even from tokens issued before.
         scopes = frozenset(token.scope.split()) & frozenset(client.allowed_scopes)

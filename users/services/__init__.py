@@ -4,8 +4,9 @@ from users.services.clients import (
     IssuedClient,
     api_client_create,
     api_client_rotate_secret,
-    api_client_set_scopes,
+    api_client_update,
     organisation_ensure,
+    organisation_update,
 )
 from users.services.employees import employee_create, employee_deactivate, employee_update
 from users.services.sync import SyncResult, employees_sync
@@ -15,10 +16,11 @@ __all__ = [
     "SyncResult",
     "api_client_create",
     "api_client_rotate_secret",
-    "api_client_set_scopes",
+    "api_client_update",
     "employee_create",
     "employee_deactivate",
     "employee_update",
     "employees_sync",
     "organisation_ensure",
+    "organisation_update",
 ]

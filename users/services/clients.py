@@ -16,6 +16,14 @@ def organisation_ensure(*, slug: str, name: str) -> tuple[Organisation, bool]:
     return Organisation.objects.get_or_create(slug=slug, defaults={"name": name})
 
 
+def organisation_update(*, organisation: Organisation, name: str, is_active: bool) -> Organisation:
+    """A deactivated organisation's clients can no longer authenticate (see plum.api.auth)."""
+    organisation.name = name
+    organisation.is_active = is_active
+    organisation.save(update_fields=["name", "is_active"])
+    return organisation
+
+
 @dataclass(frozen=True)
 class IssuedClient:
     client: ApiClient
@@ -55,7 +63,10 @@ def api_client_rotate_secret(*, client: ApiClient) -> IssuedClient:
     return IssuedClient(client=client, client_secret=secret)
 
 
-def api_client_set_scopes(*, client: ApiClient, scopes) -> ApiClient:
+def api_client_update(*, client: ApiClient, name: str, scopes, is_active: bool) -> ApiClient:
+    """Scopes taken away stop working at once, in tokens already issued too (plum.api.auth)."""
+    client.name = name
     client.allowed_scopes = _check_scopes(scopes)
-    client.save(update_fields=["allowed_scopes", "updated"])
+    client.is_active = is_active
+    client.save(update_fields=["name", "allowed_scopes", "is_active", "updated"])
     return client
