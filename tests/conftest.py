@@ -1,5 +1,6 @@
 """Shared fixtures: tenants with API clients and tokens, REST and GraphQL callers, database snapshots."""
 
+import base64
 import os
 import secrets
 from dataclasses import dataclass
@@ -8,6 +9,7 @@ from datetime import timedelta
 import pytest
 from django.conf import settings
 from django.core.cache import cache
+from django.test import Client
 from django.utils import timezone
 from oauth2_provider.models import AccessToken
 from rest_framework.test import APIClient
@@ -15,6 +17,11 @@ from rest_framework.test import APIClient
 from plum.core.scopes import ALL_SCOPES
 from users import services
 from users.models import Organisation
+
+
+def pytest_configure(config):
+    # Staff passwords in tests need no million-round hashing; client secrets keep their real hasher.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", "plum.core.hashers.ClientSecretHasher"]
 
 
 def pytest_sessionstart(session):
@@ -92,3 +99,16 @@ def employee_payload(employee_id: str = "E1", **fields) -> dict:
         "last_name": "Lovelace",
         **fields,
     }
+
+
+def token_request(client_id, secret, scope=None, *, basic=True, address="10.0.0.1", grant="client_credentials"):
+    data = {"grant_type": grant}
+    if scope is not None:
+        data["scope"] = scope
+    headers = {"REMOTE_ADDR": address}
+    if basic:
+        raw = base64.b64encode(f"{client_id}:{secret}".encode()).decode()
+        headers["HTTP_AUTHORIZATION"] = f"Basic {raw}"
+    else:
+        data.update(client_id=client_id, client_secret=secret)
+    return Client().post("/oauth/token/", data, **headers)

@@ -3,6 +3,7 @@
 from django import forms
 from django.contrib import admin, messages
 from django.template.response import TemplateResponse
+from oauth2_provider.models import AccessToken, Grant, IDToken, RefreshToken
 
 from plum.core.actor import Actor
 from plum.core.errors import DomainError
@@ -11,6 +12,12 @@ from users import services
 from users.models import ApiClient, BusinessUnit, CostCentre, Employee, Organisation
 
 SCOPE_CHOICES = [(s, s) for s in ALL_SCOPES]
+
+# django-oauth-toolkit registers its own admins: ours replaces the client's, and bearer tokens
+# (stored by the toolkit as they are) are not shown to staff at all.
+for _model in (ApiClient, AccessToken, RefreshToken, Grant, IDToken):
+    if admin.site.is_registered(_model):
+        admin.site.unregister(_model)
 
 
 def staff_actor(request, organisation_id) -> Actor:
@@ -98,9 +105,7 @@ class ApiClientAdmin(admin.ModelAdmin):
             "client": issued.client,
             "client_secret": issued.client_secret,
         }
-        response = TemplateResponse(request, "admin/users/apiclient/secret.html", context)
-        response["Cache-Control"] = "no-store"
-        return response
+        return TemplateResponse(request, "admin/users/apiclient/secret.html", context)  # admin pages are no-store
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

@@ -116,7 +116,8 @@ def problem_exception_handler(exc, context):
         headers["WWW-Authenticate"] = exc.auth_header
     if getattr(exc, "wait", None) is not None:
         headers["Retry-After"] = str(int(exc.wait) + 1)
-    code = next((c for cls, c in DRF_CODES.items() if isinstance(exc, cls)), None) or exc.default_code
+    code = next((c for cls, c in DRF_CODES.items() if isinstance(exc, cls)), None)
+    code = code or getattr(exc.detail, "code", None) or exc.default_code
     if isinstance(exc, exceptions.ValidationError):
         return problem_response(400, code, "The input is not valid.", _flatten_validation(exc.detail), headers)
     detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)

@@ -1,5 +1,9 @@
+"""Relay connections: a total count, and page arguments checked before graphene-django slices."""
+
 import graphene
 from graphene import relay
+from graphene_django import DjangoConnectionField
+from graphql import GraphQLError
 
 
 class CountedConnection(relay.Connection):
@@ -12,3 +16,31 @@ class CountedConnection(relay.Connection):
 
     def resolve_total_count(self, info):
         return self.length
+
+
+def _bad_argument(message: str) -> GraphQLError:
+    return GraphQLError(message, extensions={"code": "bad_request"})
+
+
+class PlumConnectionField(DjangoConnectionField):
+    """`first`/`last` above the maximum page size are capped, as REST caps `page_size`.
+
+    graphene-django asserts instead, which would surface as an internal error for bad input.
+    """
+
+    @classmethod
+    def connection_resolver(
+        cls, resolver, connection, default_manager, queryset_resolver, max_limit, enforce_first_or_last, root, info, **args
+    ):
+        for name in ("first", "last", "offset"):
+            if args.get(name) is not None and args[name] < 0:
+                raise _bad_argument(f"`{name}` must be 0 or more.")
+        if args.get("offset") is not None and args.get("before") is not None:
+            raise _bad_argument("`offset` and `before` cannot be used together.")
+        if max_limit:
+            for name in ("first", "last"):
+                if args.get(name) is not None:
+                    args[name] = min(args[name], max_limit)
+        return super().connection_resolver(
+            resolver, connection, default_manager, queryset_resolver, max_limit, enforce_first_or_last, root, info, **args
+        )

@@ -6,45 +6,57 @@ import re
 
 from django.conf import settings
 from django.http import HttpResponse
-from graphene.validation import depth_limit_validator
+from graphene_django.settings import graphene_settings
 from graphene_django.views import GraphQLView, HttpError
 from graphql import GraphQLError
 from graphql.validation import specified_rules
 from rest_framework.views import APIView
 
-from plum.api.graphql.limits import NoIntrospection, max_aliases_rule, max_cost_rule
+from plum.api.graphql.limits import NoIntrospection, max_aliases_rule, max_cost_rule, max_depth_rule
 from plum.api.graphql.scoping import ScopeMiddleware
 from plum.api.limits import DEFAULT_MAX_BODY_BYTES, check_body_size
 from plum.api.permissions import HasDeclaredScopes
 from plum.api.scopes import AUTHENTICATED
+from plum.core.errors import DomainError
 
 logger = logging.getLogger(__name__)
 _SUGGESTION = re.compile(r"\s*Did you mean .*\?$")
+HTTP_ERROR_CODES = {400: "bad_request", 405: "method_not_allowed"}
 
 
 def _config() -> dict:
     return settings.PLUM_GRAPHQL
 
 
+def validation_rules(config: dict, variables: dict | None) -> tuple:
+    """Built per operation from the current settings; the cost rule reads the operation's variables."""
+    rules = [
+        *specified_rules,  # keep graphql-core's own rules: unknown fields must stay errors
+        max_depth_rule(config["MAX_DEPTH"]),
+        max_aliases_rule(config["MAX_ALIASES"]),
+        max_cost_rule(
+            config["MAX_COST"],
+            max_page_size=graphene_settings.RELAY_CONNECTION_MAX_LIMIT,
+            variables=variables,
+        ),
+    ]
+    if not config["INTROSPECTION"]:
+        rules.append(NoIntrospection)
+    return tuple(rules)
+
+
+def bad_request(message: str, status: int = 400) -> HttpError:
+    return HttpError(HttpResponse(status=status), message)
+
+
 class PlumGraphQLView(GraphQLView):
-    """graphene-django's view, accepting single operations and capped batches on one URL."""
+    """graphene-django's view, accepting single operations and capped batches on one URL.
+
+    Django makes one instance per request, so the settings read here apply from the next request on.
+    """
 
     def __init__(self, **kwargs):
-        config = _config()
-        rules = [
-            *specified_rules,  # keep graphql-core's own rules: unknown fields must stay errors
-            depth_limit_validator(max_depth=config["MAX_DEPTH"]),
-            max_aliases_rule(config["MAX_ALIASES"]),
-            max_cost_rule(config["MAX_COST"]),
-        ]
-        if not config["INTROSPECTION"]:
-            rules.append(NoIntrospection)
-        super().__init__(
-            validation_rules=tuple(rules),
-            graphiql=config["GRAPHIQL"],
-            middleware=[ScopeMiddleware()],
-            **kwargs,
-        )
+        super().__init__(graphiql=_config()["GRAPHIQL"], middleware=[ScopeMiddleware()], **kwargs)
 
     def parse_body(self, request):
         if self.get_content_type(request) != "application/json":
@@ -52,35 +64,61 @@ class PlumGraphQLView(GraphQLView):
         try:
             data = json.loads(request.body.decode("utf-8"))
         except (UnicodeDecodeError, ValueError):
-            raise HttpError(_bad_request("The body is not valid JSON.")) from None
+            raise bad_request("The body is not valid JSON.") from None
         if isinstance(data, list):
             limit = _config()["MAX_BATCH"]
             if not data or len(data) > limit or not all(isinstance(d, dict) for d in data):
-                raise HttpError(_bad_request(f"A batch holds 1 to {limit} operations."))
+                raise bad_request(f"A batch holds 1 to {limit} operations.")
         elif not isinstance(data, dict):
-            raise HttpError(_bad_request("The body must be a JSON object or a list of them."))
+            raise bad_request("The body must be a JSON object or a list of them.")
         return data
+
+    def execute_graphql_request(self, request, data, query, variables, operation_name, show_graphiql=False):
+        if query is not None and not isinstance(query, str):
+            raise bad_request("`query` must be a string.")
+        if variables is not None and not isinstance(variables, dict):
+            raise bad_request("`variables` must be a JSON object.")
+        if operation_name is not None and not isinstance(operation_name, str):
+            raise bad_request("`operationName` must be a string.")
+        self.validation_rules = validation_rules(_config(), variables)
+        return super().execute_graphql_request(request, data, query, variables, operation_name, show_graphiql)
 
     def dispatch(self, request, *args, **kwargs):
         try:
             data = self.parse_body(request) if request.method == "POST" else None
         except HttpError as exc:
-            return exc.response
+            return self._error_response(exc)
         if not isinstance(data, list):
             return super().dispatch(request, *args, **kwargs)
-        results = [self.get_response(request, entry) for entry in data]
+        results = [self._batch_entry(request, entry) for entry in data]
         body = "[" + ",".join(r[0] for r in results) + "]"
         return HttpResponse(body, status=max(r[1] for r in results), content_type="application/json")
 
+    def _batch_entry(self, request, entry: dict) -> tuple[str, int]:
+        try:
+            return self.get_response(request, entry)
+        except HttpError as exc:  # one bad entry answers its own error; the others still run
+            return json.dumps({"errors": [self.format_error(exc)]}), exc.response.status_code
+
+    def _error_response(self, exc: HttpError) -> HttpResponse:
+        body = json.dumps({"errors": [self.format_error(exc)]})
+        return HttpResponse(body, status=exc.response.status_code, content_type="application/json")
+
     @staticmethod
     def format_error(error):
-        formatted = GraphQLView.format_error(error)
+        if isinstance(error, HttpError):
+            code = HTTP_ERROR_CODES.get(error.response.status_code, "bad_request")
+            return {"message": error.message, "extensions": {"code": code}}
         if not isinstance(error, GraphQLError):
-            return formatted
+            logger.error("GraphQL request failed", exc_info=error)
+            return {"message": "Internal error; it has been logged.", "extensions": {"code": "internal_error"}}
+        formatted = GraphQLView.format_error(error)
         extensions = formatted.setdefault("extensions", {})
         original = error.original_error
         if "code" in extensions:
             pass
+        elif isinstance(original, DomainError):
+            extensions["code"] = str(original.code)
         elif not error.path:
             extensions["code"] = "graphql_validation_failed"
         elif original is not None and not isinstance(original, (GraphQLError, ValueError)):
@@ -94,14 +132,6 @@ class PlumGraphQLView(GraphQLView):
         return formatted
 
 
-def _bad_request(message: str) -> HttpResponse:
-    return HttpResponse(
-        json.dumps({"errors": [{"message": message, "extensions": {"code": "bad_request"}}]}),
-        status=400,
-        content_type="application/json",
-    )
-
-
 class GraphQLEndpoint(APIView):
     """Authenticates with the API's bearer tokens, then hands the Django request to graphene."""
 
@@ -113,7 +143,7 @@ class GraphQLEndpoint(APIView):
     @classmethod
     def graphql_view(cls):
         if cls._graphql_view is None:
-            cls._graphql_view = PlumGraphQLView.as_view()
+            cls._graphql_view = PlumGraphQLView.as_view()  # a view function: each call builds a new view
         return cls._graphql_view
 
     def initial(self, request, *args, **kwargs):

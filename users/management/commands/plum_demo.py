@@ -1,7 +1,7 @@
 import json
 import random
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from plum.core.actor import Actor
 from plum.core.scopes import ALL_SCOPES
@@ -12,7 +12,7 @@ COST_CENTRES = ["CC-100", "CC-200", "CC-300", "CC-400"]
 COUNTRIES = ["GB", "IN", "US", "DE", "SG"]
 DEPARTMENTS = ["Platform", "Field Sales", "Support", "People", "Finance"]
 FIRST = ["Asha", "Ben", "Chen", "Dara", "Eli", "Fatima", "Gita", "Hugo", "Ines", "Jon"]
-LAST = ["Rao", "Smith", "Li", "Okafor", "Müller", "Khan", "Silva", "Novak", "Sato", "Berg"]
+LAST = ["Rao", "Smith", "Li", "Okafor", "Mueller", "Khan", "Silva", "Novak", "Sato", "Berg"]
 
 
 def demo_records(slug: str, count: int) -> list[dict]:
@@ -53,6 +53,8 @@ class Command(BaseCommand):
         records = demo_records(slug, options["employees"])
         actor = Actor.system(organisation.id, label="plum_demo")
         result = services.employees_sync(actor=actor, mode="upsert", source="demo", records=records)
+        if result.errors:
+            raise CommandError(f"Demo records were refused: {result.errors[:3]}")
         # A client is created per run: secrets are stored hashed, so an old one cannot be shown again.
         issued = services.api_client_create(organisation=organisation, name=f"{slug} demo client", scopes=ALL_SCOPES)
         out = {

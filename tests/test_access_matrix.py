@@ -1,0 +1,156 @@
+"""Every REST endpoint and GraphQL root field refuses: no token, an expired token, a token without
+the scope, and a token of another organisation; and none of them changes anything."""
+
+import pytest
+from django.urls import resolve
+from rest_framework.test import APIClient
+
+from plum.api.scopes import AUTHENTICATED, PUBLIC
+from plum.checks import rest_actions
+from plum.core.models import OutboxEvent
+from plum.core.scopes import ALL_SCOPES, Scope
+from plum.schema import schema
+from tests.conftest import employee_payload, graphql
+from users import selectors
+from users.models import Employee
+
+READ, WRITE = Scope.EMPLOYEES_READ, Scope.EMPLOYEES_WRITE
+TARGET = "T-1"  # an employee of the organisation under attack
+
+# (method, path, body, scope, is_detail): is_detail means the path names one of the target's objects.
+REST_CALLS = {
+    "employees.list": ("get", "/api/v1/employees/", None, READ, False),
+    "employees.create": ("post", "/api/v1/employees/", employee_payload("NEW-1"), WRITE, False),
+    "employees.retrieve": ("get", f"/api/v1/employees/{TARGET}/", None, READ, True),
+    "employees.partial_update": ("patch", f"/api/v1/employees/{TARGET}/", {"first_name": "Mallory"}, WRITE, True),
+    "employees.deactivate": ("post", f"/api/v1/employees/{TARGET}/deactivate/", None, WRITE, True),
+    "employees.sync": ("post", "/api/v1/employees/sync/", {"mode": "full", "employees": []}, WRITE, False),
+    "business_units.list": ("get", "/api/v1/business-units/", None, READ, False),
+    "cost_centres.list": ("get", "/api/v1/cost-centres/", None, READ, False),
+}
+
+_CREATE = '{employeeId: "NEW-1", email: "n@example.com", firstName: "N", lastName: "N"}'
+# root field -> (document, scope, is_detail)
+GRAPHQL_CALLS = {
+    "employees": ("{ employees(first: 10) { edges { node { employeeId } } } }", READ, False),
+    "employee": (f'{{ employee(employeeId: "{TARGET}") {{ employeeId }} }}', READ, True),
+    "employeeCreate": (f"mutation {{ employeeCreate(input: {_CREATE}) {{ errors {{ code }} }} }}", WRITE, False),
+    "employeeUpdate": (
+        f'mutation {{ employeeUpdate(input: {{employeeId: "{TARGET}", firstName: "M"}}) {{ errors {{ code }} }} }}',
+        WRITE,
+        True,
+    ),
+    "employeeDeactivate": (
+        f'mutation {{ employeeDeactivate(input: {{employeeId: "{TARGET}"}}) {{ errors {{ code }} }} }}',
+        WRITE,
+        True,
+    ),
+    "employeesSync": ("mutation { employeesSync(input: {mode: full, employees: []}) { errors { code } } }", WRITE, False),
+}
+
+
+def target_state(organisation_id):
+    employees = [
+        selectors.employee_document(e)
+        for e in Employee.objects.filter(organisation_id=organisation_id).select_related(
+            "business_unit", "cost_centre", "manager"
+        )
+    ]
+    events = list(OutboxEvent.objects.filter(organisation_id=organisation_id).values_list("id", flat=True))
+    return employees, events
+
+
+@pytest.fixture
+def victim(make_tenant):
+    victim = make_tenant("victim")
+    api = victim.api()
+    assert api.post("/api/v1/employees/", employee_payload(TARGET, business_unit="BU-V", cost_centre="CC-V"),
+                    format="json").status_code == 201
+    return victim
+
+
+def callers(victim, make_tenant, scope):
+    """The four refused callers: label -> (client, expected REST status)."""
+    anonymous = APIClient()
+    without_scope = victim.api(scopes=[s for s in ALL_SCOPES if s != scope])
+    return {
+        "no_token": (anonymous, 401),
+        "expired_token": (victim.api(expired=True), 401),
+        "missing_scope": (without_scope, 403),
+        "other_organisation": (make_tenant("intruder").api(), None),
+    }
+
+
+def rest_call(client, method, path, body):
+    return getattr(client, method)(path, body, format="json") if body is not None else getattr(client, method)(path)
+
+
+@pytest.mark.parametrize("caller", ["no_token", "expired_token", "missing_scope", "other_organisation"])
+@pytest.mark.parametrize("name", sorted(REST_CALLS))
+def test_rest_refuses(name, caller, victim, make_tenant):
+    method, path, body, scope, is_detail = REST_CALLS[name]
+    client, expected_status = callers(victim, make_tenant, scope)[caller]
+    before = target_state(victim.organisation.id)
+
+    response = rest_call(client, method, path, body)
+
+    if expected_status is not None:
+        assert response.status_code == expected_status
+        assert response["Content-Type"] == "application/problem+json"
+        assert response.json()["code"] == {401: ("not_authenticated", "invalid_token"), 403: ("insufficient_scope",)}[
+            expected_status
+        ][0 if caller != "expired_token" else 1]
+    elif is_detail:
+        assert response.status_code == 404
+        assert response.json()["code"] == "employee_not_found"
+    else:  # a list or create acts on the caller's own organisation: nothing of the victim's shows
+        assert response.status_code < 300
+        assert TARGET not in response.content.decode()
+        assert "BU-V" not in response.content.decode() and "CC-V" not in response.content.decode()
+    assert target_state(victim.organisation.id) == before
+
+
+@pytest.mark.parametrize("caller", ["no_token", "expired_token", "missing_scope", "other_organisation"])
+@pytest.mark.parametrize("field", sorted(GRAPHQL_CALLS))
+def test_graphql_refuses(field, caller, victim, make_tenant):
+    document, scope, is_detail = GRAPHQL_CALLS[field]
+    client, expected_status = callers(victim, make_tenant, scope)[caller]
+    before = target_state(victim.organisation.id)
+
+    status, body = graphql(client, document)
+
+    if expected_status == 401:
+        assert status == 401
+    elif expected_status == 403:
+        assert status == 200
+        assert [e["extensions"]["code"] for e in body["errors"]] == ["insufficient_scope"]
+        assert body["data"] == {field: None}
+    else:
+        assert status == 200 and "errors" not in body
+        result = body["data"][field]
+        if field == "employee":
+            assert result is None
+        elif is_detail:
+            assert [e["code"] for e in result["errors"]] == ["employee_not_found"]
+        assert TARGET not in str(body)
+    assert target_state(victim.organisation.id) == before
+
+
+def test_rest_matrix_covers_every_endpoint():
+    covered = set()
+    for method, path, *_ in REST_CALLS.values():
+        match = resolve(path)
+        covered.add((match.func.cls.__name__, match.func.actions[method]))
+    routed = {
+        (cls.__name__, action)
+        for _, cls, action in rest_actions()
+        if getattr(cls, "required_scopes", None) not in (PUBLIC,)
+        and cls.required_scopes != {"get": AUTHENTICATED, "post": AUTHENTICATED}
+    }
+    assert covered == routed
+
+
+def test_graphql_matrix_covers_every_root_field():
+    graphql_schema = schema.graphql_schema
+    root_fields = set(graphql_schema.query_type.fields) | set(graphql_schema.mutation_type.fields)
+    assert set(GRAPHQL_CALLS) == root_fields

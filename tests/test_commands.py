@@ -1,0 +1,85 @@
+import json
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from plum.core.scopes import ALL_SCOPES
+from tests.conftest import token_request
+from users.models import ApiClient, Employee, Organisation
+
+
+def run_json(*args) -> dict:
+    out = StringIO()
+    call_command(*args, "--json", stdout=out)
+    return json.loads(out.getvalue())
+
+
+def test_plum_demo_creates_a_tenant_with_employees_and_a_client(db):
+    demo = run_json("plum_demo", "--employees", "30")
+
+    organisation = Organisation.objects.get(slug="demo")
+    assert demo["organisation"] == "demo"
+    assert demo["employee_ids"] == [f"E{n:05d}" for n in range(1, 31)]
+    assert Employee.objects.filter(organisation=organisation, status="active").count() == 30
+    assert Employee.objects.filter(organisation=organisation).values("business_unit").distinct().count() > 1
+    assert Employee.objects.filter(organisation=organisation).values("country").distinct().count() > 1
+    assert sorted(ApiClient.objects.get(client_id=demo["client_id"]).allowed_scopes) == sorted(ALL_SCOPES)
+    assert token_request(demo["client_id"], demo["client_secret"]).status_code == 200
+
+
+def test_plum_demo_is_idempotent_and_slugs_give_independent_tenants(db):
+    first = run_json("plum_demo", "--employees", "10")
+    again = run_json("plum_demo", "--employees", "10")
+    other = run_json("plum_demo", "--organisation", "initech", "--employees", "5")
+
+    assert Employee.objects.filter(organisation__slug="demo").count() == 10
+    assert again["employees"]["created"] == 0 and again["employees"]["unchanged"] == 10
+    assert first["employee_ids"] == again["employee_ids"]
+    assert Employee.objects.filter(organisation__slug="initech").count() == 5
+    token = json.loads(token_request(other["client_id"], other["client_secret"]).content)["access_token"]
+    from django.test import Client
+
+    listed = Client().get("/api/v1/employees/?page_size=100", HTTP_AUTHORIZATION=f"Bearer {token}").json()
+    assert len(listed["results"]) == 5
+    assert {e["email"].split("@")[1] for e in listed["results"]} == {"initech.example"}
+
+
+def test_plum_client_create_prints_a_working_client_once(db):
+    run_json("plum_demo", "--employees", "1")
+    created = run_json("plum_client_create", "demo", "--scopes", "employees:read points:read")
+
+    client = ApiClient.objects.get(client_id=created["client_id"])
+    assert client.allowed_scopes == ["employees:read", "points:read"]
+    assert created["client_secret"] not in client.client_secret
+    assert token_request(created["client_id"], created["client_secret"]).json()["scope"] == "employees:read points:read"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["nobody", "--scopes", "employees:read"], "No organisation with slug 'nobody'."),
+        (["demo", "--scopes", "employees:read root:all"], "Unknown scopes: root:all."),
+    ],
+)
+def test_plum_client_create_refuses_bad_input(db, args, message):
+    run_json("plum_demo", "--employees", "1")
+    before = ApiClient.objects.count()
+    with pytest.raises(CommandError, match=message):
+        call_command("plum_client_create", *args)
+    assert ApiClient.objects.count() == before
+
+
+def test_dev_setup_seeds_once_and_prints_credentials(db, tmp_path, monkeypatch):
+    from plum.management.commands import plum_dev_setup
+
+    monkeypatch.setattr(plum_dev_setup, "STATE", tmp_path / "demo.json")
+    first, second = StringIO(), StringIO()
+    call_command("plum_dev_setup", stdout=first)
+    call_command("plum_dev_setup", stdout=second)
+
+    state = json.loads((tmp_path / "demo.json").read_text())
+    assert state["client_id"] in first.getvalue() and state["client_secret"] in second.getvalue()
+    assert "curl -s -H \"Authorization: Bearer $TOKEN\"" in first.getvalue()
+    assert Organisation.objects.filter(slug="demo").count() == 1
+    assert ApiClient.objects.filter(organisation__slug="demo").count() == 1

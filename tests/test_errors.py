@@ -1,0 +1,151 @@
+"""Every error path answers RFC 9457 problem+json with the status API.md fixes."""
+
+import pytest
+from django.test import Client
+
+from tests.conftest import employee_payload
+from users.models import Employee
+
+PROBLEM_KEYS = {"type", "title", "status", "detail", "code", "errors"}
+
+
+def assert_problem(response, status, code):
+    assert response.status_code == status, response.content
+    assert response["Content-Type"] == "application/problem+json"
+    body = response.json()
+    assert set(body) >= PROBLEM_KEYS
+    assert body["status"] == status
+    assert body["code"] == code
+    assert body["type"] == f"urn:plum:error:{code}"
+    return body
+
+
+def test_no_token_is_401_with_a_challenge():
+    response = Client().get("/api/v1/employees/")
+    assert_problem(response, 401, "not_authenticated")
+    assert response["WWW-Authenticate"] == 'Bearer realm="plum"'
+
+
+def test_a_garbage_token_is_401(db):
+    response = Client().get("/api/v1/employees/", HTTP_AUTHORIZATION="Bearer nope")
+    assert_problem(response, 401, "invalid_token")
+
+
+def test_missing_scope_is_403(tenant):
+    response = tenant.api(scopes=["points:read"]).get("/api/v1/employees/")
+    assert_problem(response, 403, "insufficient_scope")
+
+
+def test_unknown_url_is_404_problem(tenant):
+    assert_problem(tenant.api().get("/api/v1/nothing-here/"), 404, "not_found")
+    assert_problem(Client().get("/nothing-here"), 404, "not_found")
+
+
+def test_unknown_employee_is_404(tenant):
+    body = assert_problem(tenant.api().get("/api/v1/employees/NOPE/"), 404, "employee_not_found")
+    assert body["detail"] == "No employee 'NOPE' in this organisation."
+
+
+def test_wrong_method_is_405(tenant):
+    assert_problem(tenant.api().put("/api/v1/employees/E1/", {}, format="json"), 405, "method_not_allowed")
+    assert_problem(tenant.api().delete("/api/v1/employees/E1/"), 405, "method_not_allowed")
+
+
+def test_malformed_json_is_400_and_changes_nothing(tenant):
+    response = tenant.api().post("/api/v1/employees/", '{"employee_id": ', content_type="application/json")
+    assert_problem(response, 400, "malformed_request")
+    assert not Employee.objects.exists()
+
+
+def test_a_json_body_that_is_not_an_object_is_400(tenant):
+    response = tenant.api().post("/api/v1/employees/", "[1, 2]", content_type="application/json")
+    assert_problem(response, 400, "malformed_request")
+
+
+def test_wrong_media_type_is_415(tenant):
+    response = tenant.api().post("/api/v1/employees/", "employee_id=E1", content_type="text/plain")
+    assert_problem(response, 415, "unsupported_media_type")
+    assert not Employee.objects.exists()
+
+
+def test_an_oversize_body_is_413_before_it_is_read(tenant):
+    body = '{"employee_id": "' + "x" * (1024 * 1024) + '"}'
+    response = tenant.api().post("/api/v1/employees/", body, content_type="application/json")
+    assert_problem(response, 413, "payload_too_large")
+    assert not Employee.objects.exists()
+
+
+def test_throttled_calls_get_429_with_retry_after(tenant, settings):
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "client": "2/min"},
+    }
+    api = tenant.api()
+    statuses = [api.get("/api/v1/employees/").status_code for _ in range(3)]
+    refused = api.get("/api/v1/employees/")
+
+    assert statuses == [200, 200, 429]
+    assert_problem(refused, 429, "throttled")
+    assert 1 <= int(refused["Retry-After"]) <= 61
+
+
+def test_throttling_is_per_client(tenant, other_tenant, settings):
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "client": "1/min"},
+    }
+    assert tenant.api().get("/api/v1/employees/").status_code == 200
+    assert tenant.api().get("/api/v1/employees/").status_code == 429
+    assert other_tenant.api().get("/api/v1/employees/").status_code == 200
+
+
+def test_validation_errors_list_every_field(tenant):
+    response = tenant.api().post(
+        "/api/v1/employees/", {"employee_id": "E1", "email": "nope", "country": "XX", "shoe_size": 9}, format="json"
+    )
+    body = assert_problem(response, 400, "validation_error")
+    assert sorted((e["field"], e["code"]) for e in body["errors"]) == [
+        ("country", "invalid"),
+        ("email", "invalid"),
+        ("first_name", "required"),
+        ("last_name", "required"),
+        ("shoe_size", "unknown_field"),
+    ]
+    assert not Employee.objects.exists()
+
+
+def test_an_unexpected_failure_is_a_problem_500_without_internals(tenant, monkeypatch):
+    def explode(**kwargs):
+        raise RuntimeError("database password is hunter2")
+
+    monkeypatch.setattr("users.selectors.employee_get", explode)
+    api = tenant.api()
+    api.raise_request_exception = False
+    response = api.get("/api/v1/employees/E1/")
+    body = assert_problem(response, 500, "internal_error")
+    assert "hunter2" not in response.content.decode()
+    assert body["detail"] == "Something went wrong on our side; it has been logged."
+
+
+@pytest.mark.parametrize("path", ["/healthz", "/readyz"])
+def test_health_endpoints_need_no_token(db, path):
+    response = Client().get(path)
+    assert response.status_code == 200
+    assert response.json()["status"] == "ok"
+
+
+def test_readyz_reports_each_dependency(db, settings):
+    body = Client().get("/readyz").json()
+    assert body["checks"]["database"] == "ok"
+    assert body["checks"]["broker"] == ("ok" if settings.REDIS_URL else "in-process")
+
+
+def test_readyz_answers_503_when_the_broker_is_unreachable(db, settings):
+    settings.REDIS_URL = "redis://127.0.0.1:1/0"
+    response = Client().get("/readyz")
+    assert response.status_code == 503
+    assert response.json() == {"status": "unavailable", "checks": {"database": "ok", "broker": "unreachable"}}
+
+
+def test_created_employee_round_trips(tenant):
+    assert tenant.api().post("/api/v1/employees/", employee_payload("E1"), format="json").status_code == 201
