@@ -1,5 +1,5 @@
 # Everything a fresh machine needs: `make run` and `make test`. Python 3.11 is the only prerequisite.
-PYTHON ?= python3.11
+PYTHON ?= $(shell command -v python3.11 2>/dev/null || echo python3)
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed

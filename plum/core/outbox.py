@@ -1,12 +1,24 @@
 """Writing events to the outbox. Call inside the transaction of the change (the integrations app delivers)."""
 
+import json
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import partial
 from uuid import UUID
 
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
+from django.utils import timezone
+from psycopg.types.json import Jsonb
 
-from plum.core.models import OutboxEvent
+# COPY, not bulk_create: a sync emits thousands of events and Django's per-row JSON escaping
+# was more than half of its time.
+_COPY_SQL = (
+    "COPY core_outboxevent (event_id, organisation_id, event_type, aggregate_type, aggregate_id, payload, created_at)"
+    " FROM STDIN"
+)
+_dumps = partial(json.dumps, cls=DjangoJSONEncoder)  # payloads may hold dates, decimals, UUIDs
 
 
 @dataclass(frozen=True)
@@ -25,15 +37,10 @@ def outbox_emit_many(*, organisation_id: UUID, events: Iterable[Event]) -> int:
     connection = transaction.get_connection()
     if not connection.in_atomic_block:
         raise RuntimeError("Outbox events must be written inside the transaction of the change.")
-    rows = [
-        OutboxEvent(
-            organisation_id=organisation_id,
-            event_type=e.event_type,
-            aggregate_type=e.aggregate_type,
-            aggregate_id=e.aggregate_id,
-            payload=e.payload,
-        )
-        for e in events
-    ]
-    OutboxEvent.objects.bulk_create(rows, batch_size=2000)
-    return len(rows)
+    now, count = timezone.now(), 0
+    with connection.cursor() as cursor, cursor.cursor.copy(_COPY_SQL) as copy:
+        for e in events:
+            payload = Jsonb(e.payload, dumps=_dumps)
+            copy.write_row((uuid.uuid4(), organisation_id, e.event_type, e.aggregate_type, e.aggregate_id, payload, now))
+            count += 1
+    return count

@@ -2,11 +2,11 @@
 
 import graphene
 from graphene import relay
-from graphene_django import DjangoConnectionField, DjangoObjectType
+from graphene_django import DjangoObjectType
 
 from plum.api.auth import actor_of
 from plum.api.graphql.base import BaseMutation
-from plum.api.graphql.connection import CountedConnection
+from plum.api.graphql.connection import CountedConnection, PlumConnectionField
 from plum.api.graphql.errors import error_type
 from plum.api.graphql.inputs import plain
 from plum.api.graphql.scoping import register_query_scopes
@@ -48,6 +48,9 @@ class EmployeeNode(DjangoObjectType):
             "updated_at",
         )
 
+    def resolve_status(self, info):
+        return str(self.status)  # a plain value: graphene cannot serialise Django's Status enum members
+
     def resolve_business_unit(self, info):
         return self.business_unit.code if self.business_unit_id else None
 
@@ -59,7 +62,7 @@ class EmployeeNode(DjangoObjectType):
 
 
 class UsersQuery(graphene.ObjectType):
-    employees = DjangoConnectionField(
+    employees = PlumConnectionField(
         EmployeeNode,
         status=EmployeeStatus(),
         business_unit=graphene.String(),
@@ -159,7 +162,7 @@ class SyncRecordError(graphene.ObjectType):
     index = graphene.Int(required=True)
     employee_id = graphene.String()
     field = graphene.String()
-    code = graphene.String(required=True)
+    code = graphene.Field(UsersError.code_enum, required=True)
     message = graphene.String(required=True)
 
 

@@ -30,7 +30,16 @@ class PlumConnectionField(DjangoConnectionField):
 
     @classmethod
     def connection_resolver(
-        cls, resolver, connection, default_manager, queryset_resolver, max_limit, enforce_first_or_last, root, info, **args
+        cls,
+        resolver,
+        connection,
+        default_manager,
+        queryset_resolver,
+        max_limit,
+        enforce_first_or_last,
+        root,
+        info,
+        **args,
     ):
         for name in ("first", "last", "offset"):
             if args.get(name) is not None and args[name] < 0:
@@ -42,5 +51,13 @@ class PlumConnectionField(DjangoConnectionField):
                 if args.get(name) is not None:
                     args[name] = min(args[name], max_limit)
         return super().connection_resolver(
-            resolver, connection, default_manager, queryset_resolver, max_limit, enforce_first_or_last, root, info, **args
+            resolver,
+            connection,
+            default_manager,
+            queryset_resolver,
+            max_limit,
+            enforce_first_or_last,
+            root,
+            info,
+            **args,
         )

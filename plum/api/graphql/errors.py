@@ -12,7 +12,7 @@ def error_type(name: str, *enums: type[ErrorCode]) -> type[graphene.ObjectType]:
         for member in enum:
             members[member.value] = member.value
     code_enum = graphene.Enum(f"{name}ErrorCode", list(members.items()))
-    return type(
+    error = type(
         f"{name}Error",
         (graphene.ObjectType,),
         {
@@ -22,3 +22,5 @@ def error_type(name: str, *enums: type[ErrorCode]) -> type[graphene.ObjectType]:
             "message": graphene.String(required=True),
         },
     )
+    error.code_enum = code_enum  # for other error shapes of the same app (per-record sync errors)
+    return error

@@ -24,7 +24,9 @@ def max_depth_rule(limit: int) -> type[ValidationRule]:
         def enter_operation_definition(self, node, *_):
             depth = _Walker(self.context).depth(node.selection_set)
             if depth > limit:
-                self.report_error(GraphQLError(f"The query is {depth} levels deep, more than the limit of {limit}.", [node]))
+                self.report_error(
+                    GraphQLError(f"The query is {depth} levels deep, more than the limit of {limit}.", [node])
+                )
 
     return MaxDepth
 
@@ -76,7 +78,9 @@ class _Walker:
 
     def __init__(self, context, *, max_page_size: int = 0, variables: dict | None = None):
         self.schema = context.schema
-        self.fragments = {d.name.value: d for d in context.document.definitions if isinstance(d, FragmentDefinitionNode)}
+        self.fragments = {
+            d.name.value: d for d in context.document.definitions if isinstance(d, FragmentDefinitionNode)
+        }
         self.max_page_size = max_page_size
         self.variables = variables or {}
         self.depths: dict[str, int] = {}
