@@ -1,6 +1,7 @@
 """Cleaning of employee fields from any door (REST, GraphQL, sync, SCIM): one set of rules.
 
-Plain Python on purpose: the sync endpoint cleans 10,000 records per call.
+Plain Python on purpose: the sync endpoint cleans 10,000 records per call. Rules that need the
+database (the manager exists, is not the employee itself) live in the services.
 """
 
 import re
@@ -14,8 +15,10 @@ from plum.core.errors import CoreErrorCode, field_error
 from users.models import Employee
 
 EMPLOYEE_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@:+-]{0,63}$")
+ISO_DATE_PATTERN = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 COUNTRY_CODES = frozenset(c.alpha_2 for c in pycountry.countries)
 REQUIRED_ON_CREATE = ("employee_id", "email", "first_name", "last_name")
+EMAIL_MAX_LENGTH = Employee._meta.get_field("email").max_length
 _email_validator = EmailValidator()
 
 # name -> max length of the text fields that may be blank
@@ -23,6 +26,7 @@ TEXT_FIELDS = {"role": 150, "department": 150, "slack_user_id": 64, "teams_user_
 NAME_FIELDS = {"first_name": 150, "last_name": 150}
 CODE_FIELDS = {"business_unit": 64, "cost_centre": 64}
 DATE_FIELDS = ("hire_date", "exit_date")
+NOT_NULL_FIELDS = frozenset({"employee_id", "email", "status", *NAME_FIELDS})
 WRITABLE_FIELDS = frozenset(
     {"employee_id", "email", "status", "country", "manager_employee_id"}
     | set(TEXT_FIELDS)
@@ -30,6 +34,24 @@ WRITABLE_FIELDS = frozenset(
     | set(CODE_FIELDS)
     | set(DATE_FIELDS)
 )
+
+
+def storable_text(value: str) -> bool:
+    """PostgreSQL text cannot hold NUL, and lone surrogates cannot be encoded as UTF-8."""
+    if "\x00" in value:
+        return False
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def printable_key(value) -> str | None:
+    """A client's key, safe to echo back in an error (JSON answers are UTF-8)."""
+    if not isinstance(value, str):
+        return None
+    return value if storable_text(value) else value.encode("utf-8", "backslashreplace").decode("ascii", "replace")
 
 
 def clean_employee_fields(data: dict) -> tuple[dict, list[dict]]:
@@ -42,7 +64,7 @@ def clean_employee_fields(data: dict) -> tuple[dict, list[dict]]:
 
     for key in data:
         if key not in WRITABLE_FIELDS:
-            bad(key, f"Unknown or read-only field {key!r}.", CoreErrorCode.UNKNOWN_FIELD)
+            bad(printable_key(key), f"Unknown or read-only field {key!r}.", CoreErrorCode.UNKNOWN_FIELD)
 
     for field, value in data.items():
         if field not in WRITABLE_FIELDS:
@@ -51,13 +73,16 @@ def clean_employee_fields(data: dict) -> tuple[dict, list[dict]]:
             _clean_date(field, value, clean, bad)
             continue
         if value is None:
-            if field in ("employee_id", "email", "status") or field in NAME_FIELDS:
+            if field in NOT_NULL_FIELDS:
                 bad(field, "May not be null.", CoreErrorCode.REQUIRED)
             else:
                 clean[field] = None if field in CODE_FIELDS or field == "manager_employee_id" else ""
             continue
         if not isinstance(value, str):
             bad(field, "Must be a string.")
+            continue
+        if not storable_text(value):
+            bad(field, "Contains a NUL character or an unpaired surrogate.")
             continue
         value = value.strip()
         if field in ("employee_id", "manager_employee_id"):
@@ -68,12 +93,7 @@ def clean_employee_fields(data: dict) -> tuple[dict, list[dict]]:
             else:
                 clean[field] = value
         elif field == "email":
-            try:
-                _email_validator(value)
-            except DjangoValidationError:
-                bad(field, "Not a valid email address.")
-            else:
-                clean[field] = value
+            _clean_email(value, clean, bad)
         elif field == "status":
             if value not in Employee.Status.values:
                 bad(field, "Must be 'active' or 'inactive'.")
@@ -100,12 +120,28 @@ def clean_employee_fields(data: dict) -> tuple[dict, list[dict]]:
         else:
             clean[field] = value
 
-    hire, exit_ = clean.get("hire_date"), clean.get("exit_date")
-    if hire and exit_ and exit_ < hire:
-        bad("exit_date", "May not be before hire_date.")
-    if clean.get("manager_employee_id") and clean.get("manager_employee_id") == clean.get("employee_id"):
-        bad("manager_employee_id", "An employee cannot manage themselves.")
+    if error := dates_error(clean.get("hire_date"), clean.get("exit_date")):
+        errors.append(error)
     return clean, errors
+
+
+def dates_error(hire_date, exit_date) -> dict | None:
+    """Also called with stored values merged in, so a partial update cannot break the rule."""
+    if hire_date and exit_date and exit_date < hire_date:
+        return field_error("exit_date", CoreErrorCode.INVALID, "May not be before hire_date.")
+    return None
+
+
+def _clean_email(value, clean, bad):
+    if len(value) > EMAIL_MAX_LENGTH:
+        bad("email", f"At most {EMAIL_MAX_LENGTH} characters.")
+        return
+    try:
+        _email_validator(value)
+    except DjangoValidationError:
+        bad("email", "Not a valid email address.")
+    else:
+        clean["email"] = value
 
 
 def _clean_date(field, value, clean, bad):
@@ -113,11 +149,11 @@ def _clean_date(field, value, clean, bad):
         clean[field] = None
     elif isinstance(value, date):
         clean[field] = value
-    elif isinstance(value, str):
+    elif isinstance(value, str) and ISO_DATE_PATTERN.fullmatch(value):
         try:
             clean[field] = date.fromisoformat(value)
         except ValueError:
-            bad(field, "Must be a date as YYYY-MM-DD.")
+            bad(field, "Not a calendar date.")
     else:
         bad(field, "Must be a date as YYYY-MM-DD.")
 

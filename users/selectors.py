@@ -29,11 +29,28 @@ def employee_list(*, actor: Actor, filters: Mapping | None = None) -> QuerySet[E
     return filterset.qs
 
 
-def employee_get(*, actor: Actor, employee_id: str) -> Employee:
-    employee = _employees(actor).filter(employee_id=employee_id).first()
+def employee_get(*, actor: Actor, employee_id: str, for_update: bool = False) -> Employee:
+    """`for_update` locks the employee's row (not its business unit, cost centre or manager)."""
+    if not _queryable(employee_id):
+        raise EmployeeNotFound(employee_id)
+    employees = _employees(actor)
+    if for_update:
+        employees = employees.select_for_update(of=("self",))
+    employee = employees.filter(employee_id=employee_id).first()
     if employee is None:
         raise EmployeeNotFound(employee_id)
     return employee
+
+
+def _queryable(key) -> bool:
+    """A key PostgreSQL can compare: text without NUL, encodable as UTF-8 (ids come from URLs and GraphQL)."""
+    if not isinstance(key, str) or "\x00" in key:
+        return False
+    try:
+        key.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def business_unit_list(*, actor: Actor) -> QuerySet[BusinessUnit]:
@@ -55,25 +72,56 @@ def api_client_list(*, organisation: Organisation) -> QuerySet[ApiClient]:
 
 def employee_document(e: Employee) -> dict:
     """The one representation of an employee: REST answers, webhook payloads, GraphQL parity."""
+    return employee_document_from_values(
+        {
+            **{name: getattr(e, name) for name in DOCUMENT_FIELDS},
+            "business_unit": e.business_unit.code if e.business_unit_id else None,
+            "cost_centre": e.cost_centre.code if e.cost_centre_id else None,
+            "manager_employee_id": e.manager.employee_id if e.manager_id else None,
+        }
+    )
+
+
+def employee_document_from_values(v: Mapping) -> dict:
+    """The same document from plain values (codes, not ids): the bulk sync builds 10,000 at a time."""
     return {
-        "employee_id": e.employee_id,
-        "email": e.email,
-        "first_name": e.first_name,
-        "last_name": e.last_name,
-        "status": e.status,
-        "role": e.role,
-        "department": e.department,
-        "business_unit": e.business_unit.code if e.business_unit_id else None,
-        "cost_centre": e.cost_centre.code if e.cost_centre_id else None,
-        "country": e.country,
-        "manager_employee_id": e.manager.employee_id if e.manager_id else None,
-        "hire_date": e.hire_date.isoformat() if e.hire_date else None,
-        "exit_date": e.exit_date.isoformat() if e.exit_date else None,
-        "slack_user_id": e.slack_user_id,
-        "teams_user_id": e.teams_user_id,
-        "created_at": _iso(e.created_at),
-        "updated_at": _iso(e.updated_at),
+        "employee_id": v["employee_id"],
+        "email": v["email"],
+        "first_name": v["first_name"],
+        "last_name": v["last_name"],
+        "status": v["status"],
+        "role": v["role"],
+        "department": v["department"],
+        "business_unit": v["business_unit"],
+        "cost_centre": v["cost_centre"],
+        "country": v["country"],
+        "manager_employee_id": v["manager_employee_id"],
+        "hire_date": v["hire_date"].isoformat() if v["hire_date"] else None,
+        "exit_date": v["exit_date"].isoformat() if v["exit_date"] else None,
+        "slack_user_id": v["slack_user_id"],
+        "teams_user_id": v["teams_user_id"],
+        "created_at": _iso(v["created_at"]),
+        "updated_at": _iso(v["updated_at"]),
     }
+
+
+# Model fields copied as they are into the document.
+DOCUMENT_FIELDS = (
+    "employee_id",
+    "email",
+    "first_name",
+    "last_name",
+    "status",
+    "role",
+    "department",
+    "country",
+    "hire_date",
+    "exit_date",
+    "slack_user_id",
+    "teams_user_id",
+    "created_at",
+    "updated_at",
+)
 
 
 def _iso(value) -> str:

@@ -39,8 +39,8 @@ def outbox_emit_many(*, organisation_id: UUID, events: Iterable[Event]) -> int:
         raise RuntimeError("Outbox events must be written inside the transaction of the change.")
     now, count = timezone.now(), 0
     with connection.cursor() as cursor, cursor.cursor.copy(_COPY_SQL) as copy:
-        for e in events:
-            payload = Jsonb(e.payload, dumps=_dumps)
-            copy.write_row((uuid.uuid4(), organisation_id, e.event_type, e.aggregate_type, e.aggregate_id, payload, now))
+        for event in events:
+            identity = (uuid.uuid4(), organisation_id, event.event_type, event.aggregate_type, event.aggregate_id)
+            copy.write_row((*identity, Jsonb(event.payload, dumps=_dumps), now))
             count += 1
     return count

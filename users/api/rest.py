@@ -153,7 +153,7 @@ class EmployeeViewSet(PlumViewSet):
         result = services.employees_sync(
             actor=actor_of(request),
             mode=body.get("mode"),
-            source=body.get("source") or "",
+            source=body.get("source"),
             records=body.get("employees"),
         )
         return Response(result.as_dict())

@@ -1,14 +1,13 @@
 """Employee writes: create, update, deactivate. Bulk sync is in sync.py."""
 
 from django.db import IntegrityError, connection, transaction
-from django.utils import timezone
 
 from plum.core.actor import Actor
-from plum.core.errors import DomainError, ValidationFailed, field_error
+from plum.core.errors import CoreErrorCode, DomainError, ValidationFailed, field_error
 from plum.core.outbox import Event, outbox_emit
-from users.errors import EmployeeExists, EmployeeNotFound, UsersErrorCode
+from users.errors import EmployeeExists, UsersErrorCode
 from users.models import BusinessUnit, CostCentre, Employee
-from users.records import clean_employee_fields, missing_required
+from users.records import clean_employee_fields, dates_error, missing_required
 from users.selectors import employee_document, employee_get
 
 # --- Employees -------------------------------------------------------------------------------
@@ -32,7 +31,7 @@ def _event(event_type: str, employee: Employee) -> Event:
     return Event(event_type, "employee", employee.employee_id, employee_document(employee))
 
 
-def _dimension_ids(model, organisation_id, codes) -> dict[str, object]:
+def dimension_ids(model, organisation_id, codes) -> dict[str, object]:
     """Business units / cost centres by code, created on first use (race-safe: ON CONFLICT)."""
     codes = {c for c in codes if c}
     if not codes:
@@ -41,7 +40,7 @@ def _dimension_ids(model, organisation_id, codes) -> dict[str, object]:
     return dict(model.objects.filter(organisation_id=organisation_id, code__in=codes).values_list("code", "id"))
 
 
-def _apply(employee: Employee, clean: dict, *, organisation_id, managers: dict, units: dict, centres: dict) -> None:
+def _apply(employee: Employee, clean: dict, *, managers: dict, units: dict, centres: dict) -> None:
     for field in EMPLOYEE_FIELDS_COMPARED:
         if field in clean:
             setattr(employee, field, clean[field])
@@ -51,6 +50,26 @@ def _apply(employee: Employee, clean: dict, *, organisation_id, managers: dict, 
         employee.cost_centre_id = centres.get(clean["cost_centre"])
     if "manager_employee_id" in clean:
         employee.manager_id = managers.get(clean["manager_employee_id"])
+
+
+def _apply_clean(actor: Actor, employee: Employee, clean: dict) -> None:
+    """Set the cleaned fields, resolving the manager and creating business units / cost centres."""
+    _apply(
+        employee,
+        clean,
+        managers=_resolve_manager(actor, clean),
+        units=dimension_ids(BusinessUnit, actor.organisation_id, [clean.get("business_unit")]),
+        centres=dimension_ids(CostCentre, actor.organisation_id, [clean.get("cost_centre")]),
+    )
+
+
+def _state(employee: Employee) -> tuple:
+    return (
+        *(getattr(employee, f) for f in EMPLOYEE_FIELDS_COMPARED),
+        employee.business_unit_id,
+        employee.cost_centre_id,
+        employee.manager_id,
+    )
 
 
 def _resolve_manager(actor: Actor, clean: dict) -> dict:
@@ -67,29 +86,31 @@ def _resolve_manager(actor: Actor, clean: dict) -> dict:
     return {manager_key: manager.pk}
 
 
-def _clean_or_fail(data: dict) -> dict:
+def _refuse_self_manager(employee_id: str, clean: dict) -> None:
+    if clean.get("manager_employee_id") == employee_id:
+        raise DomainError(
+            UsersErrorCode.MANAGER_IS_SELF, "An employee cannot manage themselves.", field="manager_employee_id"
+        )
+
+
+def _clean_or_fail(data, *, creating: bool) -> dict:
     if not isinstance(data, dict):
-        raise ValidationFailed([field_error(None, "invalid", "The employee must be an object.")])
+        raise ValidationFailed([field_error(None, CoreErrorCode.INVALID, "The employee must be an object.")])
     clean, errors = clean_employee_fields(data)
+    if creating:
+        reported = {e["field"] for e in errors}
+        errors += [m for m in missing_required(clean) if m["field"] not in reported]
     if errors:
         raise ValidationFailed(errors)
     return clean
 
 
 def employee_create(*, actor: Actor, data: dict) -> Employee:
-    clean = _clean_or_fail(data)
-    if missing := missing_required(clean):
-        raise ValidationFailed(missing)
+    clean = _clean_or_fail(data, creating=True)
+    _refuse_self_manager(clean["employee_id"], clean)
     with transaction.atomic():
         employee = Employee(organisation_id=actor.organisation_id, employee_id=clean["employee_id"])
-        _apply(
-            employee,
-            clean,
-            organisation_id=actor.organisation_id,
-            managers=_resolve_manager(actor, clean),
-            units=_dimension_ids(BusinessUnit, actor.organisation_id, [clean.get("business_unit")]),
-            centres=_dimension_ids(CostCentre, actor.organisation_id, [clean.get("cost_centre")]),
-        )
+        _apply_clean(actor, employee, clean)
         try:
             with transaction.atomic():
                 employee.save(force_insert=True)
@@ -103,31 +124,21 @@ def employee_create(*, actor: Actor, data: dict) -> Employee:
 
 
 def employee_update(*, actor: Actor, employee_id: str, data: dict) -> Employee:
-    clean = _clean_or_fail(data)
-    if clean.get("employee_id", employee_id) != employee_id:
-        raise ValidationFailed([field_error("employee_id", "invalid", "The employee_id cannot be changed.")])
-    clean.pop("employee_id", None)
+    """Partial: omitted fields keep their values. A change that changes nothing writes nothing."""
+    clean = _clean_or_fail(data, creating=False)
+    if clean.pop("employee_id", employee_id) != employee_id:
+        error = field_error("employee_id", CoreErrorCode.INVALID, "The employee_id cannot be changed.")
+        raise ValidationFailed([error])
     with transaction.atomic():
-        employee = (
-            Employee.objects.select_for_update()
-            .filter(organisation_id=actor.organisation_id, employee_id=employee_id)
-            .first()
-        )
-        if employee is None:
-            raise EmployeeNotFound(employee_id)
+        employee = employee_get(actor=actor, employee_id=employee_id, for_update=True)
+        before = _state(employee)
         was_active = employee.status == Employee.Status.ACTIVE
-        _apply(
-            employee,
-            clean,
-            organisation_id=actor.organisation_id,
-            managers=_resolve_manager(actor, clean),
-            units=_dimension_ids(BusinessUnit, actor.organisation_id, [clean.get("business_unit")]),
-            centres=_dimension_ids(CostCentre, actor.organisation_id, [clean.get("cost_centre")]),
-        )
-        if employee.manager_id == employee.pk and employee.pk is not None:
-            raise DomainError(
-                UsersErrorCode.MANAGER_IS_SELF, "An employee cannot manage themselves.", field="manager_employee_id"
-            )
+        _refuse_self_manager(employee_id, clean)
+        _apply_clean(actor, employee, clean)
+        if error := dates_error(employee.hire_date, employee.exit_date):
+            raise ValidationFailed([error])
+        if _state(employee) == before:
+            return employee  # nothing to write or announce (a new business unit would be a change)
         employee.save()
         employee = employee_get(actor=actor, employee_id=employee_id)
         deactivated = was_active and employee.status == Employee.Status.INACTIVE
@@ -139,12 +150,12 @@ def employee_update(*, actor: Actor, employee_id: str, data: dict) -> Employee:
 def employee_deactivate(*, actor: Actor, employee_id: str) -> Employee:
     """Idempotent: deactivating an inactive employee changes nothing and emits nothing."""
     with transaction.atomic():
-        updated = Employee.objects.filter(
-            organisation_id=actor.organisation_id, employee_id=employee_id, status=Employee.Status.ACTIVE
-        ).update(status=Employee.Status.INACTIVE, updated_at=timezone.now())
-        employee = employee_get(actor=actor, employee_id=employee_id)
-        if updated:
-            outbox_emit(organisation_id=actor.organisation_id, event=_event("employee.deactivated", employee))
+        employee = employee_get(actor=actor, employee_id=employee_id, for_update=True)
+        if employee.status == Employee.Status.INACTIVE:
+            return employee
+        employee.status = Employee.Status.INACTIVE
+        employee.save(update_fields=["status", "updated_at"])
+        outbox_emit(organisation_id=actor.organisation_id, event=_event("employee.deactivated", employee))
     return employee
 
 

@@ -1,14 +1,19 @@
 """Bulk employee sync from an HR system: set-based, every record validated, every error reported.
 
-One call: clean each record in Python, load the existing rows with one query, classify each record
-as created / updated / unchanged / deactivated, then write with a few multi-row statements.
-Syncs of one organisation are serialised by an advisory lock so counts and events are exact.
+One call: clean each record in Python, lock and load the stored rows the list names with one query,
+classify each record as created / updated / unchanged / deactivated, then write every change with
+one INSERT … ON CONFLICT fed by a single JSON parameter (Django's bulk_create quotes 10,000 rows of
+parameters in Python, which takes seconds). Syncs of one organisation are serialised by an advisory
+lock and the stored rows are locked, so counts and events are exact.
 """
 
+import json
 import uuid
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from plum.core.actor import Actor
@@ -16,14 +21,29 @@ from plum.core.errors import CoreErrorCode, DomainError, ValidationFailed, field
 from plum.core.outbox import Event, outbox_emit_many
 from users.errors import UsersErrorCode
 from users.models import BusinessUnit, CostCentre, Employee
-from users.records import clean_employee_fields, missing_required
-from users.selectors import employee_document
-from users.services.employees import EMPLOYEE_FIELDS_COMPARED, _dimension_ids, lock_organisation
+from users.records import clean_employee_fields, dates_error, missing_required, printable_key, storable_text
+from users.selectors import employee_document_from_values
+from users.services.employees import EMPLOYEE_FIELDS_COMPARED, dimension_ids, lock_organisation
 
 MAX_SYNC_RECORDS = 10_000
 SYNC_MODES = ("upsert", "full")
-WRITE_BATCH = 2000
-UPDATED_FIELDS = [*EMPLOYEE_FIELDS_COMPARED, "business_unit", "cost_centre", "manager", "source", "updated_at"]
+SOURCE_MAX_LENGTH = Employee._meta.get_field("source").max_length
+
+# What a new employee holds in the fields its record leaves out.
+NEW_EMPLOYEE_DEFAULTS = {
+    "status": Employee.Status.ACTIVE,
+    "role": "",
+    "department": "",
+    "country": "",
+    "business_unit": None,
+    "cost_centre": None,
+    "manager_employee_id": None,
+    "manager_id": None,
+    "hire_date": None,
+    "exit_date": None,
+    "slack_user_id": "",
+    "teams_user_id": "",
+}
 
 
 @dataclass
@@ -38,197 +58,288 @@ class SyncResult:
         return {k: getattr(self, k) for k in ("created", "updated", "deactivated", "unchanged", "errors")}
 
 
-def _check_request(mode, source, records, max_records):
-    problems = []
-    if mode not in SYNC_MODES:
-        problems.append(field_error("mode", CoreErrorCode.INVALID, "Must be 'upsert' or 'full'."))
-    if not isinstance(source, str) or len(source) > 64:
-        problems.append(field_error("source", CoreErrorCode.INVALID, "A string of at most 64 characters."))
-    if not isinstance(records, list):
-        problems.append(field_error("employees", CoreErrorCode.INVALID, "Must be a list of employee records."))
-    if problems:
-        raise ValidationFailed(problems)
-    if len(records) > max_records:
-        raise DomainError(
-            UsersErrorCode.TOO_MANY_RECORDS,
-            f"A sync takes at most {max_records} records; split the list.",
-            field="employees",
-        )
-
-
-def _record_error(index: int, employee_id, error: dict) -> dict:
-    return {"index": index, "employee_id": employee_id if isinstance(employee_id, str) else None, **error}
-
-
-def _clean_records(records) -> tuple[dict[str, tuple[int, dict]], list[dict]]:
-    """employee_id -> (index, clean fields) for the valid records; errors for the others."""
-    valid: dict[str, tuple[int, dict]] = {}
-    errors: list[dict] = []
-    for index, record in enumerate(records):
-        if not isinstance(record, dict):
-            errors.append(_record_error(index, None, field_error(None, CoreErrorCode.INVALID, "Must be an object.")))
-            continue
-        employee_id = record.get("employee_id")
-        clean, problems = clean_employee_fields(record)
-        if "employee_id" not in clean and not any(p["field"] == "employee_id" for p in problems):
-            problems.append(field_error("employee_id", CoreErrorCode.REQUIRED, "This field is required."))
-        if not problems and employee_id in valid:
-            problems.append(
-                field_error(
-                    "employee_id",
-                    UsersErrorCode.DUPLICATE_EMPLOYEE_ID,
-                    f"Also at index {valid[employee_id][0]}; each employee may appear once.",
-                )
-            )
-        if problems:
-            errors.extend(_record_error(index, employee_id, p) for p in problems)
-            continue
-        clean.setdefault("status", Employee.Status.ACTIVE)  # a record in the feed means employed
-        valid[employee_id] = (index, clean)
-    return valid, errors
-
-
-def _drop_unresolvable_managers(actor, valid, existing, errors) -> dict[str, uuid.UUID]:
-    """Managers may be in the list (even later) or already stored; drop records whose manager is neither."""
-    wanted = {c["manager_employee_id"] for _, c in valid.values() if c.get("manager_employee_id")}
-    outside = wanted - set(valid) - set(existing)
-    stored = (
-        dict(
-            Employee.objects.filter(organisation_id=actor.organisation_id, employee_id__in=outside).values_list(
-                "employee_id", "id"
-            )
-        )
-        if outside
-        else {}
-    )
-    changed = True
-    while changed:  # dropping a new record can orphan the records it managed
-        changed = False
-        for employee_id, (index, clean) in list(valid.items()):
-            manager = clean.get("manager_employee_id")
-            if manager and manager not in valid and manager not in existing and manager not in stored:
-                errors.append(
-                    _record_error(
-                        index,
-                        employee_id,
-                        field_error(
-                            "manager_employee_id", UsersErrorCode.MANAGER_NOT_FOUND, f"No employee {manager!r}."
-                        ),
-                    )
-                )
-                del valid[employee_id]
-                changed = True
-    return stored
-
-
-def _current_values(e: Employee) -> dict:
-    values = {f: getattr(e, f) for f in EMPLOYEE_FIELDS_COMPARED}
-    values["business_unit"] = e.business_unit.code if e.business_unit_id else None
-    values["cost_centre"] = e.cost_centre.code if e.cost_centre_id else None
-    values["manager_employee_id"] = e.manager.employee_id if e.manager_id else None
-    return values
+@dataclass
+class _Record:
+    index: int
+    employee_id: str
+    clean: dict
 
 
 def employees_sync(
-    *, actor: Actor, mode: str, source: str = "", records, max_records: int = MAX_SYNC_RECORDS
+    *, actor: Actor, mode: str, source: str | None = "", records, max_records: int = MAX_SYNC_RECORDS
 ) -> SyncResult:
-    _check_request(mode, source, records, max_records)
-    valid, errors = _clean_records(records)
-    listed_ids = {r["employee_id"] for r in records if isinstance(r, dict) and isinstance(r.get("employee_id"), str)}
-    result = SyncResult()
+    source = _check_request(mode, source, records, max_records)
+    valid, listed_ids, errors = _clean_records(records)
     org_id = actor.organisation_id
     now = timezone.now()
 
     with transaction.atomic():
         lock_organisation(org_id, "employees_sync")
-        existing = {
-            e.employee_id: e
-            for e in Employee.objects.filter(organisation_id=org_id, employee_id__in=list(valid)).select_related(
-                "business_unit", "cost_centre", "manager"
-            )
-        }
-        for employee_id, (index, clean) in list(valid.items()):
-            if employee_id not in existing and (missing := missing_required(clean)):
-                errors.extend(_record_error(index, employee_id, m) for m in missing)
-                del valid[employee_id]
-        stored_managers = _drop_unresolvable_managers(actor, valid, existing, errors)
-
-        units = _dimension_ids(BusinessUnit, org_id, {c.get("business_unit") for _, c in valid.values()})
-        centres = _dimension_ids(CostCentre, org_id, {c.get("cost_centre") for _, c in valid.values()})
-        new_ids = {eid: uuid.uuid4() for eid in valid if eid not in existing}
-        pks = {**stored_managers, **{eid: e.pk for eid, e in existing.items()}, **new_ids}
-
-        to_create, to_update, events = [], [], []
-        for employee_id, (_, clean) in valid.items():
-            current = existing.get(employee_id)
-            if current is not None:
-                before = _current_values(current)
-                if all(before[k] == v for k, v in clean.items() if k != "employee_id"):
-                    result.unchanged += 1
-                    continue
-            employee = current or Employee(
-                id=new_ids[employee_id], organisation_id=org_id, employee_id=employee_id, created_at=now
-            )
-            for name in EMPLOYEE_FIELDS_COMPARED:
-                if name in clean:
-                    setattr(employee, name, clean[name])
-            if "business_unit" in clean:
-                employee.business_unit_id = units.get(clean["business_unit"])
-            if "cost_centre" in clean:
-                employee.cost_centre_id = centres.get(clean["cost_centre"])
-            if "manager_employee_id" in clean:
-                employee.manager_id = pks.get(clean["manager_employee_id"])
-            employee.source = source
-            employee.updated_at = now
-            if current is None:
-                to_create.append(employee)
-                result.created += 1
-                events.append(("employee.created", employee_id))
-            else:
-                to_update.append(employee)
-                if before["status"] == Employee.Status.ACTIVE and employee.status == Employee.Status.INACTIVE:
-                    result.deactivated += 1
-                    events.append(("employee.deactivated", employee_id))
-                else:
-                    result.updated += 1
-                    events.append(("employee.updated", employee_id))
-
-        Employee.objects.bulk_create(to_create, batch_size=WRITE_BATCH)
-        if to_update:
-            Employee.objects.bulk_create(
-                to_update,
-                batch_size=WRITE_BATCH,
-                update_conflicts=True,
-                unique_fields=["organisation", "employee_id"],
-                update_fields=UPDATED_FIELDS,
-            )
+        stored = _locked_rows(Employee.objects.filter(organisation_id=org_id, employee_id__in=list(valid)))
+        _check_against_stored(valid, stored, errors)
+        pks = _resolve_managers(org_id, valid, stored, errors)
+        planned, unchanged = _plan(valid, stored, pks, now)
+        events = _write(org_id, source, now, planned)
         if mode == "full":
-            absent = list(
-                Employee.objects.filter(organisation_id=org_id, status=Employee.Status.ACTIVE)
-                .exclude(employee_id__in=listed_ids)
-                .values_list("employee_id", flat=True)
-            )
-            Employee.objects.filter(organisation_id=org_id, employee_id__in=absent).update(
-                status=Employee.Status.INACTIVE, updated_at=now
-            )
-            result.deactivated += len(absent)
-            events += [("employee.deactivated", eid) for eid in absent]
-        _emit(org_id, events)
+            events += [("employee.deactivated", row) for row in _deactivate_absent(org_id, listed_ids, now)]
+        outbox_emit_many(
+            organisation_id=org_id,
+            events=(
+                Event(event_type, "employee", row["employee_id"], employee_document_from_values(row))
+                for event_type, row in events
+            ),
+        )
 
-    result.errors = sorted(errors, key=lambda e: e["index"])
-    return result
-
-
-def _emit(org_id, events: list[tuple[str, str]]) -> None:
-    if not events:
-        return
-    documents = {
-        e.employee_id: employee_document(e)
-        for e in Employee.objects.filter(
-            organisation_id=org_id, employee_id__in=[eid for _, eid in events]
-        ).select_related("business_unit", "cost_centre", "manager")
-    }
-    outbox_emit_many(
-        organisation_id=org_id,
-        events=(Event(event_type, "employee", eid, documents[eid]) for event_type, eid in events),
+    counts = Counter(event_type for event_type, _ in events)
+    return SyncResult(
+        created=counts["employee.created"],
+        updated=counts["employee.updated"],
+        deactivated=counts["employee.deactivated"],
+        unchanged=unchanged,
+        errors=sorted(errors, key=lambda e: e["index"]),
     )
+
+
+# --- The request and its records ---------------------------------------------------------------
+
+
+def _check_request(mode, source, records, max_records) -> str:
+    """The shape of the whole call; answers the source as stored ("" when not given)."""
+    problems = []
+    if not isinstance(mode, str) or mode not in SYNC_MODES:
+        problems.append(field_error("mode", CoreErrorCode.INVALID, "Must be 'upsert' or 'full'."))
+    source = "" if source is None else source
+    if not isinstance(source, str) or len(source) > SOURCE_MAX_LENGTH or not storable_text(source):
+        message = f"A string of at most {SOURCE_MAX_LENGTH} characters."
+        problems.append(field_error("source", CoreErrorCode.INVALID, message))
+    if records is None:
+        problems.append(field_error("employees", CoreErrorCode.REQUIRED, "A list of employee records is required."))
+    elif not isinstance(records, list):
+        problems.append(field_error("employees", CoreErrorCode.INVALID, "Must be a list of employee records."))
+    elif len(records) > max_records and not problems:
+        raise DomainError(
+            UsersErrorCode.TOO_MANY_RECORDS,
+            f"A sync takes at most {max_records} records; split the list.",
+            field="employees",
+        )
+    else:
+        problems += [
+            field_error(f"employees[{i}]", CoreErrorCode.INVALID, "Each employee record must be an object.")
+            for i, record in enumerate(records[: max_records + 1])
+            if not isinstance(record, dict)
+        ]
+    if problems:
+        raise ValidationFailed(problems)
+    return source
+
+
+def _record_error(index: int, employee_id, error: dict) -> dict:
+    return {"index": index, "employee_id": printable_key(employee_id), **error}
+
+
+def _clean_records(records: list[dict]) -> tuple[dict[str, _Record], set[str], list[dict]]:
+    """The valid records by employee_id, every employee_id the list names, and the record errors.
+
+    An employee_id named twice: the first record counts, the later ones are errors.
+    """
+    valid: dict[str, _Record] = {}
+    first_index: dict[str, int] = {}
+    errors: list[dict] = []
+    for index, record in enumerate(records):
+        clean, problems = clean_employee_fields(record)
+        employee_id = clean.get("employee_id")
+        if employee_id is None and not any(p["field"] == "employee_id" for p in problems):
+            problems.append(field_error("employee_id", CoreErrorCode.REQUIRED, "This field is required."))
+        if employee_id is not None and clean.get("manager_employee_id") == employee_id:
+            problems.append(
+                field_error(
+                    "manager_employee_id", UsersErrorCode.MANAGER_IS_SELF, "An employee cannot manage themselves."
+                )
+            )
+        if employee_id in first_index:
+            problems.append(
+                field_error(
+                    "employee_id",
+                    UsersErrorCode.DUPLICATE_EMPLOYEE_ID,
+                    f"Also at index {first_index[employee_id]}; each employee may appear once.",
+                )
+            )
+        elif employee_id is not None:
+            first_index[employee_id] = index
+        if problems:
+            errors.extend(_record_error(index, employee_id or record.get("employee_id"), p) for p in problems)
+            continue
+        clean.setdefault("status", Employee.Status.ACTIVE)  # a record in the feed means employed
+        valid[employee_id] = _Record(index, employee_id, clean)
+    return valid, set(first_index), errors
+
+
+# --- Checks that need the stored rows -----------------------------------------------------------
+
+
+def _locked_rows(employees) -> dict[str, dict]:
+    """employee_id -> the stored row in record terms (codes, manager's employee_id), locked."""
+    rows = employees.select_for_update(of=("self",)).values(
+        "id",
+        "employee_id",
+        "created_at",
+        "updated_at",
+        "manager_id",
+        *EMPLOYEE_FIELDS_COMPARED,
+        unit_code=F("business_unit__code"),
+        centre_code=F("cost_centre__code"),
+        manager_key=F("manager__employee_id"),
+    )
+    return {
+        row["employee_id"]: {
+            **row,
+            "business_unit": row.pop("unit_code"),
+            "cost_centre": row.pop("centre_code"),
+            "manager_employee_id": row.pop("manager_key"),
+        }
+        for row in rows
+    }
+
+
+def _check_against_stored(valid: dict[str, _Record], stored: dict[str, dict], errors: list[dict]) -> None:
+    """New employees need every required field; dates are checked with the stored ones merged in."""
+    for employee_id, record in list(valid.items()):
+        current = stored.get(employee_id)
+        if current is None:
+            problems = missing_required(record.clean)
+        else:
+            hire = record.clean.get("hire_date", current["hire_date"])
+            exit_ = record.clean.get("exit_date", current["exit_date"])
+            problems = [e] if (e := dates_error(hire, exit_)) else []
+        if problems:
+            errors.extend(_record_error(record.index, employee_id, p) for p in problems)
+            del valid[employee_id]
+
+
+def _resolve_managers(org_id, valid: dict[str, _Record], stored: dict[str, dict], errors: list[dict]) -> dict:
+    """employee_id -> primary key of every employee a written row may point at.
+
+    A manager may come later in the list or be stored already. A record whose manager is neither is
+    dropped, and so are the new records it was to manage, and theirs, and so on.
+    """
+    wanted = {r.clean.get("manager_employee_id") for r in valid.values()} - {None} - set(valid)
+    outside = (
+        dict(Employee.objects.filter(organisation_id=org_id, employee_id__in=wanted).values_list("employee_id", "id"))
+        if wanted
+        else {}
+    )
+    reports: dict[str, list[str]] = defaultdict(list)
+    orphans: list[str] = []
+    for record in valid.values():
+        manager = record.clean.get("manager_employee_id")
+        if manager in valid:
+            reports[manager].append(record.employee_id)
+        elif manager is not None and manager not in outside:
+            orphans.append(record.employee_id)
+    while orphans:
+        record = valid.pop(orphans.pop())
+        manager = record.clean["manager_employee_id"]
+        message = f"No employee {manager!r} in this list (valid) or stored."
+        errors.append(
+            _record_error(
+                record.index,
+                record.employee_id,
+                field_error("manager_employee_id", UsersErrorCode.MANAGER_NOT_FOUND, message),
+            )
+        )
+        if record.employee_id not in stored:  # a stored employee can still be a manager
+            orphans.extend(reports[record.employee_id])
+    new_ids = {employee_id: uuid.uuid4() for employee_id in valid if employee_id not in stored}
+    return {**outside, **{k: row["id"] for k, row in stored.items()}, **new_ids}
+
+
+def _plan(valid: dict[str, _Record], stored: dict[str, dict], pks: dict, now) -> tuple[list[tuple[str, dict]], int]:
+    """(event type, the row as it will be) for every record that changes something; and how many do not."""
+    planned, unchanged = [], 0
+    for record in valid.values():
+        current = stored.get(record.employee_id)
+        if current is not None and all(current[k] == v for k, v in record.clean.items()):
+            unchanged += 1
+            continue
+        row = {**(current or NEW_EMPLOYEE_DEFAULTS), **record.clean, "updated_at": now}
+        if "manager_employee_id" in record.clean:  # otherwise the stored manager_id stays
+            row["manager_id"] = pks.get(record.clean["manager_employee_id"])
+        if current is None:
+            row.update(id=pks[record.employee_id], created_at=now)
+            planned.append(("employee.created", row))
+        elif current["status"] == Employee.Status.ACTIVE and row["status"] == Employee.Status.INACTIVE:
+            planned.append(("employee.deactivated", row))
+        else:
+            planned.append(("employee.updated", row))
+    return planned, unchanged
+
+
+# --- Writes -----------------------------------------------------------------------------------
+
+_COLUMNS = ("id", "employee_id", *EMPLOYEE_FIELDS_COMPARED, "business_unit", "cost_centre", "manager")
+_UPDATED_ON_CONFLICT = [c for c in _COLUMNS if c not in ("id", "employee_id")]
+
+
+def _upsert_sql() -> str:
+    fields = [Employee._meta.get_field(name) for name in _COLUMNS]
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(f.column) for f in fields)
+    typed = ", ".join(f"{quote(f.column)} {f.db_type(connection)}" for f in fields)
+    updates = ", ".join(
+        f"{quote(f.column)} = EXCLUDED.{quote(f.column)}"
+        for f in (Employee._meta.get_field(name) for name in (*_UPDATED_ON_CONFLICT, "source", "updated_at"))
+    )
+    # xmax = 0 only on a row this statement inserted: a row created meanwhile by another door is an update.
+    return f"""
+        INSERT INTO {quote(Employee._meta.db_table)} ({columns}, organisation_id, source, created_at, updated_at)
+        SELECT {columns}, %(organisation_id)s, %(source)s, %(now)s, %(now)s
+        FROM jsonb_to_recordset(%(rows)s::jsonb) AS r({typed})
+        ON CONFLICT (organisation_id, employee_id) DO UPDATE SET {updates}
+        RETURNING employee_id, id, created_at, xmax = 0
+    """
+
+
+def _write(org_id, source: str, now, planned: list[tuple[str, dict]]) -> list[tuple[str, dict]]:
+    """Insert or update the planned rows in one statement; answers the events with the rows as written."""
+    if not planned:
+        return []
+    rows = [row for _, row in planned]
+    units = dimension_ids(BusinessUnit, org_id, {row["business_unit"] for row in rows})
+    centres = dimension_ids(CostCentre, org_id, {row["cost_centre"] for row in rows})
+    payload = [
+        {
+            **{name: row[name] for name in ("id", "employee_id", *EMPLOYEE_FIELDS_COMPARED)},
+            "business_unit_id": units.get(row["business_unit"]),
+            "cost_centre_id": centres.get(row["cost_centre"]),
+            "manager_id": row["manager_id"],
+        }
+        for row in rows
+    ]
+    params = {"organisation_id": org_id, "source": source, "now": now, "rows": json.dumps(payload, default=str)}
+    with connection.cursor() as cursor:
+        cursor.execute(_upsert_sql(), params)
+        written = {employee_id: (pk, created_at, inserted) for employee_id, pk, created_at, inserted in cursor}
+    events = []
+    for event_type, row in planned:
+        pk, created_at, inserted = written[row["employee_id"]]
+        if event_type == "employee.created" and not inserted:
+            # Another door created it after we looked: this was an update, of a row with its own id.
+            event_type = "employee.updated"
+            Employee.objects.filter(organisation_id=org_id, manager_id=row["id"]).update(manager_id=pk)
+        events.append((event_type, {**row, "created_at": created_at}))
+    return events
+
+
+def _deactivate_absent(org_id, listed_ids: set[str], now) -> list[dict]:
+    """Mode full: every active employee the list does not name becomes inactive."""
+    absent = _locked_rows(
+        Employee.objects.filter(organisation_id=org_id, status=Employee.Status.ACTIVE).exclude(
+            employee_id__in=listed_ids
+        )
+    )
+    if not absent:
+        return []
+    Employee.objects.filter(id__in=[row["id"] for row in absent.values()]).update(
+        status=Employee.Status.INACTIVE, updated_at=now
+    )
+    return [{**row, "status": Employee.Status.INACTIVE, "updated_at": now} for row in absent.values()]
