@@ -156,7 +156,8 @@ REST_FRAMEWORK = {
     },
     "DEFAULT_PAGINATION_CLASS": "plum.api.pagination.CursorPagination",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["plum.api.parsers.JSONParser"],
+    "UNICODE_JSON": False,  # \u-escape everything: input echoed in errors may hold lone surrogates
     "EXCEPTION_HANDLER": "plum.api.errors.problem_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "plum.api.openapi.PlumAutoSchema",
     "UNAUTHENTICATED_USER": None,

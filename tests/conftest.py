@@ -21,7 +21,10 @@ from users.models import Organisation
 
 def pytest_configure(config):
     # Staff passwords in tests need no million-round hashing; client secrets keep their real hasher.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", "plum.core.hashers.ClientSecretHasher"]
+    settings.PASSWORD_HASHERS = [
+        "django.contrib.auth.hashers.MD5PasswordHasher",
+        "plum.core.hashers.ClientSecretHasher",
+    ]
 
 
 def pytest_sessionstart(session):

@@ -45,7 +45,11 @@ GRAPHQL_CALLS = {
         WRITE,
         True,
     ),
-    "employeesSync": ("mutation { employeesSync(input: {mode: full, employees: []}) { errors { code } } }", WRITE, False),
+    "employeesSync": (
+        "mutation { employeesSync(input: {mode: full, employees: []}) { errors { code } } }",
+        WRITE,
+        False,
+    ),
 }
 
 
@@ -64,8 +68,12 @@ def target_state(organisation_id):
 def victim(make_tenant):
     victim = make_tenant("victim")
     api = victim.api()
-    assert api.post("/api/v1/employees/", employee_payload(TARGET, business_unit="BU-V", cost_centre="CC-V"),
-                    format="json").status_code == 201
+    assert (
+        api.post(
+            "/api/v1/employees/", employee_payload(TARGET, business_unit="BU-V", cost_centre="CC-V"), format="json"
+        ).status_code
+        == 201
+    )
     return victim
 
 
@@ -97,9 +105,12 @@ def test_rest_refuses(name, caller, victim, make_tenant):
     if expected_status is not None:
         assert response.status_code == expected_status
         assert response["Content-Type"] == "application/problem+json"
-        assert response.json()["code"] == {401: ("not_authenticated", "invalid_token"), 403: ("insufficient_scope",)}[
-            expected_status
-        ][0 if caller != "expired_token" else 1]
+        assert (
+            response.json()["code"]
+            == {401: ("not_authenticated", "invalid_token"), 403: ("insufficient_scope",)}[expected_status][
+                0 if caller != "expired_token" else 1
+            ]
+        )
     elif is_detail:
         assert response.status_code == 404
         assert response.json()["code"] == "employee_not_found"

@@ -13,8 +13,12 @@ from users.models import ApiClient, Employee
 def staffed(tenant):
     api = tenant.api()
     for n in range(3):
-        assert api.post("/api/v1/employees/", employee_payload(f"E{n}", business_unit="ENG", country="GB"),
-                        format="json").status_code == 201
+        assert (
+            api.post(
+                "/api/v1/employees/", employee_payload(f"E{n}", business_unit="ENG", country="GB"), format="json"
+            ).status_code
+            == 201
+        )
     return tenant
 
 
@@ -43,8 +47,12 @@ def test_employee_search_and_filters_narrow_the_list(admin_client, staffed):
 def test_creating_a_client_shows_its_secret_once(admin_client, tenant):
     response = admin_client.post(
         "/admin/users/apiclient/add/",
-        {"organisation": tenant.organisation.pk, "name": "Workday", "allowed_scopes": ["employees:write"],
-         "is_active": "on"},
+        {
+            "organisation": tenant.organisation.pk,
+            "name": "Workday",
+            "allowed_scopes": ["employees:write"],
+            "is_active": "on",
+        },
     )
     assert response.status_code == 200
     secret = re.search(r'<code id="client-secret">([^<]+)</code>', response.content.decode()).group(1)

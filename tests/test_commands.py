@@ -80,6 +80,6 @@ def test_dev_setup_seeds_once_and_prints_credentials(db, tmp_path, monkeypatch):
 
     state = json.loads((tmp_path / "demo.json").read_text())
     assert state["client_id"] in first.getvalue() and state["client_secret"] in second.getvalue()
-    assert "curl -s -H \"Authorization: Bearer $TOKEN\"" in first.getvalue()
+    assert 'curl -s -H "Authorization: Bearer $TOKEN"' in first.getvalue()
     assert Organisation.objects.filter(slug="demo").count() == 1
     assert ApiClient.objects.filter(organisation__slug="demo").count() == 1

@@ -75,7 +75,10 @@ def test_a_stale_in_flight_key_is_taken_over(tenant, settings):
     """A request whose process died keeps its key in progress; after the stale period it may run again."""
     api = tenant.api()
     IdempotencyRecord.objects.create(
-        client_id=tenant.client.pk, key="orphan", fingerprint="x", status="in_progress",
+        client_id=tenant.client.pk,
+        key="orphan",
+        fingerprint="x",
+        status="in_progress",
         created_at=timezone.now() - settings.PLUM_IDEMPOTENCY_STALE_AFTER - timedelta(seconds=1),
     )
     response = post(api, employee_payload("E1"), "orphan")
@@ -122,7 +125,10 @@ def test_a_server_error_frees_the_key(tenant, monkeypatch):
 
 def test_old_keys_are_purged(tenant, settings):
     IdempotencyRecord.objects.create(
-        client_id=1, key="old", fingerprint="x", status="completed",
+        client_id=1,
+        key="old",
+        fingerprint="x",
+        status="completed",
         created_at=timezone.now() - settings.PLUM_IDEMPOTENCY_TTL - timedelta(minutes=1),
     )
     IdempotencyRecord.objects.create(client_id=1, key="new", fingerprint="x", created_at=timezone.now())
@@ -175,8 +181,9 @@ def test_naive_exists_then_insert_claim_lets_requests_run_twice(tenant, monkeypa
         if IdempotencyRecord.objects.filter(client_id=client_id, key=key).exists():
             return False
         time.sleep(0.05)  # the gap every check-then-act has, made wide enough to see
-        IdempotencyRecord.objects.create(client_id=client_id, key=f"{key}-{time.monotonic_ns()}",
-                                         fingerprint=fingerprint, created_at=timezone.now())
+        IdempotencyRecord.objects.create(
+            client_id=client_id, key=f"{key}-{time.monotonic_ns()}", fingerprint=fingerprint, created_at=timezone.now()
+        )
         return True
 
     monkeypatch.setattr(idempotency, "_claim", naive_claim)

@@ -98,8 +98,14 @@ def test_a_scope_taken_away_stops_working_in_tokens_already_issued(limited):
 
 
 def test_token_requests_are_throttled_per_client_before_hashing(limited, settings):
-    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {
-        **settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "token_client": "3/min", "token_address": "100/min"}}
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {
+            **settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"],
+            "token_client": "3/min",
+            "token_address": "100/min",
+        },
+    }
     answers = [token_request(limited.client.client_id, "wrong", address=f"10.0.0.{i}").status_code for i in range(5)]
 
     assert answers == [401, 401, 401, 429, 429]
@@ -110,8 +116,14 @@ def test_token_requests_are_throttled_per_client_before_hashing(limited, setting
 
 
 def test_token_requests_are_throttled_per_address(limited, make_tenant, settings):
-    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {
-        **settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "token_client": "100/min", "token_address": "2/min"}}
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {
+            **settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"],
+            "token_client": "100/min",
+            "token_address": "2/min",
+        },
+    }
     answers = [token_request(f"sprayed-{i}", "x", address="10.9.9.9").status_code for i in range(4)]
 
     assert answers == [401, 401, 429, 429]

@@ -1,4 +1,5 @@
 from rest_framework import pagination
+from rest_framework.exceptions import NotFound, ValidationError
 
 
 class CursorPagination(pagination.CursorPagination):
@@ -11,3 +12,9 @@ class CursorPagination(pagination.CursorPagination):
 
     def get_ordering(self, request, queryset, view):
         return tuple(getattr(view, "pagination_ordering", self.ordering))
+
+    def decode_cursor(self, request):
+        try:
+            return super().decode_cursor(request)
+        except NotFound:  # DRF answers 404 for a garbled cursor; it is malformed input
+            raise ValidationError({self.cursor_query_param: ["Invalid cursor."]}) from None

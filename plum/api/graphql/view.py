@@ -63,7 +63,7 @@ class PlumGraphQLView(GraphQLView):
             return super().parse_body(request)
         try:
             data = json.loads(request.body.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError):
+        except (UnicodeDecodeError, ValueError, RecursionError):
             raise bad_request("The body is not valid JSON.") from None
         if isinstance(data, list):
             limit = _config()["MAX_BATCH"]

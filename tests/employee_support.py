@@ -1,0 +1,61 @@
+"""Helpers for the employee REST and sync tests: database snapshots and problem+json checks."""
+
+from datetime import datetime
+
+from plum.core.models import OutboxEvent
+from users.models import BusinessUnit, CostCentre, Employee
+
+PROBLEM_TITLES = {400: "Bad request", 404: "Not found", 405: "Method not allowed", 409: "Conflict"}
+PROBLEM_TITLES |= {413: "Content too large", 415: "Unsupported media type", 422: "Unprocessable content"}
+PROBLEM_TITLES |= {401: "Unauthorized", 403: "Forbidden"}
+
+
+def database_state() -> dict:
+    """Every row a write to employees may touch, in every organisation."""
+    return {
+        "employees": list(Employee.objects.order_by("organisation_id", "employee_id").values()),
+        "outbox": list(OutboxEvent.objects.order_by("id").values()),
+        "business_units": list(BusinessUnit.objects.order_by("organisation_id", "code").values()),
+        "cost_centres": list(CostCentre.objects.order_by("organisation_id", "code").values()),
+    }
+
+
+class Unchanged:
+    """`with Unchanged(): ...` fails if the block changed any employee, outbox or dimension row."""
+
+    def __enter__(self):
+        self.before = database_state()
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc_type is None:
+            assert database_state() == self.before
+
+
+def assert_problem(response, status: int, code: str, errors: list[tuple] = ()) -> dict:
+    """An RFC 9457 answer with exactly these (field, code) errors; answers the body."""
+    assert response.status_code == status, response.content
+    assert response["Content-Type"] == "application/problem+json"
+    body = response.json()
+    assert set(body) == {"type", "title", "status", "detail", "code", "errors"}
+    assert body["type"] == f"urn:plum:error:{code}"
+    assert body["title"] == PROBLEM_TITLES[status]
+    assert body["status"] == status
+    assert body["code"] == code
+    assert isinstance(body["detail"], str) and body["detail"]
+    assert [(e["field"], e["code"]) for e in body["errors"]] == list(errors)
+    assert all(set(e) == {"field", "code", "message"} and e["message"] for e in body["errors"])
+    return body
+
+
+def parse_time(value: str) -> datetime:
+    assert value.endswith("Z"), value
+    return datetime.fromisoformat(value)
+
+
+def events(*, event_type: str | None = None) -> list[tuple[str, str]]:
+    """(event type, employee_id) of the employee outbox events, oldest first."""
+    rows = OutboxEvent.objects.filter(aggregate_type="employee").order_by("id")
+    if event_type:
+        rows = rows.filter(event_type=event_type)
+    return list(rows.values_list("event_type", "aggregate_id"))
