@@ -9,7 +9,7 @@ from graphene.utils.str_converters import to_camel_case, to_snake_case
 from plum.core.errors import CoreErrorCode
 from plum.core.models import OutboxEvent
 from tests.conftest import employee_payload, graphql
-from tests.test_graphql_employees import seed
+from tests.support import seed
 from users.errors import UsersErrorCode
 from users.models import Employee
 from users.selectors import employee_document

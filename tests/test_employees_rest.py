@@ -10,7 +10,7 @@ import pytest
 from plum.core.models import OutboxEvent
 from plum.core.scopes import ALL_SCOPES
 from tests.conftest import employee_payload
-from tests.employee_support import Unchanged, assert_problem, events, parse_time
+from tests.support import assert_problem, events, nothing_changes, parse_time
 from users.models import BusinessUnit, CostCentre, Employee
 
 EMPLOYEES = "/api/v1/employees/"
@@ -133,7 +133,7 @@ def test_business_units_and_cost_centres_are_created_on_first_use_and_listed(api
 
 def test_create_with_an_existing_employee_id_is_409_and_changes_nothing(api):
     create(api, "E1")
-    with Unchanged():
+    with nothing_changes():
         response = api.post(EMPLOYEES, employee_payload("E1", business_unit="NEW-UNIT"), format="json")
     assert_problem(response, 409, "employee_exists", [("employee_id", "employee_exists")])
 
@@ -182,7 +182,7 @@ INVALID_CREATES = {
 
 @pytest.mark.parametrize("payload, errors", INVALID_CREATES.values(), ids=INVALID_CREATES.keys())
 def test_invalid_create_is_400_with_every_field_error(api, payload, errors):
-    with Unchanged():
+    with nothing_changes():
         response = api.post(EMPLOYEES, payload, format="json")
     assert_problem(response, 400, "validation_error", errors)
 
@@ -191,26 +191,26 @@ def test_a_lone_surrogate_is_400_not_500(api):
     # Valid JSON that cannot be stored as UTF-8, in a value and in an unknown key.
     body = '{"employee_id": "E1", "email": "e1@example.com", "first_name": "Ada", "last_name": "L",'
     body += ' "role": "\\ud800", "\\udfff": 1}'
-    with Unchanged():
+    with nothing_changes():
         response = api.post(EMPLOYEES, body, content_type="application/json")
     assert_problem(response, 400, "validation_error", [("\\udfff", "unknown_field"), ("role", "invalid")])
 
 
 def test_create_with_an_unknown_manager_is_422(api):
-    with Unchanged():
+    with nothing_changes():
         response = api.post(EMPLOYEES, employee_payload("E1", manager_employee_id="GHOST"), format="json")
     assert_problem(response, 422, "manager_not_found", [("manager_employee_id", "manager_not_found")])
 
 
 def test_create_with_a_manager_of_another_organisation_is_422(api, other_tenant):
     other_tenant.api().post(EMPLOYEES, employee_payload("BOSS"), format="json")
-    with Unchanged():
+    with nothing_changes():
         response = api.post(EMPLOYEES, employee_payload("E1", manager_employee_id="BOSS"), format="json")
     assert_problem(response, 422, "manager_not_found", [("manager_employee_id", "manager_not_found")])
 
 
 def test_create_managing_oneself_is_422(api):
-    with Unchanged():
+    with nothing_changes():
         response = api.post(EMPLOYEES, employee_payload("E1", manager_employee_id="E1"), format="json")
     assert_problem(response, 422, "manager_is_self", [("manager_employee_id", "manager_is_self")])
 
@@ -218,7 +218,7 @@ def test_create_managing_oneself_is_422(api):
 def test_a_repeated_idempotency_key_replays_the_first_answer(api):
     headers = {"HTTP_IDEMPOTENCY_KEY": "create-e1"}
     first = api.post(EMPLOYEES, employee_payload("E1"), format="json", **headers)
-    with Unchanged():
+    with nothing_changes():
         replay = api.post(EMPLOYEES, employee_payload("E1"), format="json", **headers)
     assert (first.status_code, replay.status_code) == (201, 201)
     assert replay.json() == first.json()
@@ -245,7 +245,7 @@ def test_retrieve_unknown_is_404(api, employee_id):
 
 def test_another_organisations_employee_is_404_on_every_call(api, other_tenant):
     other_tenant.api().post(EMPLOYEES, employee_payload("THEIRS"), format="json")
-    with Unchanged():
+    with nothing_changes():
         answers = [
             api.get(f"{EMPLOYEES}THEIRS/"),
             api.patch(f"{EMPLOYEES}THEIRS/", {"role": "Mine now"}, format="json"),
@@ -275,7 +275,7 @@ def test_deactivate_answers_the_inactive_employee_and_emits_one_event(api):
 def test_deactivate_is_idempotent(api):
     create(api, "E1")
     first = api.post(f"{EMPLOYEES}E1/deactivate/")
-    with Unchanged():
+    with nothing_changes():
         second = api.post(f"{EMPLOYEES}E1/deactivate/")
     assert (first.status_code, second.status_code) == (200, 200)
     assert second.json() == first.json()
@@ -284,7 +284,7 @@ def test_deactivate_is_idempotent(api):
 
 def test_deactivate_unknown_is_404(api):
     create(api, "E1")
-    with Unchanged():
+    with nothing_changes():
         response = api.post(f"{EMPLOYEES}E2/deactivate/")
     assert_problem(response, 404, "employee_not_found")
 
@@ -306,7 +306,7 @@ def test_the_event_is_written_in_the_transaction_of_the_change(api, monkeypatch)
         raise RuntimeError("outbox unavailable")
 
     monkeypatch.setattr("users.services.employees.outbox_emit", broken_outbox)
-    with Unchanged():
+    with nothing_changes():
         response = api.post(EMPLOYEES, employee_payload("E1", business_unit="ENG"), format="json")
     assert response.status_code == 500  # a genuine failure, and the employee was not kept without its event
 
@@ -316,7 +316,7 @@ def test_the_event_is_written_in_the_transaction_of_the_change(api, monkeypatch)
 
 def test_writing_needs_employees_write(tenant):
     reader = tenant.api(scopes=[s for s in ALL_SCOPES if s != "employees:write"])
-    with Unchanged():
+    with nothing_changes():
         answers = [
             reader.post(EMPLOYEES, employee_payload("E1"), format="json"),
             reader.post(f"{EMPLOYEES}sync/", {"mode": "upsert", "employees": []}, format="json"),
@@ -336,7 +336,7 @@ def test_no_token_is_401(db):
 @pytest.mark.parametrize("method", ["put", "delete"])
 def test_unsupported_methods_are_405(api, method):
     create(api, "E1")
-    with Unchanged():
+    with nothing_changes():
         on_item = getattr(api, method)(f"{EMPLOYEES}E1/", employee_payload("E1"), format="json")
         on_list = getattr(api, method)(EMPLOYEES, employee_payload("E1"), format="json")
     assert_problem(on_item, 405, "method_not_allowed")
@@ -350,7 +350,7 @@ def test_unsupported_methods_are_405(api, method):
     ids=["truncated", "not json", "array", "string", "null", "NaN"],
 )
 def test_a_body_that_is_not_a_json_object_is_400(api, body):
-    with Unchanged():
+    with nothing_changes():
         response = api.post(EMPLOYEES, body, content_type="application/json")
     assert_problem(response, 400, "malformed_request")
 
@@ -358,7 +358,7 @@ def test_a_body_that_is_not_a_json_object_is_400(api, body):
 @pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded", "application/xml"])
 def test_a_body_that_is_not_json_is_415(api, content_type):
     body = json.dumps(employee_payload("E1"))
-    with Unchanged():
+    with nothing_changes():
         created = api.post(EMPLOYEES, body, content_type=content_type)
         patched = api.patch(f"{EMPLOYEES}E1/", body, content_type=content_type)
     assert_problem(created, 415, "unsupported_media_type")

@@ -8,18 +8,11 @@ from django.test.utils import CaptureQueriesContext
 
 from plum.core.actor import Actor
 from tests.conftest import employee_payload
-from tests.employee_support import assert_problem
+from tests.support import assert_problem
 from users.models import Employee
 from users.services import employees_sync
 
 EMPLOYEES = "/api/v1/employees/"
-
-
-@pytest.fixture
-def api(tenant):
-    client = tenant.api()
-    client.raise_request_exception = False
-    return client
 
 
 def ids(response) -> list[str]:

@@ -4,17 +4,10 @@ import pytest
 
 from plum.core.models import OutboxEvent
 from tests.conftest import employee_payload
-from tests.employee_support import Unchanged, assert_problem, events, parse_time
+from tests.support import assert_problem, events, nothing_changes, parse_time
 from users.models import Employee
 
 EMPLOYEES = "/api/v1/employees/"
-
-
-@pytest.fixture
-def api(tenant):
-    client = tenant.api()
-    client.raise_request_exception = False
-    return client
 
 
 @pytest.fixture
@@ -110,7 +103,7 @@ def test_a_new_business_unit_is_created_on_first_use(api, employee):
     ids=lambda value: str(value) if isinstance(value, dict) else "",
 )
 def test_invalid_patch_is_400_and_changes_nothing(api, employee, data, errors):
-    with Unchanged():
+    with nothing_changes():
         response = patch(api, data)
     assert_problem(response, 400, "validation_error", errors)
 
@@ -123,19 +116,19 @@ def test_sending_the_same_employee_id_is_allowed(api, employee):
 
 @pytest.mark.parametrize("body", ['["role"]', "{bad json"])
 def test_a_patch_body_that_is_not_a_json_object_is_400(api, employee, body):
-    with Unchanged():
+    with nothing_changes():
         response = api.patch(f"{EMPLOYEES}E1/", body, content_type="application/json")
     assert_problem(response, 400, "malformed_request")
 
 
 def test_the_manager_must_exist(api, employee):
-    with Unchanged():
+    with nothing_changes():
         response = patch(api, {"manager_employee_id": "GHOST", "role": "Lead"})
     assert_problem(response, 422, "manager_not_found", [("manager_employee_id", "manager_not_found")])
 
 
 def test_an_employee_cannot_manage_themselves(api, employee):
-    with Unchanged():
+    with nothing_changes():
         response = patch(api, {"manager_employee_id": "E1"})
     assert_problem(response, 422, "manager_is_self", [("manager_employee_id", "manager_is_self")])
 
@@ -148,13 +141,13 @@ def test_changing_the_manager(api, employee):
 
 
 def test_patch_unknown_employee_is_404(api, employee):
-    with Unchanged():
+    with nothing_changes():
         response = patch(api, {"role": "Lead"}, employee_id="E404")
     assert_problem(response, 404, "employee_not_found")
 
 
 def test_a_patch_that_changes_nothing_writes_nothing(api, employee):
-    with Unchanged():
+    with nothing_changes():
         response = patch(api, {"role": "Engineer", "country": "gb", "business_unit": "ENG"})
         empty = patch(api, {})
     assert (response.status_code, empty.status_code) == (200, 200)

@@ -1,51 +1,16 @@
 """GraphQL door of the users app: the `employees` connection, `employee(employeeId)` and the mutations."""
 
-from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import pytest
 
 from plum.core.actor import Actor
-from plum.core.models import OutboxEvent
 from plum.core.scopes import Scope
 from tests.conftest import employee_payload, graphql
+from tests.support import database_state, events_since, nothing_changes, seed
 from users import services
-from users.models import BusinessUnit, CostCentre, Employee
+from users.models import Employee
 from users.selectors import employee_document
-
-# --- Helpers shared with the other GraphQL test modules ------------------------------------------
-
-
-def seed(tenant, records: list[dict]) -> None:
-    """Creates employees through the sync service, as an HR feed would."""
-    result = services.employees_sync(
-        actor=Actor.system(tenant.organisation.id), mode="upsert", source="seed", records=records
-    )
-    assert result.errors == []
-
-
-def database_state() -> dict:
-    """Every employee, dimension and outbox row of every organisation."""
-    return {
-        "employees": list(Employee.objects.order_by("organisation_id", "employee_id").values()),
-        "business_units": list(BusinessUnit.objects.order_by("organisation_id", "code").values()),
-        "cost_centres": list(CostCentre.objects.order_by("organisation_id", "code").values()),
-        "outbox": list(OutboxEvent.objects.order_by("id").values()),
-    }
-
-
-@contextmanager
-def nothing_changes():
-    """`with nothing_changes(): ...` fails if the block changed any employee, dimension or outbox row."""
-    before = database_state()
-    yield
-    assert database_state() == before
-
-
-def events_since(before: dict) -> list[tuple[str, str]]:
-    """(event type, employee id) of the outbox rows written after `before` was taken."""
-    return [(e["event_type"], e["aggregate_id"]) for e in database_state()["outbox"][len(before["outbox"]) :]]
-
 
 # --- Fixtures ------------------------------------------------------------------------------------
 

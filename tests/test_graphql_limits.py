@@ -9,7 +9,8 @@ from rest_framework.test import APIClient
 from plum.api.graphql.view import PlumGraphQLView
 from plum.core.scopes import Scope
 from tests.conftest import employee_payload, graphql
-from tests.test_graphql_employees import new_employee, nothing_changes, seed
+from tests.support import nothing_changes, seed
+from tests.test_graphql_employees import new_employee
 from users.errors import EmployeeNotFound
 
 READ = [Scope.EMPLOYEES_READ]

@@ -12,20 +12,13 @@ from django.db import connection
 from plum.core.actor import Actor
 from plum.core.models import OutboxEvent
 from tests.conftest import employee_payload
-from tests.employee_support import Unchanged, events
+from tests.support import events, nothing_changes
 from users import services
 from users.models import BusinessUnit, CostCentre, Employee
 from users.services import sync as sync_module
 
 SYNC = "/api/v1/employees/sync/"
 NO_CHANGE = {"created": 0, "updated": 0, "deactivated": 0, "unchanged": 0, "errors": []}
-
-
-@pytest.fixture
-def api(tenant):
-    client = tenant.api()
-    client.raise_request_exception = False
-    return client
 
 
 def sync(api, employees, mode="upsert", source="workday") -> dict:
@@ -75,7 +68,7 @@ def test_ten_thousand_records_in_one_call(api, tenant):
     assert OutboxEvent.objects.filter(event_type="employee.created").count() == 10_000
     assert OutboxEvent.objects.get(aggregate_id="E00042").payload == document(api, "E00042")
 
-    with Unchanged():
+    with nothing_changes():
         again = api.post(SYNC, body, content_type="application/json")
     assert again.json() == {**NO_CHANGE, "unchanged": 10_000}
 
@@ -140,7 +133,7 @@ def test_full_mode_deactivates_active_employees_absent_from_the_list(api):
 
 def test_upsert_never_deactivates_absent_employees(api):
     sync(api, [employee_payload("S1"), employee_payload("S2")])
-    with Unchanged():
+    with nothing_changes():
         result = sync(api, [employee_payload("S1")], mode="upsert")
     assert result == {**NO_CHANGE, "unchanged": 1}
 
@@ -178,7 +171,7 @@ def test_a_repeated_identical_sync_is_all_unchanged_and_writes_nothing(api):
         employee_payload("S3", status="inactive", exit_date="2024-01-01", cost_centre=""),
     ]
     sync(api, records, mode="full")
-    with Unchanged():
+    with nothing_changes():
         upsert = sync(api, records, mode="upsert")
         full = sync(api, records, mode="full")
     assert upsert == full == {**NO_CHANGE, "unchanged": 3}
@@ -267,7 +260,7 @@ def test_a_long_chain_under_an_unknown_manager_is_reported_record_by_record(api)
     # E0000 is managed by E0001, ..., E2999 by nobody known: every record fails.
     records = [employee_payload(f"E{n:04d}", manager_employee_id=f"E{n + 1:04d}") for n in range(3000)]
     records[-1]["manager_employee_id"] = "GHOST"
-    with Unchanged():
+    with nothing_changes():
         result = sync(api, records)
     assert (result["created"], len(result["errors"])) == (0, 3000)
     assert {(e["field"], e["code"]) for e in result["errors"]} == {("manager_employee_id", "manager_not_found")}

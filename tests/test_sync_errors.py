@@ -6,17 +6,10 @@ import pytest
 
 from plum.core.models import OutboxEvent
 from tests.conftest import employee_payload
-from tests.employee_support import Unchanged, assert_problem
+from tests.support import assert_problem, nothing_changes
 from users.models import BusinessUnit, Employee
 
 SYNC = "/api/v1/employees/sync/"
-
-
-@pytest.fixture
-def api(tenant):
-    client = tenant.api()
-    client.raise_request_exception = False
-    return client
 
 
 @pytest.fixture
@@ -65,34 +58,34 @@ BAD_REQUESTS = {
 
 @pytest.mark.parametrize("body, errors", BAD_REQUESTS.values(), ids=BAD_REQUESTS.keys())
 def test_a_malformed_sync_request_is_400_and_changes_nothing(api, stored, body, errors):
-    with Unchanged():
+    with nothing_changes():
         response = api.post(SYNC, body, format="json")
     assert_problem(response, 400, "validation_error", errors)
 
 
 @pytest.mark.parametrize("body", ['{"mode": "full", "employees": [', "[]", '"full"', '{"mode": NaN}', b"\xff\xfe{}"])
 def test_a_body_that_is_not_a_json_object_is_400(api, stored, body):
-    with Unchanged():
+    with nothing_changes():
         response = api.post(SYNC, body, content_type="application/json")
     assert_problem(response, 400, "malformed_request")
 
 
 def test_a_body_that_is_not_json_is_415(api, stored):
-    with Unchanged():
+    with nothing_changes():
         response = api.post(SYNC, json.dumps({"mode": "full", "employees": []}), content_type="text/csv")
     assert_problem(response, 415, "unsupported_media_type")
 
 
 def test_more_than_10000_records_is_413_and_changes_nothing(api, stored):
     records = [employee_payload(f"E{n:05d}") for n in range(10_001)]
-    with Unchanged():
+    with nothing_changes():
         response = api.post(SYNC, {"mode": "full", "employees": records}, format="json")
     assert_problem(response, 413, "too_many_records", [("employees", "too_many_records")])
 
 
 def test_a_body_over_16_mib_is_413_before_it_is_read(api, stored):
     body = b'{"mode": "full", "employees": [], "source": "' + b"x" * (16 * 1024 * 1024) + b'"}'
-    with Unchanged():
+    with nothing_changes():
         real = api.post(SYNC, body, content_type="application/json")
         announced = api.post(SYNC, b"{}", content_type="application/json", CONTENT_LENGTH=str(17 * 1024 * 1024))
     assert_problem(real, 413, "payload_too_large")
@@ -101,7 +94,7 @@ def test_a_body_over_16_mib_is_413_before_it_is_read(api, stored):
 
 def test_other_employee_calls_keep_the_1_mib_limit(api, stored):
     body = json.dumps(employee_payload("E1", role="r" * (1024 * 1024)))
-    with Unchanged():
+    with nothing_changes():
         response = api.post("/api/v1/employees/", body, content_type="application/json")
     assert_problem(response, 413, "payload_too_large")
 
@@ -178,7 +171,7 @@ def test_a_repeated_employee_id_counts_once_and_the_repeats_are_errors(api):
 
 def test_a_record_whose_id_cannot_be_stored_is_reported_in_printable_form(api):
     body = '{"mode": "upsert", "employees": [{"employee_id": "\\ud800", "email": "a@b.co"}]}'
-    with Unchanged():
+    with nothing_changes():
         response = api.post(SYNC, body, content_type="application/json")
     assert response.status_code == 200
     assert record_errors(response.json()) == [(0, "\\ud800", "employee_id", "invalid")]

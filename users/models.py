@@ -71,6 +71,23 @@ class CostCentre(TenantOwned):
         return self.code
 
 
+# The employee fields a record sets directly; the rest are relations (business unit, cost centre,
+# manager) or bookkeeping.
+EMPLOYEE_PLAIN_FIELDS = (
+    "email",
+    "first_name",
+    "last_name",
+    "status",
+    "role",
+    "department",
+    "country",
+    "hire_date",
+    "exit_date",
+    "slack_user_id",
+    "teams_user_id",
+)
+
+
 class Employee(TenantOwned):
     class Status(models.TextChoices):
         ACTIVE = "active"

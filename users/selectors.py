@@ -8,7 +8,7 @@ from plum.core.actor import Actor
 from plum.core.errors import CoreErrorCode, ValidationFailed, field_error
 from users.errors import EmployeeNotFound
 from users.filters import EmployeeFilter
-from users.models import ApiClient, BusinessUnit, CostCentre, Employee, Organisation
+from users.models import EMPLOYEE_PLAIN_FIELDS, ApiClient, BusinessUnit, CostCentre, Employee, Organisation
 
 
 def _employees(actor: Actor) -> QuerySet[Employee]:
@@ -106,22 +106,7 @@ def employee_document_from_values(v: Mapping) -> dict:
 
 
 # Model fields copied as they are into the document.
-DOCUMENT_FIELDS = (
-    "employee_id",
-    "email",
-    "first_name",
-    "last_name",
-    "status",
-    "role",
-    "department",
-    "country",
-    "hire_date",
-    "exit_date",
-    "slack_user_id",
-    "teams_user_id",
-    "created_at",
-    "updated_at",
-)
+DOCUMENT_FIELDS = ("employee_id", *EMPLOYEE_PLAIN_FIELDS, "created_at", "updated_at")
 
 
 def _iso(value) -> str:

@@ -13,7 +13,7 @@ from plum.api.graphql.scoping import register_query_scopes
 from plum.api.scopes import Scope
 from users import selectors, services
 from users.errors import UsersErrorCode
-from users.models import Employee
+from users.models import EMPLOYEE_PLAIN_FIELDS, Employee
 
 EmployeeStatus = graphene.Enum("EmployeeStatus", [("active", "active"), ("inactive", "inactive")])
 SyncMode = graphene.Enum("EmployeeSyncMode", [("upsert", "upsert"), ("full", "full")])
@@ -31,22 +31,7 @@ class EmployeeNode(DjangoObjectType):
         name = "Employee"
         interfaces = (relay.Node,)
         connection_class = CountedConnection
-        fields = (
-            "id",
-            "employee_id",
-            "email",
-            "first_name",
-            "last_name",
-            "role",
-            "department",
-            "country",
-            "hire_date",
-            "exit_date",
-            "slack_user_id",
-            "teams_user_id",
-            "created_at",
-            "updated_at",
-        )
+        fields = ("id", "employee_id", *(f for f in EMPLOYEE_PLAIN_FIELDS if f != "status"), "created_at", "updated_at")
 
     def resolve_status(self, info):
         return str(self.status)  # a plain value: graphene cannot serialise Django's Status enum members

@@ -6,25 +6,11 @@ from plum.core.actor import Actor
 from plum.core.errors import CoreErrorCode, DomainError, ValidationFailed, field_error
 from plum.core.outbox import Event, outbox_emit
 from users.errors import EmployeeExists, UsersErrorCode
-from users.models import BusinessUnit, CostCentre, Employee
+from users.models import EMPLOYEE_PLAIN_FIELDS, BusinessUnit, CostCentre, Employee
 from users.records import clean_employee_fields, dates_error, missing_required
 from users.selectors import employee_document, employee_get
 
 # --- Employees -------------------------------------------------------------------------------
-
-EMPLOYEE_FIELDS_COMPARED = (
-    "email",
-    "first_name",
-    "last_name",
-    "status",
-    "role",
-    "department",
-    "country",
-    "hire_date",
-    "exit_date",
-    "slack_user_id",
-    "teams_user_id",
-)
 
 
 def _event(event_type: str, employee: Employee) -> Event:
@@ -41,7 +27,7 @@ def dimension_ids(model, organisation_id, codes) -> dict[str, object]:
 
 
 def _apply(employee: Employee, clean: dict, *, managers: dict, units: dict, centres: dict) -> None:
-    for field in EMPLOYEE_FIELDS_COMPARED:
+    for field in EMPLOYEE_PLAIN_FIELDS:
         if field in clean:
             setattr(employee, field, clean[field])
     if "business_unit" in clean:
@@ -65,7 +51,7 @@ def _apply_clean(actor: Actor, employee: Employee, clean: dict) -> None:
 
 def _state(employee: Employee) -> tuple:
     return (
-        *(getattr(employee, f) for f in EMPLOYEE_FIELDS_COMPARED),
+        *(getattr(employee, f) for f in EMPLOYEE_PLAIN_FIELDS),
         employee.business_unit_id,
         employee.cost_centre_id,
         employee.manager_id,

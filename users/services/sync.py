@@ -20,10 +20,10 @@ from plum.core.actor import Actor
 from plum.core.errors import CoreErrorCode, DomainError, ValidationFailed, field_error
 from plum.core.outbox import Event, outbox_emit_many
 from users.errors import UsersErrorCode
-from users.models import BusinessUnit, CostCentre, Employee
+from users.models import EMPLOYEE_PLAIN_FIELDS, BusinessUnit, CostCentre, Employee
 from users.records import clean_employee_fields, dates_error, missing_required, printable_key, storable_text
 from users.selectors import employee_document_from_values
-from users.services.employees import EMPLOYEE_FIELDS_COMPARED, dimension_ids, lock_organisation
+from users.services.employees import dimension_ids, lock_organisation
 
 MAX_SYNC_RECORDS = 10_000
 SYNC_MODES = ("upsert", "full")
@@ -185,7 +185,7 @@ def _locked_rows(employees) -> dict[str, dict]:
         "created_at",
         "updated_at",
         "manager_id",
-        *EMPLOYEE_FIELDS_COMPARED,
+        *EMPLOYEE_PLAIN_FIELDS,
         unit_code=F("business_unit__code"),
         centre_code=F("cost_centre__code"),
         manager_key=F("manager__employee_id"),
@@ -276,7 +276,7 @@ def _plan(valid: dict[str, _Record], stored: dict[str, dict], pks: dict, now) ->
 
 # --- Writes -----------------------------------------------------------------------------------
 
-_COLUMNS = ("id", "employee_id", *EMPLOYEE_FIELDS_COMPARED, "business_unit", "cost_centre", "manager")
+_COLUMNS = ("id", "employee_id", *EMPLOYEE_PLAIN_FIELDS, "business_unit", "cost_centre", "manager")
 _UPDATED_ON_CONFLICT = [c for c in _COLUMNS if c not in ("id", "employee_id")]
 
 
@@ -308,7 +308,7 @@ def _write(org_id, source: str, now, planned: list[tuple[str, dict]]) -> list[tu
     centres = dimension_ids(CostCentre, org_id, {row["cost_centre"] for row in rows})
     payload = [
         {
-            **{name: row[name] for name in ("id", "employee_id", *EMPLOYEE_FIELDS_COMPARED)},
+            **{name: row[name] for name in ("id", "employee_id", *EMPLOYEE_PLAIN_FIELDS)},
             "business_unit_id": units.get(row["business_unit"]),
             "cost_centre_id": centres.get(row["cost_centre"]),
             "manager_id": row["manager_id"],

@@ -1,13 +1,16 @@
-"""Helpers for the employee REST and sync tests: database snapshots and problem+json checks."""
+"""Test helpers: database snapshots, problem+json checks, seeding employees."""
 
+from contextlib import contextmanager
 from datetime import datetime
 
+from plum.core.actor import Actor
 from plum.core.models import OutboxEvent
+from users import services
 from users.models import BusinessUnit, CostCentre, Employee
 
 PROBLEM_TITLES = {400: "Bad request", 404: "Not found", 405: "Method not allowed", 409: "Conflict"}
 PROBLEM_TITLES |= {413: "Content too large", 415: "Unsupported media type", 422: "Unprocessable content"}
-PROBLEM_TITLES |= {401: "Unauthorized", 403: "Forbidden"}
+PROBLEM_TITLES |= {401: "Unauthorized", 403: "Forbidden", 429: "Too many requests", 500: "Internal server error"}
 
 
 def database_state() -> dict:
@@ -20,16 +23,25 @@ def database_state() -> dict:
     }
 
 
-class Unchanged:
-    """`with Unchanged(): ...` fails if the block changed any employee, outbox or dimension row."""
+@contextmanager
+def nothing_changes():
+    """`with nothing_changes(): ...` fails if the block changed any employee, dimension or outbox row."""
+    before = database_state()
+    yield
+    assert database_state() == before
 
-    def __enter__(self):
-        self.before = database_state()
-        return self
 
-    def __exit__(self, exc_type, exc, tb):
-        if exc_type is None:
-            assert database_state() == self.before
+def events_since(before: dict) -> list[tuple[str, str]]:
+    """(event type, employee id) of the outbox rows written after `before` was taken."""
+    return [(e["event_type"], e["aggregate_id"]) for e in database_state()["outbox"][len(before["outbox"]) :]]
+
+
+def seed(tenant, records: list[dict]) -> None:
+    """Creates employees through the sync service, as an HR feed would."""
+    result = services.employees_sync(
+        actor=Actor.system(tenant.organisation.id), mode="upsert", source="seed", records=records
+    )
+    assert result.errors == []
 
 
 def assert_problem(response, status: int, code: str, errors: list[tuple] = ()) -> dict:
