@@ -4,6 +4,7 @@ Used only when DATABASE_URL is unset: starts (or reuses) a server from the `pgse
 `var/pgdata` and answers a Django database setting for it. PostgreSQL stays the only engine.
 """
 
+import logging
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -13,6 +14,9 @@ DATABASE_NAME = "plum"
 
 def embedded_database(data_dir: Path = DEFAULT_DATA_DIR) -> dict:
     import pgserver  # imported lazily: production images never load it
+
+    # Its exit handler logs at INFO after the streams are closed, which prints tracebacks.
+    logging.getLogger("pgserver").setLevel(logging.WARNING)
 
     data_dir.mkdir(parents=True, exist_ok=True)
     # cleanup_mode=None leaves the server running for the other processes (workers, tests) to share.

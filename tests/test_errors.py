@@ -161,3 +161,12 @@ def test_a_garbled_cursor_is_400(tenant):
     response = tenant.api().get("/api/v1/employees/?cursor=garbage")
     body = assert_problem(response, 400, "validation_error", errors=[("cursor", "invalid")])
     assert body["errors"][0]["message"] == "Invalid cursor."
+
+
+def test_api_docs_are_public_and_self_hosted(db):
+    page = Client().get("/api/v1/docs/")
+    assert page.status_code == 200
+    assert b"/static/drf_spectacular_sidecar/swagger-ui-dist/" in page.content
+    schema = Client().get("/api/v1/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+    assert schema.status_code == 200
+    assert "oauth2" in schema.json()["components"]["securitySchemes"]

@@ -372,9 +372,10 @@ def browser_get(client, **headers):
     return client.get("/graphql/", HTTP_ACCEPT="text/html,application/xhtml+xml,*/*;q=0.8", **headers)
 
 
-def test_graphiql_page_is_served_to_a_browser_when_enabled(client, graphql_settings):
+@pytest.mark.parametrize("accept", ["text/html,application/xhtml+xml,*/*;q=0.8", "text/html"])
+def test_graphiql_page_is_served_to_a_browser_when_enabled(client, graphql_settings, accept):
     graphql_settings(GRAPHIQL=True)
-    response = browser_get(client)
+    response = client.get("/graphql/", HTTP_ACCEPT=accept)
     assert (response.status_code, response["Content-Type"]) == (200, "text/html; charset=utf-8")
     assert b"graphiql" in response.content.lower()
     # a program asking for JSON still needs a token

@@ -150,6 +150,10 @@ class GraphQLEndpoint(APIView):
         check_body_size(request, DEFAULT_MAX_BODY_BYTES)
         super().initial(request, *args, **kwargs)
 
+    def perform_content_negotiation(self, request, force=False):
+        # graphene answers JSON or the GraphiQL page itself; a browser's Accept must not get a 406 here.
+        return super().perform_content_negotiation(request, force=True)
+
     def check_permissions(self, request):
         if self._is_graphiql_page(request):
             return  # the page itself is public; its queries carry a token like any other
