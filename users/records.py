@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import EmailValidator
 
 from plum.core.errors import CoreErrorCode, field_error
+from plum.core.text import storable_text
 from users.models import Employee
 
 EMPLOYEE_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@:+-]{0,63}$")
@@ -34,17 +35,6 @@ WRITABLE_FIELDS = frozenset(
     | set(CODE_FIELDS)
     | set(DATE_FIELDS)
 )
-
-
-def storable_text(value: str) -> bool:
-    """PostgreSQL text cannot hold NUL, and lone surrogates cannot be encoded as UTF-8."""
-    if "\x00" in value:
-        return False
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def printable_key(value) -> str | None:

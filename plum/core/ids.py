@@ -1,0 +1,14 @@
+"""Time-ordered UUIDs (version 7 layout) for append-heavy tables: public, unguessable, index-friendly."""
+
+import os
+import time
+import uuid
+
+
+def uuid7() -> uuid.UUID:
+    millis = time.time_ns() // 1_000_000
+    rand = int.from_bytes(os.urandom(10), "big")
+    value = (millis & ((1 << 48) - 1)) << 80 | rand & ((1 << 80) - 1)
+    value = (value & ~(0xF << 76)) | (0x7 << 76)  # version 7
+    value = (value & ~(0x3 << 62)) | (0x2 << 62)  # RFC 4122 variant
+    return uuid.UUID(int=value)

@@ -1,0 +1,1 @@
+"""Admin for points batches and uploads."""

@@ -1,0 +1,1 @@
+"""Admin for programmes, points requests, accounts and reconciliation issues."""

@@ -1,0 +1,1 @@
+"""Points batches and uploads (filled in with the batch work)."""

@@ -1,0 +1,138 @@
+"""Reads of the points app, always scoped to the caller's organisation."""
+
+from collections.abc import Mapping
+from datetime import timedelta
+
+from django.db.models import Max, OuterRef, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from plum.core.actor import Actor
+from plum.core.errors import CoreErrorCode, ValidationFailed, field_error
+from points.errors import PointsError, PointsErrorCode
+from points.filters import PointsRequestFilter
+from points.models import Account, LedgerEntry, Lot, PointsRequest, Programme
+from users.selectors import employee_get
+
+EXPIRING_WITHIN = timedelta(days=90)
+
+
+def _budget_balance():
+    shards = (
+        Account.objects.filter(programme=OuterRef("pk"), kind=Account.Kind.BUDGET)
+        .values("programme")
+        .annotate(total=Sum("balance"))
+        .values("total")
+    )
+    return Coalesce(Subquery(shards), 0)
+
+
+def programme_list(*, actor: Actor) -> QuerySet[Programme]:
+    return Programme.objects.filter(organisation_id=actor.organisation_id).annotate(budget_balance=_budget_balance())
+
+
+def programme_get(*, actor: Actor, code: str) -> Programme:
+    programme = programme_list(actor=actor).filter(code=code).first()
+    if programme is None:
+        raise PointsError(PointsErrorCode.PROGRAMME_NOT_FOUND, f"No programme {code!r}.")
+    return programme
+
+
+def points_request_list(*, actor: Actor, filters: Mapping | None = None) -> QuerySet[PointsRequest]:
+    requests = PointsRequest.objects.filter(organisation_id=actor.organisation_id).select_related(
+        "employee", "programme"
+    )
+    filterset = PointsRequestFilter(data=filters or {}, queryset=requests)
+    if not filterset.is_valid():
+        raise ValidationFailed(
+            [
+                field_error(name, CoreErrorCode.INVALID, " ".join(str(m) for m in messages))
+                for name, messages in filterset.errors.items()
+            ]
+        )
+    return filterset.qs
+
+
+def points_request_get(*, actor: Actor, request_uuid) -> PointsRequest:
+    request = points_request_list(actor=actor).filter(pk=request_uuid).first()
+    if request is None:
+        raise PointsError(PointsErrorCode.REQUEST_NOT_FOUND, "No such points request in this organisation.")
+    return request
+
+
+def _iso(value) -> str | None:
+    if value is None:
+        return None
+    text = value.isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+def points_request_document(r: PointsRequest) -> dict:
+    """The one representation of a points request: REST answers, events, the originating system's receipt."""
+    return {
+        "id": str(r.id),
+        "request_id": r.request_id,
+        "status": str(r.status),
+        "points": r.points,
+        "employee_id": r.employee.employee_id,
+        "programme": r.programme.code,
+        "reason": r.reason,
+        "source": r.source,
+        "metadata": r.metadata,
+        "balance_after": r.balance_after,
+        "transaction_id": str(r.transaction_id) if r.transaction_id else None,
+        "credited_at": _iso(r.credited_at),
+        "expires_at": _iso(r.expires_at),
+        "decided_at": _iso(r.decided_at),
+        "reversed_at": _iso(r.reversed_at),
+        "reversal_reason": r.reversal_reason,
+        "created_at": _iso(r.created_at),
+    }
+
+
+def wallet_account(*, actor: Actor, employee_id: str) -> tuple[object, Account | None]:
+    """(employee, wallet account or None when it never moved). Unknown employee: 404."""
+    employee = employee_get(actor=actor, employee_id=employee_id)
+    return employee, Account.objects.filter(kind=Account.Kind.WALLET, employee=employee).first()
+
+
+def wallet_get(*, actor: Actor, employee_id: str) -> dict:
+    """Balance = the unexpired points of the wallet's lots (points past their expiry leave the ledger
+    balance when the expiry task runs, but are never spendable)."""
+    employee, account = wallet_account(actor=actor, employee_id=employee_id)
+    now = timezone.now()
+    if account is None:
+        return {"employee_id": employee.employee_id, "balance": 0, "expiring": [], "updated_at": None}
+    open_lots = Lot.objects.filter(account=account, remaining__gt=0, expires_at__gt=now)
+    balance = open_lots.aggregate(total=Coalesce(Sum("remaining"), 0))["total"]
+    expiring = (
+        open_lots.filter(expires_at__lte=now + EXPIRING_WITHIN)
+        .values("expires_at")
+        .annotate(points=Sum("remaining"))
+        .order_by("expires_at")[:50]
+    )
+    updated_at = LedgerEntry.objects.filter(account=account).aggregate(last=Max("created_at"))["last"]
+    return {
+        "employee_id": employee.employee_id,
+        "balance": balance,
+        "expiring": [{"points": e["points"], "expires_at": _iso(e["expires_at"])} for e in expiring],
+        "updated_at": _iso(updated_at or account.created_at),
+    }
+
+
+def wallet_lines(*, actor: Actor, employee_id: str) -> QuerySet[LedgerEntry]:
+    _, account = wallet_account(actor=actor, employee_id=employee_id)
+    if account is None:
+        return LedgerEntry.objects.none()
+    return LedgerEntry.objects.filter(account=account).select_related("transaction")
+
+
+def wallet_line_document(entry: LedgerEntry) -> dict:
+    return {
+        "id": str(entry.id),
+        "kind": entry.transaction.kind,
+        "points": entry.amount,
+        "balance_after": entry.balance_after,
+        "reference": entry.reference,
+        "created_at": _iso(entry.created_at),
+    }

@@ -1,0 +1,246 @@
+"""Ledger primitives: the only code that moves points.
+
+Lock order, everywhere: a points request row, then the wallet, then budget shards (in primary-key
+order when more than one is waited for), then organisation accounts. A shared order means no two
+transactions can wait on each other in a cycle.
+
+The budget problem: every credit draws on its programme's budget, and one budget row would queue all
+credits of a programme behind each other. The budget is therefore split into shard accounts. A credit
+takes one shard that has enough points and that no other transaction holds (SKIP LOCKED), so parallel
+credits proceed on different shards. Only when no free shard can pay alone does a credit wait for all
+shards (in primary-key order) and take from several. Each shard carries CHECK (balance >= 0), so the
+budget, the sum of its shards, is exact and can never be overspent.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db import connection
+
+from plum.core.ids import uuid7
+from points.errors import PointsError, PointsErrorCode
+from points.models import Account, LedgerEntry, LedgerTransaction, Lot, Programme
+
+# (account id, signed amount, balance after or None for untracked sinks)
+Line = tuple[int, int, int | None]
+
+
+def fetchone(sql: str, params) -> tuple | None:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchone()
+
+
+def fetchall(sql: str, params) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def organisation_account_id(organisation_id, kind: str) -> int:
+    """The organisation's funding account or a sink, created on first use."""
+    row = fetchone("SELECT id FROM points_account WHERE organisation_id = %s AND kind = %s", [organisation_id, kind])
+    if row:
+        return row[0]
+    fetchone(
+        "INSERT INTO points_account (organisation_id, kind, balance, created_at) VALUES (%s, %s, 0, now())"
+        " ON CONFLICT (organisation_id, kind) WHERE kind IN ('funding', 'redemption', 'expiry') DO NOTHING"
+        " RETURNING id",
+        [organisation_id, kind],
+    )
+    return fetchone("SELECT id FROM points_account WHERE organisation_id = %s AND kind = %s", [organisation_id, kind])[
+        0
+    ]
+
+
+_WALLET_MOVE = (
+    "UPDATE points_account SET balance = balance + %(delta)s"
+    " WHERE kind = 'wallet' AND employee_id = %(employee)s AND balance + %(delta)s >= 0"
+    " RETURNING id, balance"
+)
+
+
+def wallet_move(organisation_id, employee_pk, delta: int) -> tuple[int, int] | None:
+    """Add `delta` to an employee's wallet, locking it; answers (account id, new balance), or None
+    when a debit would overdraw it. The wallet is created on first use (an employee always has one)."""
+    params = {"delta": delta, "employee": employee_pk}
+    row = fetchone(_WALLET_MOVE, params)
+    if row is None and delta > 0:
+        fetchone(
+            "INSERT INTO points_account (organisation_id, kind, employee_id, balance, created_at)"
+            " VALUES (%s, 'wallet', %s, 0, now()) ON CONFLICT (employee_id) WHERE kind = 'wallet' DO NOTHING"
+            " RETURNING id",
+            [organisation_id, employee_pk],
+        )
+        row = fetchone(_WALLET_MOVE, params)
+    return row
+
+
+def budget_shards_create(programme: Programme) -> None:
+    Account.objects.bulk_create(
+        [
+            Account(organisation_id=programme.organisation_id, kind=Account.Kind.BUDGET, programme=programme, shard=n)
+            for n in range(programme.budget_shards)
+        ],
+        ignore_conflicts=True,
+    )
+
+
+def budget_take(programme: Programme, points: int) -> list[Line]:
+    """Debit the programme's budget by `points` (see the module's note); raises budget_exhausted."""
+    row = fetchone(
+        "SELECT id FROM points_account WHERE programme_id = %s AND kind = 'budget' AND balance >= %s"
+        " ORDER BY random() LIMIT 1 FOR UPDATE SKIP LOCKED",
+        [programme.pk, points],
+    )
+    if row:
+        balance = fetchone(
+            "UPDATE points_account SET balance = balance - %s WHERE id = %s RETURNING balance", [points, row[0]]
+        )[0]
+        return [(row[0], -points, balance)]
+    shards = fetchall(
+        "SELECT id, balance FROM points_account WHERE programme_id = %s AND kind = 'budget' ORDER BY id FOR UPDATE",
+        [programme.pk],
+    )
+    if sum(balance for _, balance in shards) < points:
+        raise PointsError(
+            PointsErrorCode.BUDGET_EXHAUSTED, f"The budget of programme {programme.code!r} cannot pay {points} points."
+        )
+    lines, missing = [], points
+    for shard_id, balance in sorted(shards, key=lambda s: -s[1]):
+        take = min(balance, missing)
+        if take:
+            lines.append((shard_id, -take, balance - take))
+            missing -= take
+        if not missing:
+            break
+    _update_balances(lines)
+    return lines
+
+
+def budget_give(programme: Programme, points: int) -> list[Line]:
+    """Return points to the budget (reversals, refunds): onto any free shard, else the first one."""
+    row = fetchone(
+        "SELECT id FROM points_account WHERE programme_id = %s AND kind = 'budget'"
+        " ORDER BY random() LIMIT 1 FOR UPDATE SKIP LOCKED",
+        [programme.pk],
+    ) or fetchone(
+        "SELECT id FROM points_account WHERE programme_id = %s AND kind = 'budget' ORDER BY id LIMIT 1 FOR UPDATE",
+        [programme.pk],
+    )
+    balance = fetchone(
+        "UPDATE points_account SET balance = balance + %s WHERE id = %s RETURNING balance", [points, row[0]]
+    )[0]
+    return [(row[0], points, balance)]
+
+
+def budget_topup(programme: Programme, points: int) -> list[Line]:
+    """Spread `points` from the organisation's funding account over the programme's shards."""
+    shards = fetchall(
+        "SELECT id, balance FROM points_account WHERE programme_id = %s AND kind = 'budget' ORDER BY id FOR UPDATE",
+        [programme.pk],
+    )
+    share, extra = divmod(points, len(shards))
+    lines = [
+        (sid, share + (1 if n < extra else 0), balance + share + (1 if n < extra else 0))
+        for n, (sid, balance) in enumerate(shards)
+    ]
+    lines = [line for line in lines if line[1]]
+    _update_balances(lines)
+    funding = organisation_account_id(programme.organisation_id, Account.Kind.FUNDING)
+    balance = fetchone(
+        "UPDATE points_account SET balance = balance - %s WHERE id = %s RETURNING balance", [points, funding]
+    )[0]
+    return [*lines, (funding, -points, balance)]
+
+
+def _update_balances(lines: list[Line]) -> None:
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            "UPDATE points_account SET balance = balance + %s WHERE id = %s",
+            [(amount, aid) for aid, amount, _ in lines],
+        )
+
+
+def post_transaction(
+    organisation_id,
+    kind: str,
+    lines: list[Line],
+    *,
+    reference: str = "",
+    memo: str = "",
+    line_reference: str | None = None,
+) -> LedgerTransaction:
+    """Write one balanced transaction (PostgreSQL checks the sum at commit)."""
+    transaction = LedgerTransaction.objects.create(
+        id=uuid7(), organisation_id=organisation_id, kind=kind, reference=reference, memo=memo[:500]
+    )
+    LedgerEntry.objects.bulk_create(
+        LedgerEntry(
+            id=uuid7(),
+            transaction=transaction,
+            account_id=account_id,
+            amount=amount,
+            balance_after=balance,
+            reference=reference if line_reference is None else line_reference,
+        )
+        for account_id, amount, balance in lines
+    )
+    return transaction
+
+
+@dataclass(frozen=True)
+class Award:
+    transaction: LedgerTransaction
+    balance_after: int
+    lot: Lot
+
+
+def award(*, programme: Programme, employee_pk, points: int, reference: str, now: datetime, memo: str = "") -> Award:
+    """Credit a wallet from the programme's budget, as one lot expiring after the programme's validity."""
+    wallet_id, balance = wallet_move(programme.organisation_id, employee_pk, points)
+    budget_lines = budget_take(programme, points)
+    lot = Lot.objects.create(
+        id=uuid7(),
+        organisation_id=programme.organisation_id,
+        account_id=wallet_id,
+        points=points,
+        remaining=points,
+        expires_at=now + timedelta(days=programme.points_validity_days),
+    )
+    transaction = post_transaction(
+        programme.organisation_id,
+        LedgerTransaction.Kind.AWARD,
+        [(wallet_id, points, balance), *budget_lines],
+        reference=reference,
+        memo=memo,
+    )
+    return Award(transaction, balance, lot)
+
+
+def consume_lots(wallet_id: int, points: int, now: datetime) -> list[tuple[object, int]]:
+    """Take `points` from the wallet's unexpired lots, first to expire first. The caller holds the wallet
+    lock. Answers [(lot id, points taken)]; raises insufficient_balance if the lots cannot cover it."""
+    lots = fetchall(
+        "SELECT id, remaining FROM points_lot WHERE account_id = %s AND remaining > 0 AND expires_at > %s"
+        " ORDER BY expires_at, id FOR UPDATE",
+        [wallet_id, now],
+    )
+    taken, missing = [], points
+    for lot_id, remaining in lots:
+        take = min(remaining, missing)
+        taken.append((lot_id, take))
+        missing -= take
+        if not missing:
+            break
+    if missing:
+        raise insufficient_balance(points)
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            "UPDATE points_lot SET remaining = remaining - %s WHERE id = %s", [(take, lot_id) for lot_id, take in taken]
+        )
+    return taken
+
+
+def insufficient_balance(points: int) -> PointsError:
+    return PointsError(PointsErrorCode.INSUFFICIENT_BALANCE, f"The wallet does not hold {points} spendable points.")

@@ -1,0 +1,277 @@
+"""Points requests: submit (credit at once or wait for approval), approve, reject, reverse."""
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from plum.core.actor import Actor
+from plum.core.errors import CoreErrorCode, ValidationFailed, field_error
+from plum.core.outbox import Event, outbox_emit
+from plum.core.text import storable_text
+from points.errors import PointsError, PointsErrorCode
+from points.models import LedgerTransaction, Lot, PointsRequest, Programme
+from points.selectors import points_request_document
+from points.services.ledger import award, budget_give, insufficient_balance, post_transaction, wallet_move
+from users.models import Employee
+
+REQUEST_ID_PATTERN = re.compile(r"^[\x21-\x7e]{1,128}$")  # printable ASCII, no spaces
+REQUEST_FIELDS = {"request_id", "employee_id", "points", "programme", "reason", "source", "metadata"}
+METADATA_MAX_BYTES = 4096
+
+
+@dataclass(frozen=True)
+class Submitted:
+    request: PointsRequest
+    replayed: bool
+
+    @property
+    def http_status(self) -> int:
+        if self.replayed:
+            return 200
+        return 202 if self.request.status == PointsRequest.Status.PENDING_APPROVAL else 201
+
+
+def clean_points_request(data) -> dict:
+    """Shape checks (400). Business rules (422) are checked against the database in the service."""
+    if not isinstance(data, dict):
+        raise ValidationFailed([field_error(None, CoreErrorCode.INVALID, "A points request must be an object.")])
+    errors = [
+        field_error(k, CoreErrorCode.UNKNOWN_FIELD, f"Unknown field {k!r}.") for k in data if k not in REQUEST_FIELDS
+    ]
+    for name in ("request_id", "employee_id", "programme"):
+        value = data.get(name)
+        if value is None:
+            errors.append(field_error(name, CoreErrorCode.REQUIRED, "This field is required."))
+        elif not isinstance(value, str) or not value or len(value) > 128 or not storable_text(value):
+            errors.append(field_error(name, CoreErrorCode.INVALID, "A string of 1 to 128 characters."))
+    if isinstance(data.get("request_id"), str) and not REQUEST_ID_PATTERN.match(data["request_id"]):
+        errors.append(field_error("request_id", CoreErrorCode.INVALID, "1 to 128 printable ASCII characters."))
+    points = data.get("points")
+    if points is None:
+        errors.append(field_error("points", CoreErrorCode.REQUIRED, "This field is required."))
+    elif isinstance(points, bool) or not isinstance(points, int):
+        errors.append(field_error("points", CoreErrorCode.INVALID, "Must be a whole number."))
+    for name, limit in (("reason", 500), ("source", 64)):
+        value = data.get(name)
+        if value is not None and (not isinstance(value, str) or len(value) > limit or not storable_text(value)):
+            errors.append(field_error(name, CoreErrorCode.INVALID, f"A string of at most {limit} characters."))
+    metadata = data.get("metadata")
+    if metadata is not None and (
+        not isinstance(metadata, dict)
+        or len(json.dumps(metadata, ensure_ascii=False)) > METADATA_MAX_BYTES
+        or not storable_text(json.dumps(metadata, ensure_ascii=False))
+    ):
+        errors.append(
+            field_error("metadata", CoreErrorCode.INVALID, f"A JSON object of at most {METADATA_MAX_BYTES} bytes.")
+        )
+    if errors:
+        raise ValidationFailed(errors)
+    return {
+        "request_id": data["request_id"],
+        "employee_id": data["employee_id"],
+        "points": points,
+        "programme": data["programme"],
+        "reason": data.get("reason") or "",
+        "source": data.get("source") or "",
+        "metadata": metadata or {},
+    }
+
+
+def fingerprint(clean: dict) -> str:
+    body = {k: v for k, v in clean.items() if k != "request_id"}
+    return hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+def _programme_for(actor: Actor, code: str) -> Programme:
+    programme = Programme.objects.filter(organisation_id=actor.organisation_id, code=code).first()
+    if programme is None:
+        raise PointsError(PointsErrorCode.PROGRAMME_NOT_FOUND, f"No programme {code!r}.", field="programme")
+    if programme.status != Programme.Status.ACTIVE:
+        raise PointsError(PointsErrorCode.PROGRAMME_INACTIVE, f"Programme {code!r} is inactive.", field="programme")
+    return programme
+
+
+def _employee_for(actor: Actor, employee_id: str) -> Employee:
+    employee = Employee.objects.filter(organisation_id=actor.organisation_id, employee_id=employee_id).first()
+    if employee is None:
+        raise PointsError(PointsErrorCode.EMPLOYEE_NOT_FOUND, f"No employee {employee_id!r}.", field="employee_id")
+    if employee.status != Employee.Status.ACTIVE:
+        raise PointsError(
+            PointsErrorCode.EMPLOYEE_INACTIVE, f"Employee {employee_id!r} is inactive.", field="employee_id"
+        )
+    return employee
+
+
+def _check_points(programme: Programme, points: int) -> None:
+    if not 1 <= points <= programme.max_points_per_request:
+        raise PointsError(
+            PointsErrorCode.POINTS_OUT_OF_RANGE,
+            f"Points must be from 1 to {programme.max_points_per_request} in programme {programme.code!r}.",
+            field="points",
+        )
+
+
+def _replay(actor: Actor, clean: dict) -> Submitted | None:
+    existing = PointsRequest.objects.filter(
+        organisation_id=actor.organisation_id, request_id=clean["request_id"]
+    ).first()
+    if existing is None:
+        return None
+    if existing.fingerprint != fingerprint(clean):
+        raise PointsError(
+            PointsErrorCode.REQUEST_ID_CONFLICT,
+            f"request_id {clean['request_id']!r} was already used with another body.",
+            field="request_id",
+        )
+    return Submitted(existing, replayed=True)
+
+
+def _emit(request: PointsRequest, event_type: str) -> None:
+    outbox_emit(
+        organisation_id=request.organisation_id,
+        event=Event(event_type, "points_request", str(request.id), points_request_document(request)),
+    )
+
+
+def _credit(request: PointsRequest, programme: Programme, now) -> None:
+    result = award(
+        programme=programme,
+        employee_pk=request.employee_id,
+        points=request.points,
+        reference=request.request_id,
+        now=now,
+        memo=request.reason,
+    )
+    request.status = PointsRequest.Status.CREDITED
+    request.transaction = result.transaction
+    request.lot = result.lot
+    request.balance_after = result.balance_after
+    request.credited_at = now
+    request.expires_at = result.lot.expires_at
+
+
+def points_request_submit(*, actor: Actor, data: dict) -> Submitted:
+    """Credit at once under the programme's approval threshold (201), else wait for approval (202).
+    A repeated request_id replays (200) with the same body and is refused (409) with another."""
+    clean = clean_points_request(data)
+    if replay := _replay(actor, clean):
+        return replay
+    now = timezone.now()
+    with transaction.atomic():
+        programme = _programme_for(actor, clean["programme"])
+        employee = _employee_for(actor, clean["employee_id"])
+        _check_points(programme, clean["points"])
+        needs_approval = programme.approval_threshold is not None and clean["points"] >= programme.approval_threshold
+        request = PointsRequest(
+            organisation_id=actor.organisation_id,
+            request_id=clean["request_id"],
+            fingerprint=fingerprint(clean),
+            employee=employee,
+            programme=programme,
+            points=clean["points"],
+            reason=clean["reason"],
+            source=clean["source"],
+            metadata=clean["metadata"],
+            status=PointsRequest.Status.PENDING_APPROVAL,
+        )
+        try:
+            with transaction.atomic():  # the unique request_id decides between parallel identical requests
+                request.save(force_insert=True)
+        except IntegrityError as exc:
+            if "points_request_id_per_org" not in str(exc):
+                raise
+            conflict = True
+        else:
+            conflict = False
+        if not conflict:
+            if needs_approval:
+                _emit(request, "points_request.pending_approval")
+            else:
+                _credit(request, programme, now)
+                request.save()
+                _emit(request, "points_request.credited")
+    if conflict:
+        return _replay(actor, clean)
+    return Submitted(request, replayed=False)
+
+
+def _locked_request(actor: Actor, request_uuid) -> PointsRequest:
+    request = (
+        PointsRequest.objects.select_for_update(of=("self",))
+        .select_related("programme", "employee")
+        .filter(organisation_id=actor.organisation_id, pk=request_uuid)
+        .first()
+    )
+    if request is None:
+        raise PointsError(PointsErrorCode.REQUEST_NOT_FOUND, "No such points request in this organisation.")
+    return request
+
+
+def _decide(request: PointsRequest, actor: Actor, note: str, now) -> None:
+    if request.status != PointsRequest.Status.PENDING_APPROVAL:
+        raise PointsError(PointsErrorCode.REQUEST_NOT_PENDING, f"The request is {request.status}, not pending.")
+    request.decided_at = now
+    request.decided_by = actor.label
+    request.decision_note = (note or "")[:500]
+
+
+def points_request_approve(*, actor: Actor, request_uuid, note: str = "") -> PointsRequest:
+    now = timezone.now()
+    with transaction.atomic():
+        request = _locked_request(actor, request_uuid)
+        _decide(request, actor, note, now)
+        if request.employee.status != Employee.Status.ACTIVE:
+            raise PointsError(PointsErrorCode.EMPLOYEE_INACTIVE, "The employee is inactive.")
+        if request.programme.status != Programme.Status.ACTIVE:
+            raise PointsError(PointsErrorCode.PROGRAMME_INACTIVE, "The programme is inactive.")
+        _credit(request, request.programme, now)
+        request.save()
+        _emit(request, "points_request.credited")
+    return request
+
+
+def points_request_reject(*, actor: Actor, request_uuid, note: str = "") -> PointsRequest:
+    now = timezone.now()
+    with transaction.atomic():
+        request = _locked_request(actor, request_uuid)
+        _decide(request, actor, note, now)
+        request.status = PointsRequest.Status.REJECTED
+        request.save()
+        _emit(request, "points_request.rejected")
+    return request
+
+
+def points_request_reverse(*, actor: Actor, request_uuid, reason: str = "") -> PointsRequest:
+    """Take the request's points back from the lot it created and return them to the budget.
+    Points already spent (or expired) cannot be taken back: insufficient_balance, nothing changes."""
+    if not isinstance(reason, str) or len(reason) > 500 or not storable_text(reason):
+        raise ValidationFailed([field_error("reason", CoreErrorCode.INVALID, "A string of at most 500 characters.")])
+    now = timezone.now()
+    with transaction.atomic():
+        request = _locked_request(actor, request_uuid)
+        if request.status != PointsRequest.Status.CREDITED:
+            raise PointsError(PointsErrorCode.REQUEST_NOT_CREDITED, f"The request is {request.status}, not credited.")
+        moved = wallet_move(request.organisation_id, request.employee_id, -request.points)
+        lot = Lot.objects.select_for_update().get(pk=request.lot_id)
+        if moved is None or lot.remaining < request.points or lot.expires_at <= now:
+            raise insufficient_balance(request.points)
+        Lot.objects.filter(pk=lot.pk).update(remaining=0)
+        wallet_id, balance = moved
+        lines = [(wallet_id, -request.points, balance), *budget_give(request.programme, request.points)]
+        request.reversal_transaction = post_transaction(
+            request.organisation_id,
+            LedgerTransaction.Kind.REVERSAL,
+            lines,
+            reference=request.request_id,
+            memo=reason,
+        )
+        request.status = PointsRequest.Status.REVERSED
+        request.reversed_at = now
+        request.reversal_reason = reason
+        request.save()
+        _emit(request, "points_request.reversed")
+    return request
