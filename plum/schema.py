@@ -2,14 +2,16 @@
 
 import graphene
 
+from points.api.batches_graphql import PointsBatchesMutation, PointsBatchesQuery
+from points.api.graphql import PointsMutation, PointsQuery
 from users.api.graphql import UsersMutation, UsersQuery
 
 
-class Query(UsersQuery, graphene.ObjectType):
+class Query(PointsBatchesQuery, PointsQuery, UsersQuery, graphene.ObjectType):  # graphene lists the last base first
     pass
 
 
-class Mutation(UsersMutation, graphene.ObjectType):
+class Mutation(PointsBatchesMutation, PointsMutation, UsersMutation, graphene.ObjectType):
     pass
 
 

@@ -130,7 +130,7 @@ SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("BEHIN
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=False)
 
 # Hard cap for any request body; views set their own smaller limits (plum.api.limits).
-DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("PLUM_MAX_BODY_BYTES", default=32 * 1024 * 1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("PLUM_MAX_BODY_BYTES", default=48 * 1024 * 1024)
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 2000
 
 # --- OAuth2: client credentials only, API clients are the swapped application model.

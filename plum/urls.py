@@ -9,6 +9,8 @@ from plum.api.graphql.view import GraphQLEndpoint
 from plum.api.oauth import TokenView
 from plum.api.scopes import PUBLIC
 from plum.api.views import healthz, readyz
+from points.api import batches as points_batches
+from points.api import rest as points_rest
 from users.api import rest as users_rest
 
 
@@ -24,6 +26,8 @@ class PublicDocsView(SpectacularSwaggerView):
 
 router = SimpleRouter(trailing_slash="/?")
 users_rest.register(router)
+points_rest.register(router)
+points_batches.register(router)
 
 handler400 = "plum.api.errors.handler400"
 handler403 = "plum.api.errors.handler403"

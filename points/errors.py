@@ -18,3 +18,23 @@ class PointsErrorCode(ErrorCode):
 
 class PointsError(DomainError):
     pass
+
+
+class BatchErrorCode(ErrorCode):
+    """Batches and uploads; a file's row errors use these codes and those of PointsErrorCode."""
+
+    BATCH_ID_CONFLICT = "batch_id_conflict", 409
+    BATCH_NOT_FOUND = "points_batch_not_found", 404
+    UPLOAD_NOT_FOUND = "points_upload_not_found", 404
+    NOTHING_TO_CONFIRM = "nothing_to_confirm", 422
+    INVALID_FILE = "invalid_file", 400
+    UNSUPPORTED_FILE_TYPE = "unsupported_file_type", 415
+    FILE_TOO_LARGE = "file_too_large", 413
+    # Details of invalid_file and of row errors.
+    EMPTY_FILE = "empty_file", 400
+    INVALID_ENCODING = "invalid_encoding", 400
+    UNREADABLE_FILE = "unreadable_file", 400
+    MISSING_COLUMN = "missing_column", 400
+    UNKNOWN_COLUMN = "unknown_column", 400
+    DUPLICATE_COLUMN = "duplicate_column", 400
+    DUPLICATE_REQUEST_ID = "duplicate_request_id", 422

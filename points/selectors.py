@@ -1,5 +1,6 @@
 """Reads of the points app, always scoped to the caller's organisation."""
 
+import uuid
 from collections.abc import Mapping
 from datetime import timedelta
 
@@ -38,6 +39,24 @@ def programme_get(*, actor: Actor, code: str) -> Programme:
     return programme
 
 
+def programme_admin_list() -> QuerySet[Programme]:
+    """Every organisation's programmes with their budget: operations tooling acts across organisations."""
+    return Programme.objects.annotate(budget_balance=_budget_balance()).select_related("organisation")
+
+
+def programme_document(p: Programme) -> dict:
+    """The one representation of a programme; `p` comes from programme_list (it carries budget_balance)."""
+    return {
+        "code": p.code,
+        "name": p.name,
+        "budget_balance": p.budget_balance,
+        "approval_threshold": p.approval_threshold,
+        "max_points_per_request": p.max_points_per_request,
+        "points_validity_days": p.points_validity_days,
+        "status": str(p.status),
+    }
+
+
 def points_request_list(*, actor: Actor, filters: Mapping | None = None) -> QuerySet[PointsRequest]:
     requests = PointsRequest.objects.filter(organisation_id=actor.organisation_id).select_related(
         "employee", "programme"
@@ -53,8 +72,19 @@ def points_request_list(*, actor: Actor, filters: Mapping | None = None) -> Quer
     return filterset.qs
 
 
+def request_pk(value) -> uuid.UUID | None:
+    """The UUID a client sent (URL, GraphQL), or None when it is not one: such an id names nothing."""
+    if isinstance(value, uuid.UUID):
+        return value
+    try:
+        return uuid.UUID(value) if isinstance(value, str) and len(value) <= 64 else None
+    except ValueError:
+        return None
+
+
 def points_request_get(*, actor: Actor, request_uuid) -> PointsRequest:
-    request = points_request_list(actor=actor).filter(pk=request_uuid).first()
+    pk = request_pk(request_uuid)
+    request = None if pk is None else points_request_list(actor=actor).filter(pk=pk).first()
     if request is None:
         raise PointsError(PointsErrorCode.REQUEST_NOT_FOUND, "No such points request in this organisation.")
     return request

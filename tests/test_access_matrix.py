@@ -3,6 +3,7 @@ the scope, and a token of another organisation; and none of them changes anythin
 
 import pytest
 from django.urls import resolve
+from graphql_relay import to_global_id
 from rest_framework.test import APIClient
 
 from plum.api.scopes import AUTHENTICATED, PUBLIC
@@ -10,12 +11,21 @@ from plum.checks import rest_actions
 from plum.core.models import OutboxEvent
 from plum.core.scopes import ALL_SCOPES, Scope
 from plum.schema import schema
+from points.models import Account, LedgerEntry, PointsRequest
+from tests import test_points_batches_access as batches_access
 from tests.conftest import employee_payload, graphql
+from tests.points_support import body as points_body
+from tests.points_support import make_programme, submit
 from users import selectors
 from users.models import Employee
 
 READ, WRITE = Scope.EMPLOYEES_READ, Scope.EMPLOYEES_WRITE
+P_READ, P_WRITE, P_APPROVE = Scope.POINTS_READ, Scope.POINTS_WRITE, Scope.POINTS_APPROVE
 TARGET = "T-1"  # an employee of the organisation under attack
+# The target's points requests, one waiting for approval and one credited, under fixed ids the paths can name.
+PENDING, CREDITED = "0b9a9f7e-0000-4000-8000-00000000000a", "0b9a9f7e-0000-4000-8000-00000000000c"
+PENDING_GID = to_global_id("PointsRequest", PENDING)
+CREDITED_GID = to_global_id("PointsRequest", CREDITED)
 
 # (method, path, body, scope, is_detail): is_detail means the path names one of the target's objects.
 REST_CALLS = {
@@ -27,7 +37,37 @@ REST_CALLS = {
     "employees.sync": ("post", "/api/v1/employees/sync/", {"mode": "full", "employees": []}, WRITE, False),
     "business_units.list": ("get", "/api/v1/business-units/", None, READ, False),
     "cost_centres.list": ("get", "/api/v1/cost-centres/", None, READ, False),
+    "programmes.list": ("get", "/api/v1/programmes/", None, P_READ, False),
+    "programmes.create": ("post", "/api/v1/programmes/", {"code": "NEW", "name": "New"}, P_WRITE, False),
+    "points_requests.list": ("get", "/api/v1/points/requests/", None, P_READ, False),
+    # Names the target's programme and employee: another organisation finds neither (programme is checked first).
+    "points_requests.create": ("post", "/api/v1/points/requests/", points_body("NEW-R", TARGET), P_WRITE, True),
+    "points_requests.retrieve": ("get", f"/api/v1/points/requests/{PENDING}/", None, P_READ, True),
+    "points_requests.approve": ("post", f"/api/v1/points/requests/{PENDING}/approve/", None, P_APPROVE, True),
+    "points_requests.reject": ("post", f"/api/v1/points/requests/{PENDING}/reject/", None, P_APPROVE, True),
+    "points_requests.reverse": (
+        "post",
+        f"/api/v1/points/requests/{CREDITED}/reverse/",
+        {"reason": "x"},
+        P_WRITE,
+        True,
+    ),
+    "wallets.retrieve": ("get", f"/api/v1/wallets/{TARGET}/", None, P_READ, True),
+    "wallets.transactions": ("get", f"/api/v1/wallets/{TARGET}/transactions/", None, P_READ, True),
 }
+# How another organisation is refused where it is not the employees' 404 employee_not_found.
+NOT_YOURS = {
+    "points_requests.create": (422, "programme_not_found"),
+    "points_requests.retrieve": (404, "points_request_not_found"),
+    "points_requests.approve": (404, "points_request_not_found"),
+    "points_requests.reject": (404, "points_request_not_found"),
+    "points_requests.reverse": (404, "points_request_not_found"),
+    "pointsRequestCreate": "programme_not_found",
+    "pointsRequestApprove": "points_request_not_found",
+    "pointsRequestReject": "points_request_not_found",
+    "pointsRequestReverse": "points_request_not_found",
+}
+NULL_WHEN_NOT_YOURS = {"employee", "wallet"}  # single-object queries answer null for another's key
 
 _CREATE = '{employeeId: "NEW-1", email: "n@example.com", firstName: "N", lastName: "N"}'
 # root field -> (document, scope, is_detail)
@@ -50,6 +90,40 @@ GRAPHQL_CALLS = {
         WRITE,
         False,
     ),
+    "programmes": ("{ programmes { edges { node { code budgetBalance } } } }", P_READ, False),
+    "pointsRequests": ("{ pointsRequests { edges { node { requestId employeeId } } } }", P_READ, False),
+    "wallet": (f'{{ wallet(employeeId: "{TARGET}") {{ employeeId balance }} }}', P_READ, True),
+    "ledgerLines": (
+        f'{{ ledgerLines(employeeId: "{TARGET}") {{ edges {{ node {{ points reference }} }} }} }}',
+        P_READ,
+        False,  # another organisation's key lists nothing
+    ),
+    "programmeCreate": (
+        'mutation { programmeCreate(input: {code: "NEW", name: "New"}) { errors { code } } }',
+        P_WRITE,
+        False,
+    ),
+    "pointsRequestCreate": (
+        "mutation { pointsRequestCreate(input: "
+        f'{{requestId: "NEW-R", employeeId: "{TARGET}", points: 100, programme: "P1"}}) {{ errors {{ code }} }} }}',
+        P_WRITE,
+        True,
+    ),
+    "pointsRequestApprove": (
+        f'mutation {{ pointsRequestApprove(input: {{id: "{PENDING_GID}"}}) {{ errors {{ code }} }} }}',
+        P_APPROVE,
+        True,
+    ),
+    "pointsRequestReject": (
+        f'mutation {{ pointsRequestReject(input: {{id: "{PENDING_GID}"}}) {{ errors {{ code }} }} }}',
+        P_APPROVE,
+        True,
+    ),
+    "pointsRequestReverse": (
+        f'mutation {{ pointsRequestReverse(input: {{id: "{CREDITED_GID}", reason: "x"}}) {{ errors {{ code }} }} }}',
+        P_WRITE,
+        True,
+    ),
 }
 
 
@@ -61,7 +135,12 @@ def target_state(organisation_id):
         )
     ]
     events = list(OutboxEvent.objects.filter(organisation_id=organisation_id).values_list("id", flat=True))
-    return employees, events
+    points = (
+        list(PointsRequest.objects.filter(organisation_id=organisation_id).order_by("id").values()),
+        list(Account.objects.filter(organisation_id=organisation_id).order_by("id").values("id", "balance")),
+        LedgerEntry.objects.filter(account__organisation_id=organisation_id).count(),
+    )
+    return employees, events, points
 
 
 @pytest.fixture
@@ -74,6 +153,10 @@ def victim(make_tenant):
         ).status_code
         == 201
     )
+    make_programme(victim, "P1", budget=1_000, approval_threshold=500)
+    for request_id, points, fixed_id in (("V-PENDING", 600, PENDING), ("V-CREDITED", 100, CREDITED)):
+        created = submit(victim, request_id=request_id, employee_id=TARGET, points=points)
+        PointsRequest.objects.filter(pk=created.pk).update(id=fixed_id)
     return victim
 
 
@@ -112,8 +195,7 @@ def test_rest_refuses(name, caller, victim, make_tenant):
             ]
         )
     elif is_detail:
-        assert response.status_code == 404
-        assert response.json()["code"] == "employee_not_found"
+        assert (response.status_code, response.json()["code"]) == NOT_YOURS.get(name, (404, "employee_not_found"))
     else:  # a list or create acts on the caller's own organisation: nothing of the victim's shows
         assert response.status_code < 300
         assert TARGET not in response.content.decode()
@@ -139,17 +221,21 @@ def test_graphql_refuses(field, caller, victim, make_tenant):
     else:
         assert status == 200 and "errors" not in body
         result = body["data"][field]
-        if field == "employee":
+        if field in NULL_WHEN_NOT_YOURS:
             assert result is None
         elif is_detail:
-            assert [e["code"] for e in result["errors"]] == ["employee_not_found"]
+            assert [e["code"] for e in result["errors"]] == [NOT_YOURS.get(field, "employee_not_found")]
         assert TARGET not in str(body)
     assert target_state(victim.organisation.id) == before
 
 
 def test_rest_matrix_covers_every_endpoint():
+    """Every route is in this matrix or in the batches' one (tests/test_points_batches_access.py)."""
+    dummy = "00000000-0000-0000-0000-000000000000"
+    calls = [(m, p) for m, p, *_ in REST_CALLS.values()]
+    calls += [(m, p.format(batch=dummy, upload=dummy)) for m, p, *_ in batches_access.REST.values()]
     covered = set()
-    for method, path, *_ in REST_CALLS.values():
+    for method, path in calls:
         match = resolve(path)
         covered.add((match.func.cls.__name__, match.func.actions[method]))
     routed = {
@@ -164,4 +250,4 @@ def test_rest_matrix_covers_every_endpoint():
 def test_graphql_matrix_covers_every_root_field():
     graphql_schema = schema.graphql_schema
     root_fields = set(graphql_schema.query_type.fields) | set(graphql_schema.mutation_type.fields)
-    assert set(GRAPHQL_CALLS) == root_fields
+    assert set(GRAPHQL_CALLS) | set(batches_access.GRAPHQL) == root_fields

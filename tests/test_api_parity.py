@@ -8,7 +8,10 @@ from graphene.utils.str_converters import to_camel_case, to_snake_case
 
 from plum.core.errors import CoreErrorCode
 from plum.core.models import OutboxEvent
+from points.errors import PointsErrorCode
+from tests import points_parity
 from tests.conftest import employee_payload, graphql
+from tests.points_parity import PointsScenario
 from tests.support import seed
 from users.errors import UsersErrorCode
 from users.models import Employee
@@ -217,3 +220,82 @@ def test_graphql_error_codes_are_the_rest_codes(tenant):
     assert status == 200
     codes = {v["name"] for v in body["data"]["__type"]["enumValues"]}
     assert codes == {c.value for c in CoreErrorCode} | {c.value for c in UsersErrorCode}
+
+
+# --- Points: the same comparison for programmes and points requests (machinery in points_parity.py) ---
+
+P1 = ("programme", "P1", 1_000, {"approval_threshold": 500})
+CREDITED = ("submit", {"request_id": "R1", "points": 300})
+PENDING = ("submit", {"request_id": "R1", "points": 600})
+INACTIVE_P0 = ("programme", "P0", 100, {"status": "inactive"})
+
+
+def submitting(name, *, given=(P1,), codes=(), events=(), **changes) -> PointsScenario:
+    """Submit R1: 300 points to E1 in P1, with `changes`."""
+    body = {"request_id": "R1", "employee_id": "E1", "points": 300, "programme": "P1"} | changes
+    return PointsScenario(name, "submit", body, given=given, codes=list(codes), events=list(events))
+
+
+def deciding(name, action, given, body=None, *, target="R1", codes=(), events=()) -> PointsScenario:
+    return PointsScenario(name, action, body or {}, target, given, list(codes), list(events))
+
+
+POINTS_SCENARIOS = [
+    PointsScenario("programme", "programme", {"code": "SPOT", "name": "Spot", "approval_threshold": 50}),
+    PointsScenario(
+        "programme exists", "programme", {"code": "P1", "name": "X"}, given=(P1,), codes=["programme_exists"]
+    ),
+    PointsScenario(
+        "programme invalid", "programme", {"code": "a b", "name": "X", "points_validity_days": 0}, codes=["invalid"] * 2
+    ),
+    submitting("credited", metadata={"a_b": 1}, events=[("points_request.credited", "R1")]),
+    submitting("pending", points=500, events=[("points_request.pending_approval", "R1")]),
+    submitting("replay", given=(P1, CREDITED)),
+    submitting("request_id conflict", points=301, given=(P1, CREDITED), codes=["request_id_conflict"]),
+    submitting("employee not found", employee_id="E9", codes=["employee_not_found"]),
+    submitting("employee inactive", employee_id="E2", codes=["employee_inactive"]),
+    submitting("programme not found", programme="P9", codes=["programme_not_found"]),
+    submitting("programme inactive", programme="P0", given=(P1, INACTIVE_P0), codes=["programme_inactive"]),
+    submitting("budget exhausted", programme="LOW", given=(("programme", "LOW", 299, {}),), codes=["budget_exhausted"]),
+    submitting("points out of range", points=0, codes=["points_out_of_range"]),
+    submitting("malformed", request_id="a b", reason="r" * 501, codes=["invalid", "invalid"]),
+    deciding("approve", "approve", (P1, PENDING), {"note": "ok"}, events=[("points_request.credited", "R1")]),
+    deciding("approve twice", "approve", (P1, PENDING, ("approve", "R1")), codes=["request_not_pending"]),
+    deciding(
+        "approve over budget",
+        "approve",
+        (P1, PENDING, ("submit", {"request_id": "R2", "points": 450})),
+        codes=["budget_exhausted"],
+    ),
+    deciding("approve bad note", "approve", (P1, PENDING), {"note": "n" * 501}, codes=["invalid"]),
+    deciding("approve unknown", "approve", (P1, PENDING), target="R9", codes=["points_request_not_found"]),
+    deciding("reject", "reject", (P1, PENDING), {"note": "no"}, events=[("points_request.rejected", "R1")]),
+    deciding("reject credited", "reject", (P1, CREDITED), codes=["request_not_pending"]),
+    deciding("reverse", "reverse", (P1, CREDITED), {"reason": "twice"}, events=[("points_request.reversed", "R1")]),
+    deciding("reverse spent", "reverse", (P1, CREDITED, ("spend", 1)), codes=["insufficient_balance"]),
+    deciding("reverse pending", "reverse", (P1, PENDING), codes=["request_not_credited"]),
+]
+
+
+@pytest.mark.parametrize("scenario", POINTS_SCENARIOS, ids=[s.name for s in POINTS_SCENARIOS])
+def test_points_rest_and_graphql_leave_the_same_state(make_tenant, scenario):
+    by_rest, by_graphql = make_tenant(), make_tenant()
+    outcomes, states = [], []
+    for tenant, step in ((by_rest, scenario.rest_step), (by_graphql, scenario.graphql_step)):
+        scenario.setup(tenant)
+        events_before = points_parity.events_count(tenant)
+        outcomes.append(step(tenant))
+        states.append(points_parity.end_state(tenant, events_before))
+
+    rest, graphql_ = outcomes
+    assert [e["code"] for e in rest] == scenario.codes
+    assert [(t, request_id) for t, request_id, _ in states[0]["events"]] == scenario.events
+    assert graphql_ == rest
+    assert states[1] == states[0]
+
+
+def test_points_error_codes_are_the_rest_codes(tenant):
+    status, body = graphql(tenant.api(), '{ __type(name: "PointsErrorCode") { enumValues { name } } }')
+    assert status == 200
+    codes = {v["name"] for v in body["data"]["__type"]["enumValues"]}
+    assert codes == {c.value for c in CoreErrorCode} | {c.value for c in PointsErrorCode}

@@ -5,6 +5,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from plum.core.scopes import ALL_SCOPES
+from points.models import LedgerTransaction
 from tests.conftest import token_request
 from users.models import ApiClient, Employee, Organisation
 
@@ -83,3 +84,33 @@ def test_dev_setup_seeds_once_and_prints_credentials(db, tmp_path, monkeypatch):
     assert 'curl -s -H "Authorization: Bearer $TOKEN"' in first.getvalue()
     assert Organisation.objects.filter(slug="demo").count() == 1
     assert ApiClient.objects.filter(organisation__slug="demo").count() == 1
+
+
+def test_plum_demo_funds_a_demo_programme_once(db):
+    first = run_json("plum_demo", "--employees", "2")
+    again = run_json("plum_demo", "--employees", "2")
+
+    demo_programme = {
+        "code": "DEMO",
+        "budget_balance": 10_000_000,
+        "approval_threshold": 5_000,
+        "points_validity_days": 365,
+    }
+    assert first["programmes"] == again["programmes"] == [demo_programme]
+    assert LedgerTransaction.objects.filter(organisation__slug="demo", kind="topup").count() == 1
+    token = json.loads(token_request(first["client_id"], first["client_secret"]).content)["access_token"]
+    from django.test import Client
+
+    answer = Client().post(
+        "/api/v1/points/requests/",
+        {"request_id": "demo-1", "employee_id": "E00001", "points": 5_000, "programme": "DEMO"},
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {token}",
+    )
+    assert (answer.status_code, answer.json()["status"]) == (202, "pending_approval")
+
+
+def test_plum_demo_prints_its_programme(db):
+    out = StringIO()
+    call_command("plum_demo", "--employees", "1", stdout=out)
+    assert "Programme DEMO (new): budget 10000000 points." in out.getvalue()

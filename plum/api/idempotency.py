@@ -40,8 +40,25 @@ RETURNING id
 """
 
 
+def _canonical(data):
+    """The body as plain JSON values; an uploaded file stands for its name and content hash."""
+    if hasattr(data, "lists"):  # multipart / form data
+        data = {key: values if len(values) > 1 else values[0] for key, values in data.lists()}
+    if isinstance(data, dict):
+        return {str(k): _canonical(v) for k, v in data.items()}
+    if isinstance(data, list):
+        return [_canonical(v) for v in data]
+    if hasattr(data, "chunks"):
+        digest = hashlib.sha256()
+        for chunk in data.chunks():
+            digest.update(chunk)
+        data.seek(0)
+        return {"file": data.name, "sha256": digest.hexdigest()}
+    return data
+
+
 def request_fingerprint(request) -> str:
-    body = json.dumps(request.data, sort_keys=True, default=str, separators=(",", ":"))
+    body = json.dumps(_canonical(request.data), sort_keys=True, default=str, separators=(",", ":"))
     return hashlib.sha256(f"{request.method} {request.path}\n{body}".encode()).hexdigest()
 
 

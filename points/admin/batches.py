@@ -1,1 +1,213 @@
-"""Admin for points batches and uploads."""
+"""Admin for points batches and uploads: upload a file for an organisation, preview its row errors, confirm,
+and follow the batch's progress. Writes go through points.services with a staff Actor."""
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseNotAllowed, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.urls import path, reverse
+from django.utils.html import format_html
+
+from plum.core.errors import DomainError
+from points import batch_selectors, services
+from points.models import PointsBatch, PointsBatchItem, PointsUpload
+from users.admin import ReadOnlyAdmin, staff_actor
+
+
+def _failure(exc: DomainError) -> str:
+    details = "; ".join(f"{e['field']}: {e['message']}" for e in exc.errors if e["message"] != exc.message)
+    return f"{exc.message} {details}".strip()
+
+
+def progress(batch: PointsBatch) -> str:
+    percent = 100 * batch.processed // batch.total if batch.total else 100
+    return format_html(
+        '<progress max="{}" value="{}"></progress> <span class="batch-progress">{}% · {} of {} processed:'
+        " {} credited, {} pending approval, {} rejected, {} replayed</span>",
+        batch.total,
+        batch.processed,
+        percent,
+        batch.processed,
+        batch.total,
+        batch.credited,
+        batch.pending_approval,
+        batch.rejected,
+        batch.replayed,
+    )
+
+
+@admin.register(PointsBatch)
+class PointsBatchAdmin(ReadOnlyAdmin):
+    list_display = ("batch_id", "organisation", "source", "status", "percent", "total", "created_at")
+    list_filter = ("status", "source", "organisation")
+    search_fields = ("batch_id",)
+    list_select_related = ("organisation",)
+    readonly_fields = ("progress_display", "first_errors", "items_link", "failures", "last_error")
+    fields = (
+        "organisation",
+        "batch_id",
+        "source",
+        "status",
+        "progress_display",
+        "first_errors",
+        "items_link",
+        "failures",
+        "last_error",
+        "created_by",
+        "created_at",
+        "started_at",
+        "completed_at",
+    )
+    actions = ("retry",)
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="Progress")
+    def percent(self, obj):
+        return f"{100 * obj.processed // obj.total if obj.total else 100}%"
+
+    @admin.display(description="Progress")
+    def progress_display(self, obj):
+        return progress(obj)
+
+    @admin.display(description="Errors (first 100)")
+    def first_errors(self, obj):
+        errors = batch_selectors.batch_document(obj)["errors"]
+        if not errors:
+            return "—"
+        rows = "".join(
+            format_html("<li>#{} {} {}: {}</li>", e["index"], e["request_id"] or "", e["code"], e["message"])
+            for e in errors
+        )
+        return format_html("<ul>{}</ul>", format_html(rows))
+
+    @admin.display(description="Items")
+    def items_link(self, obj):
+        url = reverse("admin:points_pointsbatchitem_changelist") + f"?batch__id__exact={obj.pk}"
+        return format_html('<a href="{}">All {} items</a>', url, obj.total)
+
+    @admin.action(description="Retry failed batches")
+    def retry(self, request, queryset):
+        for batch in queryset.filter(status=PointsBatch.Status.FAILED):
+            services.points_batch_retry(actor=staff_actor(request, batch.organisation_id), batch_uuid=batch.pk)
+            self.message_user(request, f"Batch {batch.batch_id} queued again.", messages.SUCCESS)
+
+
+@admin.register(PointsBatchItem)
+class PointsBatchItemAdmin(ReadOnlyAdmin):
+    list_display = ("index", "source_row", "request_id", "status", "error_code", "error_message", "batch")
+    list_filter = ("status",)
+    search_fields = ("request_id",)
+    list_select_related = ("batch",)
+    show_full_result_count = False
+    ordering = ("batch", "index")
+
+
+class UploadForm(forms.ModelForm):
+    file = forms.FileField(
+        help_text="CSV (UTF-8) or XLSX with columns employee_id, points, reason, request_id, programme"
+    )
+
+    class Meta:
+        model = PointsUpload
+        fields = ("organisation",)
+
+    def __init__(self, *args, request=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.request = request
+
+    def clean(self):
+        data = super().clean()
+        organisation, file = data.get("organisation"), data.get("file")
+        if organisation is None or file is None:
+            return data
+        try:  # checking is the service's work; it keeps the upload it checked
+            self.upload = services.points_upload_create(
+                actor=staff_actor(self.request, organisation.pk),
+                file=file,
+                filename=file.name,
+                content_type=file.content_type,
+            )
+        except DomainError as exc:
+            raise forms.ValidationError(_failure(exc)) from None
+        return data
+
+
+@admin.register(PointsUpload)
+class PointsUploadAdmin(admin.ModelAdmin):
+    form = UploadForm
+    list_display = ("filename", "organisation", "status", "rows", "valid", "invalid", "created_at")
+    list_filter = ("status", "organisation")
+    search_fields = ("filename",)
+    list_select_related = ("organisation",)
+    change_form_template = "admin/points/pointsupload/change_form.html"
+    readonly_fields = ("organisation", "filename", "file_type", "size", "status", "rows", "valid", "invalid")
+    readonly_fields += ("batch_link", "created_by", "created_at", "confirmed_at")
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+
+        class WithRequest(form):
+            def __init__(self, *args, **inner):
+                super().__init__(*args, request=request, **inner)
+
+        return WithRequest
+
+    def get_fields(self, request, obj=None):
+        return ("organisation", "file") if obj is None else self.readonly_fields
+
+    def get_readonly_fields(self, request, obj=None):
+        return () if obj is None else self.readonly_fields
+
+    def has_change_permission(self, request, obj=None):
+        return False  # confirmed by the button, never edited
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        obj.pk = form.upload.pk  # the service saved it
+
+    def response_add(self, request, obj, post_url_continue=None):
+        return HttpResponseRedirect(reverse("admin:points_pointsupload_change", args=[obj.pk]))  # the preview
+
+    @admin.display(description="Batch")
+    def batch_link(self, obj):
+        if not obj.batch_id:
+            return "—"
+        url = reverse("admin:points_pointsbatch_change", args=[obj.batch_id])
+        return format_html('<a href="{}">{}</a>', url, obj.batch.batch_id)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        upload = self.get_object(request, object_id)
+        extra = {"upload_errors": upload.errors if upload else [], "can_confirm": self._can_confirm(request, upload)}
+        return super().change_view(request, object_id, form_url, {**(extra_context or {}), **extra})
+
+    def _can_confirm(self, request, upload) -> bool:
+        return bool(
+            upload and upload.valid and upload.batch_id is None and request.user.has_perm("points.add_pointsupload")
+        )
+
+    def get_urls(self):
+        confirm = self.admin_site.admin_view(self.confirm_view)
+        return [path("<path:object_id>/confirm/", confirm, name="points_pointsupload_confirm"), *super().get_urls()]
+
+    def confirm_view(self, request, object_id):
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        upload = get_object_or_404(PointsUpload, pk=object_id)
+        if not request.user.has_perm("points.add_pointsupload"):
+            raise PermissionDenied
+        try:
+            result = services.points_upload_confirm(
+                actor=staff_actor(request, upload.organisation_id), upload_uuid=upload.pk
+            )
+        except DomainError as exc:
+            self.message_user(request, _failure(exc), messages.ERROR)
+            return HttpResponseRedirect(reverse("admin:points_pointsupload_change", args=[upload.pk]))
+        self.message_user(
+            request, f"{result.batch.total} rows queued as batch {result.batch.batch_id}.", messages.SUCCESS
+        )
+        return HttpResponseRedirect(reverse("admin:points_pointsbatch_change", args=[result.batch.pk]))

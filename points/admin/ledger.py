@@ -1,1 +1,207 @@
-"""Admin for programmes, points requests, accounts and reconciliation issues."""
+"""Admin for programmes, points requests, accounts and reconciliation issues.
+
+Writes go through points.services with a staff Actor of the object's organisation; the ledger itself
+is append-only, so its tables are shown read-only.
+"""
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.helpers import ActionForm
+from django.core.validators import RegexValidator
+
+from plum.core.errors import DomainError
+from points import selectors, services
+from points.models import Account, LedgerEntry, PointsRequest, Programme, ReconciliationIssue
+from points.services.programmes import CODE_PATTERN, MAX_POINTS
+from users.admin import ReadOnlyAdmin, staff_actor
+
+
+def _failure(exc: DomainError) -> str:
+    details = "; ".join(f"{e['field']}: {e['message']}" for e in exc.errors if e["message"] != exc.message)
+    return f"{exc.message} {details}".strip()
+
+
+class ProgrammeForm(forms.ModelForm):
+    code = forms.CharField(max_length=32, validators=[RegexValidator(CODE_PATTERN, "1 to 32 letters, digits, _ or -.")])
+    approval_threshold = forms.IntegerField(min_value=1, max_value=MAX_POINTS, required=False)
+    max_points_per_request = forms.IntegerField(min_value=1, max_value=MAX_POINTS, initial=100_000)
+    points_validity_days = forms.IntegerField(min_value=1, max_value=MAX_POINTS, initial=365)
+
+    class Meta:
+        model = Programme
+        fields = (
+            "organisation",
+            "code",
+            "name",
+            "approval_threshold",
+            "max_points_per_request",
+            "points_validity_days",
+            "status",
+        )
+
+
+# Extra fields of the action bar stay lenient: Django answers "No action selected" when the action form
+# is invalid, so the action itself checks them and the service keeps the rules.
+class TopupForm(ActionForm):
+    points = forms.CharField(required=False, label="Points")
+
+
+@admin.register(Programme)
+class ProgrammeAdmin(admin.ModelAdmin):
+    form = ProgrammeForm
+    action_form = TopupForm
+    actions = ("top_up",)
+    list_display = ("code", "name", "organisation", "status", "budget_balance", "approval_threshold", "created_at")
+    list_filter = ("status", "organisation")
+    search_fields = ("code", "name", "organisation__slug")
+
+    def get_readonly_fields(self, request, obj=None):
+        return ("budget_balance",) if obj else ()  # an unsaved programme has no budget yet
+
+    def get_queryset(self, request):
+        return selectors.programme_admin_list()
+
+    @admin.display(description="Budget balance", ordering="budget_balance")
+    def budget_balance(self, obj):
+        return obj.budget_balance
+
+    def has_change_permission(self, request, obj=None):
+        # No hand edits of a programme; the change permission still grants the top-up action.
+        return obj is None and super().has_change_permission(request)
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # a programme owns budget accounts and ledger history
+
+    def save_model(self, request, obj, form, change):
+        data = {k: v for k, v in form.cleaned_data.items() if k != "organisation"}
+        try:
+            created = services.programme_create(actor=staff_actor(request, obj.organisation_id), data=data)
+        except DomainError as exc:
+            request._plum_failed = exc
+            return
+        obj.pk = created.pk
+
+    def log_addition(self, request, obj, message):
+        if not getattr(request, "_plum_failed", None):
+            super().log_addition(request, obj, message)
+
+    def response_add(self, request, obj, post_url_continue=None):
+        failed = getattr(request, "_plum_failed", None)
+        if failed is None:
+            return super().response_add(request, obj, post_url_continue)
+        self.message_user(request, f"The programme was not created: {_failure(failed)}", messages.ERROR)
+        return self.response_post_save_add(request, obj)
+
+    @admin.action(description="Top up the budget from the funding account", permissions=["change"])
+    def top_up(self, request, queryset):
+        try:
+            points = int(request.POST.get("points", "").strip())
+        except ValueError:
+            self.message_user(request, f"Enter the points to add (1 to {MAX_POINTS}).", messages.WARNING)
+            return
+        for programme in queryset:
+            try:
+                services.programme_topup(
+                    actor=staff_actor(request, programme.organisation_id),
+                    programme_code=programme.code,
+                    points=points,
+                    memo=f"Admin top-up by {request.user.get_username()}",
+                )
+            except DomainError as exc:
+                self.message_user(request, f"{programme.code}: {_failure(exc)}", messages.ERROR)
+            else:
+                self.message_user(request, f"{programme.code}: added {points} points to the budget.")
+
+
+class DecisionForm(ActionForm):
+    note = forms.CharField(required=False, label="Note")
+
+
+@admin.register(PointsRequest)
+class PointsRequestAdmin(ReadOnlyAdmin):
+    action_form = DecisionForm
+    actions = ("approve", "reject")
+    list_display = ("request_id", "employee", "programme", "points", "status", "source", "organisation", "created_at")
+    list_filter = ("status", "programme__code", "organisation")
+    search_fields = ("request_id", "employee__employee_id", "employee__email")
+    list_select_related = ("employee", "programme", "organisation")
+    show_full_result_count = False
+    exclude = ("fingerprint",)
+
+    def get_actions(self, request):
+        # Decisions are writes: offer them to staff who may change requests, although the form is read-only.
+        actions = super().get_actions(request)
+        if not request.user.has_perm("points.change_pointsrequest"):
+            actions.pop("approve", None)
+            actions.pop("reject", None)
+        return actions
+
+    @admin.action(description="Approve selected requests (credits the wallets)")
+    def approve(self, request, queryset):
+        self._decide(request, queryset, services.points_request_approve, "approved")
+
+    @admin.action(description="Reject selected requests")
+    def reject(self, request, queryset):
+        self._decide(request, queryset, services.points_request_reject, "rejected")
+
+    def _decide(self, request, queryset, service, verb):
+        note = request.POST.get("note", "")
+        done = 0
+        for points_request in queryset.order_by("created_at"):
+            try:
+                service(
+                    actor=staff_actor(request, points_request.organisation_id),
+                    request_uuid=points_request.pk,
+                    note=note,
+                )
+            except DomainError as exc:
+                self.message_user(request, f"{points_request.request_id}: {_failure(exc)}", messages.ERROR)
+            else:
+                done += 1
+        if done:
+            self.message_user(request, f"{done} request{'s' if done != 1 else ''} {verb}.")
+
+
+@admin.register(Account)
+class AccountAdmin(ReadOnlyAdmin):
+    list_display = ("id", "kind", "organisation", "employee", "programme", "shard", "balance", "created_at")
+    list_filter = ("kind", "organisation")
+    search_fields = ("employee__employee_id", "programme__code")
+    list_select_related = ("organisation", "employee", "programme")
+    show_full_result_count = False
+
+
+@admin.register(LedgerEntry)
+class LedgerEntryAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "kind", "account", "amount", "balance_after", "reference")
+    list_filter = ("transaction__kind", "account__kind", "account__organisation")
+    search_fields = ("reference", "transaction__id")
+    list_select_related = ("transaction", "account")
+    ordering = ("-created_at", "-id")
+    show_full_result_count = False
+
+    @admin.display(description="Kind", ordering="transaction__kind")
+    def kind(self, obj):
+        return obj.transaction.kind
+
+
+class UnresolvedFilter(admin.SimpleListFilter):
+    """Unresolved issues first: they are what staff come here for."""
+
+    title = "state"
+    parameter_name = "state"
+
+    def lookups(self, request, model_admin):
+        return (("unresolved", "Unresolved"), ("resolved", "Resolved"))
+
+    def queryset(self, request, queryset):
+        if self.value() in ("unresolved", "resolved"):
+            return queryset.filter(resolved=self.value() == "resolved")
+        return queryset
+
+
+@admin.register(ReconciliationIssue)
+class ReconciliationIssueAdmin(ReadOnlyAdmin):
+    list_display = ("detected_at", "organisation", "account", "kind", "cached_balance", "computed_balance", "resolved")
+    list_filter = (UnresolvedFilter, "kind", "organisation")
+    list_select_related = ("organisation", "account")

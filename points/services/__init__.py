@@ -1,5 +1,13 @@
 """Every write of the points app. Doors (REST, GraphQL, admin, tasks, commands) only call these."""
 
+from points.services.batches import (
+    BatchCreated,
+    ChunkFailed,
+    points_batch_create,
+    points_batch_process,
+    points_batch_retry,
+    points_batches_sweep,
+)
 from points.services.programmes import programme_create, programme_topup
 from points.services.requests import (
     Submitted,
@@ -8,18 +16,27 @@ from points.services.requests import (
     points_request_reverse,
     points_request_submit,
 )
+from points.services.uploads import points_upload_confirm, points_upload_create
 from points.services.wallets import Spent, ledger_reconcile, lots_expire, points_spend
 
 __all__ = [
+    "BatchCreated",
+    "ChunkFailed",
     "Spent",
     "Submitted",
     "ledger_reconcile",
     "lots_expire",
+    "points_batch_create",
+    "points_batch_process",
+    "points_batch_retry",
+    "points_batches_sweep",
     "points_request_approve",
     "points_request_reject",
     "points_request_reverse",
     "points_request_submit",
     "points_spend",
+    "points_upload_confirm",
+    "points_upload_create",
     "programme_create",
     "programme_topup",
 ]

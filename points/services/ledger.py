@@ -7,15 +7,19 @@ transactions can wait on each other in a cycle.
 The budget problem: every credit draws on its programme's budget, and one budget row would queue all
 credits of a programme behind each other. The budget is therefore split into shard accounts. A credit
 takes one shard that has enough points and that no other transaction holds (SKIP LOCKED), so parallel
-credits proceed on different shards. Only when no free shard can pay alone does a credit wait for all
-shards (in primary-key order) and take from several. Each shard carries CHECK (balance >= 0), so the
-budget, the sum of its shards, is exact and can never be overspent.
+credits proceed on different shards. When every such shard is busy it waits for one of them: waiting
+while holding no shard cannot close a cycle (a failed attempt is rolled back to a savepoint, which lets
+its shard go). Only when no shard can pay alone does a credit lock all shards (in primary-key order)
+and take from several; doing that merely because the shards were busy made every credit under load
+lock them all, one credit at a time. Each shard carries CHECK (balance >= 0), so the budget, the sum
+of its shards, is exact and can never be overspent.
 """
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import connection
+from django.db.transaction import atomic
 
 from plum.core.ids import uuid7
 from points.errors import PointsError, PointsErrorCode
@@ -88,16 +92,14 @@ def budget_shards_create(programme: Programme) -> None:
 
 def budget_take(programme: Programme, points: int) -> list[Line]:
     """Debit the programme's budget by `points` (see the module's note); raises budget_exhausted."""
-    row = fetchone(
-        "SELECT id FROM points_account WHERE programme_id = %s AND kind = 'budget' AND balance >= %s"
-        " ORDER BY random() LIMIT 1 FOR UPDATE SKIP LOCKED",
-        [programme.pk, points],
-    )
-    if row:
+    if not connection.in_atomic_block:
+        raise RuntimeError("A budget is taken inside the transaction of the credit.")
+    shard_id = _shard_that_pays(programme, points)
+    if shard_id is not None:
         balance = fetchone(
-            "UPDATE points_account SET balance = balance - %s WHERE id = %s RETURNING balance", [points, row[0]]
+            "UPDATE points_account SET balance = balance - %s WHERE id = %s RETURNING balance", [points, shard_id]
         )[0]
-        return [(row[0], -points, balance)]
+        return [(shard_id, -points, balance)]
     shards = fetchall(
         "SELECT id, balance FROM points_account WHERE programme_id = %s AND kind = 'budget' ORDER BY id FOR UPDATE",
         [programme.pk],
@@ -118,15 +120,49 @@ def budget_take(programme: Programme, points: int) -> list[Line]:
     return lines
 
 
+class _Unused(Exception):
+    """Rolls a failed attempt back to its savepoint, and with it the lock of a shard that cannot pay."""
+
+
+def _shard_that_pays(programme: Programme, points: int) -> int | None:
+    """A free shard that can pay alone, else a busy one that could, waited for while holding no other
+    shard (so no cycle), else None. Each attempt runs in a savepoint: PostgreSQL keeps the lock of a row
+    that, once locked, no longer matches the query, and such a stray shard, kept while all shards are
+    then locked in primary-key order, could close a cycle with another credit doing the same."""
+    free_sql = (
+        "SELECT id FROM points_account WHERE programme_id = %s AND kind = 'budget' AND balance >= %s"
+        " ORDER BY random() LIMIT 1 FOR UPDATE SKIP LOCKED"
+    )
+    busy_sql = (
+        "SELECT id FROM points_account WHERE programme_id = %s AND kind = 'budget' AND balance >= %s"
+        " ORDER BY random() LIMIT 1"
+    )
+    try:
+        with atomic():
+            row = fetchone(free_sql, [programme.pk, points])
+            if row is None:
+                raise _Unused
+            return row[0]
+    except _Unused:
+        pass
+    busy = fetchone(busy_sql, [programme.pk, points])  # no lock: only this one row is waited for, below
+    if busy is None:
+        return None
+    try:
+        with atomic():
+            (balance,) = fetchone("SELECT balance FROM points_account WHERE id = %s FOR UPDATE", busy)
+            if balance < points:  # drained while we waited
+                raise _Unused
+            return busy[0]
+    except _Unused:
+        return None
+
+
 def budget_give(programme: Programme, points: int) -> list[Line]:
-    """Return points to the budget (reversals, refunds): onto any free shard, else the first one."""
-    row = fetchone(
-        "SELECT id FROM points_account WHERE programme_id = %s AND kind = 'budget'"
-        " ORDER BY random() LIMIT 1 FOR UPDATE SKIP LOCKED",
-        [programme.pk],
-    ) or fetchone(
-        "SELECT id FROM points_account WHERE programme_id = %s AND kind = 'budget' ORDER BY id LIMIT 1 FOR UPDATE",
-        [programme.pk],
+    """Return points to the budget (reversals, refunds): onto any free shard, else wait for any one."""
+    any_shard = "SELECT id FROM points_account WHERE programme_id = %s AND kind = 'budget' ORDER BY random() LIMIT 1"
+    row = fetchone(any_shard + " FOR UPDATE SKIP LOCKED", [programme.pk]) or fetchone(
+        any_shard + " FOR UPDATE", [programme.pk]
     )
     balance = fetchone(
         "UPDATE points_account SET balance = balance + %s WHERE id = %s RETURNING balance", [points, row[0]]
@@ -135,23 +171,37 @@ def budget_give(programme: Programme, points: int) -> list[Line]:
 
 
 def budget_topup(programme: Programme, points: int) -> list[Line]:
-    """Spread `points` from the organisation's funding account over the programme's shards."""
+    """Move `points` from the organisation's funding account into the programme's shards, poorest first,
+    so that the shards end as even as possible (a credit's fast path needs one shard that can pay alone)."""
     shards = fetchall(
         "SELECT id, balance FROM points_account WHERE programme_id = %s AND kind = 'budget' ORDER BY id FOR UPDATE",
         [programme.pk],
     )
-    share, extra = divmod(points, len(shards))
-    lines = [
-        (sid, share + (1 if n < extra else 0), balance + share + (1 if n < extra else 0))
-        for n, (sid, balance) in enumerate(shards)
-    ]
-    lines = [line for line in lines if line[1]]
+    gets = even_out([balance for _, balance in shards], points)
+    lines = [(sid, get, balance + get) for (sid, balance), get in zip(shards, gets, strict=True) if get]
     _update_balances(lines)
     funding = organisation_account_id(programme.organisation_id, Account.Kind.FUNDING)
     balance = fetchone(
         "UPDATE points_account SET balance = balance - %s WHERE id = %s RETURNING balance", [points, funding]
     )[0]
     return [*lines, (funding, -points, balance)]
+
+
+def even_out(balances: list[int], points: int) -> list[int]:
+    """How much of `points` each balance gets: the k poorest are raised to one level L (or L + 1 for the
+    remainder, lowest position first), with k the largest count whose level does not pass the next one."""
+    order = sorted(range(len(balances)), key=lambda n: (balances[n], n))
+    total, k = points, 0
+    while k < len(order):
+        total += balances[order[k]]
+        k += 1
+        if k == len(order) or total // k <= balances[order[k]]:
+            break
+    level, extra = divmod(total, k)
+    gets = [0] * len(balances)
+    for rank, n in enumerate(order[:k]):
+        gets[n] = level + (1 if rank < extra else 0) - balances[n]
+    return gets
 
 
 def _update_balances(lines: list[Line]) -> None:

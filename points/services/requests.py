@@ -14,7 +14,7 @@ from plum.core.outbox import Event, outbox_emit
 from plum.core.text import storable_text
 from points.errors import PointsError, PointsErrorCode
 from points.models import LedgerTransaction, Lot, PointsRequest, Programme
-from points.selectors import points_request_document
+from points.selectors import points_request_document, request_pk
 from points.services.ledger import award, budget_give, insufficient_balance, post_transaction, wallet_move
 from users.models import Employee
 
@@ -200,15 +200,27 @@ def points_request_submit(*, actor: Actor, data: dict) -> Submitted:
 
 
 def _locked_request(actor: Actor, request_uuid) -> PointsRequest:
+    pk = request_pk(request_uuid)
     request = (
         PointsRequest.objects.select_for_update(of=("self",))
         .select_related("programme", "employee")
-        .filter(organisation_id=actor.organisation_id, pk=request_uuid)
+        .filter(organisation_id=actor.organisation_id, pk=pk)
         .first()
+        if pk is not None
+        else None
     )
     if request is None:
         raise PointsError(PointsErrorCode.REQUEST_NOT_FOUND, "No such points request in this organisation.")
     return request
+
+
+def _clean_note(note) -> str:
+    """Approvers' notes come from any door: a string of at most 500 characters, or nothing."""
+    if note is None:
+        return ""
+    if not isinstance(note, str) or len(note) > 500 or not storable_text(note):
+        raise ValidationFailed([field_error("note", CoreErrorCode.INVALID, "A string of at most 500 characters.")])
+    return note
 
 
 def _decide(request: PointsRequest, actor: Actor, note: str, now) -> None:
@@ -216,10 +228,11 @@ def _decide(request: PointsRequest, actor: Actor, note: str, now) -> None:
         raise PointsError(PointsErrorCode.REQUEST_NOT_PENDING, f"The request is {request.status}, not pending.")
     request.decided_at = now
     request.decided_by = actor.label
-    request.decision_note = (note or "")[:500]
+    request.decision_note = note
 
 
 def points_request_approve(*, actor: Actor, request_uuid, note: str = "") -> PointsRequest:
+    note = _clean_note(note)
     now = timezone.now()
     with transaction.atomic():
         request = _locked_request(actor, request_uuid)
@@ -235,6 +248,7 @@ def points_request_approve(*, actor: Actor, request_uuid, note: str = "") -> Poi
 
 
 def points_request_reject(*, actor: Actor, request_uuid, note: str = "") -> PointsRequest:
+    note = _clean_note(note)
     now = timezone.now()
     with transaction.atomic():
         request = _locked_request(actor, request_uuid)
@@ -248,6 +262,7 @@ def points_request_reject(*, actor: Actor, request_uuid, note: str = "") -> Poin
 def points_request_reverse(*, actor: Actor, request_uuid, reason: str = "") -> PointsRequest:
     """Take the request's points back from the lot it created and return them to the budget.
     Points already spent (or expired) cannot be taken back: insufficient_balance, nothing changes."""
+    reason = "" if reason is None else reason
     if not isinstance(reason, str) or len(reason) > 500 or not storable_text(reason):
         raise ValidationFailed([field_error("reason", CoreErrorCode.INVALID, "A string of at most 500 characters.")])
     now = timezone.now()

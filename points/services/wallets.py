@@ -3,11 +3,12 @@
 import logging
 from dataclasses import dataclass
 
-from django.db import connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from plum.core.actor import Actor
 from plum.core.errors import CoreErrorCode, ValidationFailed, field_error
+from plum.core.text import storable_text
 from points.errors import PointsError, PointsErrorCode
 from points.models import Account, LedgerTransaction, Lot, ReconciliationIssue
 from points.services.ledger import (
@@ -22,6 +23,7 @@ from points.services.ledger import (
 from users.models import Employee
 
 logger = logging.getLogger(__name__)
+MAX_POINTS = 2**63 - 1  # a bigint
 
 
 @dataclass(frozen=True)
@@ -36,8 +38,17 @@ def points_spend(*, actor: Actor, employee_id: str, points: int, reference: str,
 
     Runs in the caller's transaction when there is one (the vouchers app pays an order with it), so a
     failure later in the caller undoes the debit too."""
-    if isinstance(points, bool) or not isinstance(points, int) or points < 1:
-        raise ValidationFailed([field_error("points", CoreErrorCode.INVALID, "A whole number of at least 1.")])
+    errors = []
+    if not isinstance(employee_id, str) or not storable_text(employee_id):
+        errors.append(field_error("employee_id", CoreErrorCode.INVALID, "A string."))
+    if isinstance(points, bool) or not isinstance(points, int) or not 1 <= points <= MAX_POINTS:
+        errors.append(field_error("points", CoreErrorCode.INVALID, f"A whole number from 1 to {MAX_POINTS}."))
+    if not isinstance(reference, str) or len(reference) > 128 or not storable_text(reference):
+        errors.append(field_error("reference", CoreErrorCode.INVALID, "A string of at most 128 characters."))
+    if not isinstance(memo, str) or not storable_text(memo):  # a long memo is cut to 500 characters
+        errors.append(field_error("memo", CoreErrorCode.INVALID, "A string."))
+    if errors:  # else PostgreSQL would refuse them with a DataError, a 500 at the door
+        raise ValidationFailed(errors)
     now = timezone.now()
     with transaction.atomic():
         employee = Employee.objects.filter(organisation_id=actor.organisation_id, employee_id=employee_id).first()
@@ -70,15 +81,19 @@ def lots_expire(*, now=None, wallets_per_run: int = 1000) -> int:
     )
     expired = 0
     for wallet_id in wallet_ids:
-        expired += _expire_wallet(wallet_id, now)
+        try:
+            expired += _expire_wallet(wallet_id, now)
+        except IntegrityError:  # a broken wallet (see ledger_reconcile) must not stop expiry for the others
+            logger.exception("Expiry of wallet %s refused by the database", wallet_id)
     return expired
 
 
 def _expire_wallet(wallet_id: int, now) -> int:
     with transaction.atomic():
-        organisation_id = fetchone("SELECT organisation_id FROM points_account WHERE id = %s FOR UPDATE", [wallet_id])[
-            0
-        ]
+        # the lock a wallet_move takes, so spends, credits and reversals of this wallet wait for us
+        (organisation_id,) = fetchone(
+            "SELECT organisation_id FROM points_account WHERE id = %s FOR NO KEY UPDATE", [wallet_id]
+        )
         lots = fetchall(
             "SELECT id, remaining FROM points_lot WHERE account_id = %s AND remaining > 0 AND expires_at <= %s"
             " FOR UPDATE",
@@ -103,39 +118,35 @@ def _expire_wallet(wallet_id: int, now) -> int:
 
 def ledger_reconcile() -> list[ReconciliationIssue]:
     """Prove cached balances: balance = sum of entries (every tracked account), = sum of lots (wallets).
-    Every mismatch is logged as an error and recorded for the admin."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            """
-            SELECT a.id, a.organisation_id, a.kind, a.balance, COALESCE(e.total, 0), COALESCE(l.total, 0)
-            FROM points_account a
-            LEFT JOIN (SELECT account_id, SUM(amount) AS total FROM points_ledgerentry GROUP BY account_id) e
-                   ON e.account_id = a.id
-            LEFT JOIN (SELECT account_id, SUM(remaining) AS total FROM points_lot GROUP BY account_id) l
-                   ON l.account_id = a.id
-            WHERE a.kind NOT IN ('redemption', 'expiry')
-              AND (a.balance <> COALESCE(e.total, 0) OR (a.kind = 'wallet' AND a.balance <> COALESCE(l.total, 0)))
-            """
-        )
-        rows = cursor.fetchall()
-    issues = []
+    Every mismatch is logged as an error on every run, and recorded for the admin once: a mismatch
+    already open with the same figures is answered, not recorded again. One statement, one snapshot, so
+    transactions committing meanwhile cannot show up as mismatches."""
+    rows = fetchall(
+        """
+        SELECT a.id, a.organisation_id, a.kind, a.balance, COALESCE(e.total, 0)::bigint, COALESCE(l.total, 0)::bigint
+        FROM points_account a
+        LEFT JOIN (SELECT account_id, SUM(amount) AS total FROM points_ledgerentry GROUP BY account_id) e
+               ON e.account_id = a.id
+        LEFT JOIN (SELECT account_id, SUM(remaining) AS total FROM points_lot GROUP BY account_id) l
+               ON l.account_id = a.id
+        WHERE a.kind NOT IN ('redemption', 'expiry')
+          AND (a.balance <> COALESCE(e.total, 0) OR (a.kind = 'wallet' AND a.balance <> COALESCE(l.total, 0)))
+        ORDER BY a.id
+        """,
+        [],
+    )
+    found = []
     for account_id, organisation_id, kind, balance, entries, lots in rows:
-        for issue_kind, computed in (
-            (ReconciliationIssue.Kind.ENTRIES, entries),
-            (ReconciliationIssue.Kind.LOTS, lots),
-        ):
-            if issue_kind == ReconciliationIssue.Kind.LOTS and kind != Account.Kind.WALLET:
-                continue
+        checks = [(ReconciliationIssue.Kind.ENTRIES, entries)]
+        if kind == Account.Kind.WALLET:
+            checks.append((ReconciliationIssue.Kind.LOTS, lots))
+        for issue_kind, computed in checks:
             if computed != balance:
                 logger.error(
                     "Ledger mismatch on account %s (%s): cached %s, %s %s",
-                    account_id,
-                    kind,
-                    balance,
-                    issue_kind,
-                    computed,
+                    *(account_id, kind, balance, issue_kind, computed),
                 )
-                issues.append(
+                found.append(
                     ReconciliationIssue(
                         organisation_id=organisation_id,
                         account_id=account_id,
@@ -144,5 +155,12 @@ def ledger_reconcile() -> list[ReconciliationIssue]:
                         computed_balance=computed,
                     )
                 )
-    ReconciliationIssue.objects.bulk_create(issues)
+    open_issues = ReconciliationIssue.objects.filter(resolved=False, account_id__in={i.account_id for i in found})
+    known = {_figures(i): i for i in open_issues}
+    issues = [known.get(_figures(i), i) for i in found]
+    ReconciliationIssue.objects.bulk_create([i for i in issues if i.pk is None])
     return issues
+
+
+def _figures(issue: ReconciliationIssue) -> tuple:
+    return issue.account_id, str(issue.kind), issue.cached_balance, issue.computed_balance

@@ -1,10 +1,19 @@
+"""`plum_demo`: a demo organisation with employees, an API client and a funded programme.
+
+It lives in the composition root because it seeds several apps (users may not import points).
+"""
+
 import json
 import random
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
 
 from plum.core.actor import Actor
 from plum.core.scopes import ALL_SCOPES
+from points import selectors as points_selectors
+from points import services as points_services
+from points.errors import PointsError, PointsErrorCode
 from users import services
 
 BUSINESS_UNITS = ["ENG", "SALES", "OPS", "HR", "FIN"]
@@ -13,6 +22,13 @@ COUNTRIES = ["GB", "IN", "US", "DE", "SG"]
 DEPARTMENTS = ["Platform", "Field Sales", "Support", "People", "Finance"]
 FIRST = ["Asha", "Ben", "Chen", "Dara", "Eli", "Fatima", "Gita", "Hugo", "Ines", "Jon"]
 LAST = ["Rao", "Smith", "Li", "Okafor", "Mueller", "Khan", "Silva", "Novak", "Sato", "Berg"]
+DEMO_PROGRAMME = {
+    "code": "DEMO",
+    "name": "Demo recognition",
+    "approval_threshold": 5_000,
+    "points_validity_days": 365,
+}
+DEMO_BUDGET = 10_000_000
 
 
 def demo_records(slug: str, count: int) -> list[dict]:
@@ -39,8 +55,27 @@ def demo_records(slug: str, count: int) -> list[dict]:
     return records
 
 
+def demo_programme_ensure(actor: Actor) -> bool:
+    """Create the DEMO programme and fund it, once: answers whether it was created by this call.
+    The unique programme code decides, so a rerun (or a parallel run) never tops it up twice."""
+    try:
+        with transaction.atomic():
+            points_services.programme_create(actor=actor, data=DEMO_PROGRAMME)
+            points_services.programme_topup(
+                actor=actor, programme_code=DEMO_PROGRAMME["code"], points=DEMO_BUDGET, memo="plum_demo funding"
+            )
+    except PointsError as exc:
+        if exc.code != PointsErrorCode.PROGRAMME_EXISTS:
+            raise
+        return False
+    return True
+
+
 class Command(BaseCommand):
-    help = "Create (idempotently) a demo organisation with employees and an API client allowed every scope."
+    help = (
+        "Create (idempotently) a demo organisation with employees, an API client allowed every scope "
+        "and a DEMO programme funded with 10,000,000 points."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--organisation", default="demo", help="Organisation slug")
@@ -55,6 +90,7 @@ class Command(BaseCommand):
         result = services.employees_sync(actor=actor, mode="upsert", source="demo", records=records)
         if result.errors:
             raise CommandError(f"Demo records were refused: {result.errors[:3]}")
+        programme_created = demo_programme_ensure(actor)
         # A client is created per run: secrets are stored hashed, so an old one cannot be shown again.
         issued = services.api_client_create(organisation=organisation, name=f"{slug} demo client", scopes=ALL_SCOPES)
         out = {
@@ -65,9 +101,21 @@ class Command(BaseCommand):
             "scopes": list(ALL_SCOPES),
             "employee_ids": [r["employee_id"] for r in records],
             "employees": result.as_dict() | {"errors": len(result.errors)},
+            "programmes": [
+                {
+                    "code": p.code,
+                    "budget_balance": p.budget_balance,
+                    "approval_threshold": p.approval_threshold,
+                    "points_validity_days": p.points_validity_days,
+                }
+                for p in points_selectors.programme_list(actor=actor).order_by("code")
+            ],
         }
         if options["json"]:
             self.stdout.write(json.dumps(out))
             return
         self.stdout.write(f"Organisation {slug}: {len(records)} employees ({result.created} new).")
+        for p in out["programmes"]:
+            new = " (new)" if programme_created and p["code"] == DEMO_PROGRAMME["code"] else ""
+            self.stdout.write(f"Programme {p['code']}{new}: budget {p['budget_balance']} points.")
         self.stdout.write(f"client_id:     {out['client_id']}\nclient_secret: {out['client_secret']}  (shown once)")

@@ -1,0 +1,328 @@
+"""Single points credits over REST under parallel load, against two baselines from the same run.
+
+    python -m benchmarks.points_credit [--seconds 20] [--connections 16] [--workers 4] [--threads 4]
+
+- plum: POST /api/v1/points/requests/ on gunicorn, `connections` keep-alive connections with tokens,
+  distinct request_ids over 1,000 wallets, for `seconds`; every answer must be 201.
+- bare DRF: a DRF view answering a constant on the same gunicorn (no auth, no database).
+- raw SQL: the same credit transaction written by hand (request row, wallet, one budget shard with
+  SKIP LOCKED, lot, ledger transaction and entries, outbox event), from `connections` psycopg connections.
+Afterwards the ledger is reconciled and the credited count checked against the 201s. Needs `wrk`
+(Debian package `wrk`). The benchmark's rows stay in the database: the ledger is append-only.
+"""
+
+import argparse
+import os
+import re
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+import uuid
+
+from benchmarks.common import format_table, machine_info, setup_django, write_results
+
+PORT = 8077
+WALLETS = 1000
+POINTS = 10
+LUA = """
+-- setup() runs in the main Lua state; each thread gets its own number through thread:set.
+local made = 0
+setup = function(thread) made = made + 1; thread:set("tid", made) end
+local counter = 0
+local employees = {%(employees)s}
+local headers = {["Content-Type"] = "application/json", ["Authorization"] = "Bearer %(token)s"}
+local template = '{"request_id":"%(prefix)s-%%s-%%d","employee_id":"%%s","points":%(points)d,"programme":"BENCH"}'
+request = function()
+  counter = counter + 1
+  local body = string.format(template, tid, counter, employees[(counter %% #employees) + 1])
+  return wrk.format("POST", "/api/v1/points/requests/", headers, body)
+end
+"""
+
+
+def _prepare():
+    from plum.core.actor import Actor
+    from points import services as points_services
+    from users import services as users_services
+
+    slug = f"bench-points-credit-{secrets.token_hex(3)}"
+    organisation, _ = users_services.organisation_ensure(slug=slug, name=slug)
+    actor = Actor.system(organisation.id, label="benchmark")
+    records = [
+        {"employee_id": f"W{n:05d}", "email": f"w{n}@bench.example", "first_name": "B", "last_name": "W"}
+        for n in range(WALLETS)
+    ]
+    users_services.employees_sync(actor=actor, mode="upsert", source="bench", records=records)
+    points_services.programme_create(
+        actor=actor, data={"code": "BENCH", "name": "Benchmark", "max_points_per_request": 1000}
+    )
+    points_services.programme_topup(actor=actor, programme_code="BENCH", points=1_000_000_000)
+    issued = users_services.api_client_create(organisation=organisation, name="bench", scopes=["points:write"])
+    return organisation, actor, [r["employee_id"] for r in records], issued
+
+
+def _token(issued) -> str:
+    from datetime import timedelta
+
+    from django.utils import timezone
+    from oauth2_provider.models import AccessToken
+
+    value = secrets.token_urlsafe(24)
+    AccessToken.objects.create(
+        application=issued.client, token=value, scope="points:write", expires=timezone.now() + timedelta(hours=2)
+    )
+    return value
+
+
+def _gunicorn(workers: int, threads: int) -> subprocess.Popen:
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "benchmarks.settings",
+        "PLUM_CLIENT_RATE": "100000000/min",
+        "PLUM_ALLOW_EPHEMERAL_SECRET": "1",
+        "DEBUG": "0",
+        "LOG_LEVEL": "WARNING",
+    }
+    command = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "plum.wsgi",
+        "-b",
+        f"127.0.0.1:{PORT}",
+        "-w",
+        str(workers),
+        "-k",
+        "gthread",
+        "--threads",
+        str(threads),
+        "--log-level",
+        "warning",
+    ]
+    server = subprocess.Popen(command, env=env)
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{PORT}/healthz", timeout=1)
+            return server
+        except OSError:
+            time.sleep(0.2)
+    server.kill()
+    raise SystemExit("gunicorn did not start")
+
+
+def _wrk(path: str, seconds: int, connections: int, script: str | None = None) -> dict:
+    command = ["wrk", "-t", "4", "-c", str(connections), "-d", f"{seconds}s", "--latency"]
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as lua:
+        lua.write(script or 'wrk.method = "POST"\nwrk.body = "{}"\nwrk.headers["Content-Type"] = "application/json"\n')
+    out = subprocess.run(
+        [*command, "-s", lua.name, f"http://127.0.0.1:{PORT}{path}"], capture_output=True, text=True, check=True
+    ).stdout
+    requests = int(re.search(r"(\d+) requests in", out).group(1))
+    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    socket_errors = re.search(r"Socket errors: (.*)", out)
+    p50 = re.search(r"50%\s+(\S+)", out).group(1)
+    p99 = re.search(r"99%\s+(\S+)", out).group(1)
+    return {
+        "requests": requests,
+        "per_second": requests / seconds,
+        "errors": int(non_2xx.group(1)) if non_2xx else 0,
+        "socket_errors": socket_errors.group(1) if socket_errors else None,
+        "p50": p50,
+        "p99": p99,
+    }
+
+
+RAW_CREDIT = """
+WITH req AS (
+  INSERT INTO points_pointsrequest (id, organisation_id, request_id, fingerprint, employee_id, programme_id, points,
+      reason, source, metadata, status, balance_after, decision_note, decided_by, reversal_reason, created_at,
+      updated_at)
+  VALUES (gen_random_uuid(), %(org)s, %(rid)s, '', %(emp)s, %(prog)s, %(points)s, '', '', '{}', 'pending_approval',
+          NULL, '', '', '', now(), now())
+  RETURNING id)
+SELECT id FROM req
+"""
+
+
+def _raw_sql_worker(dsn, org, prog, employees, seconds, counts, index):
+    import psycopg
+
+    done = 0
+    with psycopg.connect(dsn, autocommit=False) as conn:
+        deadline = time.perf_counter() + seconds
+        while time.perf_counter() < deadline:
+            emp = employees[(done + index * 7) % len(employees)]
+            with conn.cursor() as cur:
+                request = cur.execute(
+                    RAW_CREDIT,
+                    {
+                        "org": org,
+                        "rid": f"raw-{index}-{done}-{uuid.uuid4().hex[:8]}",
+                        "emp": emp,
+                        "prog": prog,
+                        "points": POINTS,
+                    },
+                ).fetchone()[0]
+                wallet, balance = cur.execute(
+                    "UPDATE points_account SET balance = balance + %s WHERE kind = 'wallet' AND employee_id = %s"
+                    " RETURNING id, balance",
+                    [POINTS, emp],
+                ).fetchone()
+                shard = cur.execute(
+                    "SELECT id FROM points_account WHERE programme_id = %s AND kind = 'budget' AND balance >= %s"
+                    " ORDER BY random() LIMIT 1 FOR UPDATE SKIP LOCKED",
+                    [prog, POINTS],
+                ).fetchone()[0]
+                shard_balance = cur.execute(
+                    "UPDATE points_account SET balance = balance - %s WHERE id = %s RETURNING balance", [POINTS, shard]
+                ).fetchone()[0]
+                lot = uuid.uuid4()
+                cur.execute(
+                    "INSERT INTO points_lot (id, organisation_id, account_id, points, remaining, expires_at,"
+                    " created_at) VALUES (%s, %s, %s, %s, %s, now() + interval '365 days', now())",
+                    [lot, org, wallet, POINTS, POINTS],
+                )
+                txn = uuid.uuid4()
+                cur.execute(
+                    "INSERT INTO points_ledgertransaction (id, organisation_id, kind, reference, memo,"
+                    " created_at) VALUES (%s, %s, 'award', %s, '', now())",
+                    [txn, org, str(request)],
+                )
+                cur.execute(
+                    "INSERT INTO points_ledgerentry (id, transaction_id, account_id, amount, balance_after,"
+                    " reference, created_at) VALUES (%s, %s, %s, %s, %s, '', now()), (%s, %s, %s, %s, %s, '',"
+                    " now())",
+                    [uuid.uuid4(), txn, wallet, POINTS, balance, uuid.uuid4(), txn, shard, -POINTS, shard_balance],
+                )
+                cur.execute(
+                    "UPDATE points_pointsrequest SET status = 'credited', transaction_id = %s, lot_id = %s,"
+                    " balance_after = %s, credited_at = now() WHERE id = %s",
+                    [txn, lot, balance, request],
+                )
+                cur.execute(
+                    "INSERT INTO core_outboxevent (event_id, organisation_id, event_type, aggregate_type,"
+                    " aggregate_id, payload, created_at) VALUES (%s, %s, 'points_request.credited',"
+                    " 'points_request', %s, '{}', now())",
+                    [uuid.uuid4(), org, str(request)],
+                )
+            conn.commit()
+            done += 1
+    counts[index] = done
+
+
+def _raw_sql(organisation, seconds: int, connections: int) -> dict:
+    from django.db import connection
+
+    from points.models import Programme
+    from users.models import Employee
+
+    db = connection.settings_dict
+    dsn = f"dbname={db['NAME']} user={db['USER']} host={db['HOST']} port={db.get('PORT') or 5432}"
+    if db.get("PASSWORD"):
+        dsn += f" password={db['PASSWORD']}"
+    prog = Programme.objects.get(organisation=organisation, code="BENCH").pk
+    employees = list(Employee.objects.filter(organisation=organisation).values_list("pk", flat=True))
+    counts = [0] * connections
+    threads = [
+        threading.Thread(target=_raw_sql_worker, args=(dsn, organisation.pk, prog, employees, seconds, counts, i))
+        for i in range(connections)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return {"requests": sum(counts), "per_second": sum(counts) / seconds, "errors": 0}
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.points_credit")
+    parser.add_argument("--seconds", type=int, default=20)
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--threads", type=int, default=4)
+    args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+    if not shutil.which("wrk"):
+        print("wrk is needed: apt-get install wrk", file=sys.stderr)
+        return 2
+    setup_django()
+    from points.models import PointsRequest
+    from points.services import ledger_reconcile
+
+    organisation, _, employees, issued = _prepare()
+    # Wallets exist before the run, as they would for a live organisation (the first credit creates one).
+    from django.db import transaction
+
+    from points.services.ledger import wallet_move
+    from users.models import Employee
+
+    with transaction.atomic():
+        for pk in Employee.objects.filter(organisation=organisation).values_list("pk", flat=True):
+            wallet_move(organisation.pk, pk, 0)
+    script = LUA % {
+        "employees": ",".join(f'"{e}"' for e in employees),
+        "token": _token(issued),
+        "prefix": uuid.uuid4().hex[:8],
+        "points": POINTS,
+    }
+    server = _gunicorn(args.workers, args.threads)
+    try:
+        _wrk("/bench/constant/", 3, args.connections)  # warm-up
+        bare = _wrk("/bench/constant/", args.seconds, args.connections)
+        plum = _wrk("/api/v1/points/requests/", args.seconds, args.connections, script)
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
+    raw = _raw_sql(organisation, args.seconds, args.connections)
+
+    credited = (
+        PointsRequest.objects.filter(organisation=organisation, status="credited")
+        .exclude(request_id__startswith="raw-")
+        .count()
+    )
+    issues = [i for i in ledger_reconcile() if i.organisation_id == organisation.pk]
+    rows = [
+        ["plum credit (REST)", f"{plum['per_second']:,.0f}", str(plum["errors"]), plum["p50"], plum["p99"]],
+        ["bare DRF endpoint", f"{bare['per_second']:,.0f}", str(bare["errors"]), bare["p50"], bare["p99"]],
+        ["raw SQL credit", f"{raw['per_second']:,.0f}", "0", "-", "-"],
+    ]
+    print(
+        f"\nSingle credits, {args.connections} connections, {args.seconds} s each, gunicorn {args.workers}x"
+        f"{args.threads} gthread, {os.cpu_count()} cores"
+    )
+    print(format_table(["target", "requests/s", "errors", "p50", "p99"], rows))
+    ratio_bare = plum["per_second"] / bare["per_second"]
+    ratio_raw = plum["per_second"] / raw["per_second"]
+    print(f"plum / bare DRF = {ratio_bare:.2f} (target >= 0.25); plum / raw SQL = {ratio_raw:.2f}")
+    print(
+        f"201 answers {plum['requests'] - plum['errors']}, credited requests {credited}, "
+        f"reconciliation issues {len(issues)}"
+    )
+    write_results(
+        "points_credit",
+        {
+            "command": "python -m benchmarks.points_credit " + " ".join(sys.argv[1:] if argv is None else argv),
+            "machine": machine_info(),
+            "parameters": vars(args),
+            "results": {
+                "plum": plum,
+                "bare_drf": bare,
+                "raw_sql": raw,
+                "ratio_to_bare": ratio_bare,
+                "ratio_to_raw_sql": ratio_raw,
+                "credited": credited,
+                "reconciliation_issues": len(issues),
+            },
+        },
+    )
+    ok = plum["errors"] == 0 and not issues and credited == plum["requests"]
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

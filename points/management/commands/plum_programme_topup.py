@@ -1,0 +1,42 @@
+import json
+
+from django.core.management.base import BaseCommand, CommandError
+
+from plum.core.actor import Actor
+from plum.core.errors import DomainError
+from points import selectors, services
+from users.selectors import organisation_get_by_slug
+
+
+def _message(exc: DomainError) -> str:
+    details = "; ".join(f"{e['field']}: {e['message']}" for e in exc.errors if e.get("field"))
+    return f"{exc.message} ({details})" if details else exc.message
+
+
+class Command(BaseCommand):
+    help = "Top up a programme's budget from its organisation's funding account."
+
+    def add_arguments(self, parser):
+        parser.add_argument("slug", help="Organisation slug")
+        parser.add_argument("code", help="Programme code")
+        parser.add_argument("points", type=int, help="Points to add (a whole number from 1)")
+        parser.add_argument("--memo", default="", help="Kept on the ledger transaction")
+        parser.add_argument("--json", action="store_true", help="Print one JSON object")
+
+    def handle(self, *args, slug, code, points, memo, **options):
+        organisation = organisation_get_by_slug(slug)
+        if organisation is None:
+            raise CommandError(f"No organisation with slug {slug!r}.")
+        actor = Actor.system(organisation.id, label="plum_programme_topup")
+        try:
+            transaction = services.programme_topup(
+                actor=actor, programme_code=code, points=points, memo=memo or "Top-up by plum_programme_topup"
+            )
+        except DomainError as exc:
+            raise CommandError(_message(exc)) from None
+        balance = selectors.programme_get(actor=actor, code=code).budget_balance
+        if options["json"]:
+            out = {"organisation": slug, "programme": code, "points": points, "budget_balance": balance}
+            self.stdout.write(json.dumps(out | {"transaction_id": str(transaction.id)}))
+            return
+        self.stdout.write(f"Added {points} points to {code} in {slug}; its budget is now {balance} points.")
