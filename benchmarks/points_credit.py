@@ -126,8 +126,8 @@ def _wrk(path: str, seconds: int, connections: int, script: str | None = None) -
     requests = int(re.search(r"(\d+) requests in", out).group(1))
     non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     socket_errors = re.search(r"Socket errors: (.*)", out)
-    p50 = re.search(r"50%\s+(\S+)", out).group(1)
-    p99 = re.search(r"99%\s+(\S+)", out).group(1)
+    latency = dict(re.findall(r"^\s+(50|99)\.000%\s+(\S+)", out, re.MULTILINE))
+    p50, p99 = latency.get("50", "?"), latency.get("99", "?")
     return {
         "requests": requests,
         "per_second": requests / seconds,
@@ -174,11 +174,14 @@ def _raw_sql_worker(dsn, org, prog, employees, seconds, counts, index):
                     " RETURNING id, balance",
                     [POINTS, emp],
                 ).fetchone()
-                shard = cur.execute(
+                shard_sql = (
                     "SELECT id FROM points_account WHERE programme_id = %s AND kind = 'budget' AND balance >= %s"
-                    " ORDER BY random() LIMIT 1 FOR UPDATE SKIP LOCKED",
-                    [prog, POINTS],
-                ).fetchone()[0]
+                    " ORDER BY random() LIMIT 1 FOR UPDATE"
+                )
+                shard = (
+                    cur.execute(shard_sql + " SKIP LOCKED", [prog, POINTS]).fetchone()
+                    or cur.execute(shard_sql, [prog, POINTS]).fetchone()  # every shard busy: wait for one
+                )[0]
                 shard_balance = cur.execute(
                     "UPDATE points_account SET balance = balance - %s WHERE id = %s RETURNING balance", [POINTS, shard]
                 ).fetchone()[0]
@@ -256,14 +259,15 @@ def main(argv=None) -> int:
 
     organisation, _, employees, issued = _prepare()
     # Wallets exist before the run, as they would for a live organisation (the first credit creates one).
-    from django.db import transaction
+    from django.db import connection
 
-    from points.services.ledger import wallet_move
-    from users.models import Employee
-
-    with transaction.atomic():
-        for pk in Employee.objects.filter(organisation=organisation).values_list("pk", flat=True):
-            wallet_move(organisation.pk, pk, 0)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO points_account (organisation_id, kind, employee_id, balance, created_at)"
+            " SELECT organisation_id, 'wallet', id, 0, now() FROM users_employee WHERE organisation_id = %s"
+            " ON CONFLICT DO NOTHING",
+            [organisation.pk],
+        )
     script = LUA % {
         "employees": ",".join(f'"{e}"' for e in employees),
         "token": _token(issued),

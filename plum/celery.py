@@ -13,6 +13,6 @@ app.conf.beat_schedule = {
     "purge-idempotency-keys": {"task": "plum.api.tasks.idempotency_purge_task", "schedule": 3600.0},
     # Re-enqueues batches whose message was lost (Redis restarted, a worker killed): see points.services.batches.
     "sweep-points-batches": {"task": "points.tasks.points_batches_sweep_task", "schedule": 60.0},
-    "expire-points-lots": {"task": "points.tasks.expire_lots_task", "schedule": 3600.0},
+    "expire-points-lots": {"task": "points.tasks.expire_lots_task", "schedule": 300.0},
     "reconcile-points-ledger": {"task": "points.tasks.reconcile_ledger_task", "schedule": 86400.0},
 }

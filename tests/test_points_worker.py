@@ -186,6 +186,6 @@ def test_beat_schedules_the_sweeper_expiry_and_reconciliation():
     assert schedule == {
         "plum.api.tasks.idempotency_purge_task": 3600.0,
         "points.tasks.points_batches_sweep_task": 60.0,
-        "points.tasks.expire_lots_task": 3600.0,
+        "points.tasks.expire_lots_task": 300.0,
         "points.tasks.reconcile_ledger_task": 86400.0,
     }

@@ -29,8 +29,20 @@ class Event:
     payload: dict
 
 
+_INSERT_SQL = (
+    "INSERT INTO core_outboxevent (event_id, organisation_id, event_type, aggregate_type, aggregate_id, payload,"
+    " created_at) VALUES (%s, %s, %s, %s, %s, %s, %s)"
+)
+
+
 def outbox_emit(*, organisation_id: UUID, event: Event) -> None:
-    outbox_emit_many(organisation_id=organisation_id, events=[event])
+    """One event: a plain INSERT, one round trip (COPY needs two)."""
+    connection = transaction.get_connection()
+    if not connection.in_atomic_block:
+        raise RuntimeError("Outbox events must be written inside the transaction of the change.")
+    identity = (uuid.uuid4(), organisation_id, event.event_type, event.aggregate_type, event.aggregate_id)
+    with connection.cursor() as cursor:
+        cursor.execute(_INSERT_SQL, [*identity, Jsonb(event.payload, dumps=_dumps), timezone.now()])
 
 
 def outbox_emit_many(*, organisation_id: UUID, events: Iterable[Event]) -> int:

@@ -20,10 +20,11 @@ from datetime import datetime, timedelta
 
 from django.db import connection
 from django.db.transaction import atomic
+from django.utils import timezone
 
 from plum.core.ids import uuid7
 from points.errors import PointsError, PointsErrorCode
-from points.models import Account, LedgerEntry, LedgerTransaction, Lot, Programme
+from points.models import Account, LedgerTransaction, Lot, Programme
 
 # (account id, signed amount, balance after or None for untracked sinks)
 Line = tuple[int, int, int | None]
@@ -212,6 +213,17 @@ def _update_balances(lines: list[Line]) -> None:
         )
 
 
+_INSERT_TRANSACTION = (
+    "INSERT INTO points_ledgertransaction (id, organisation_id, kind, reference, memo, created_at)"
+    " VALUES (%s, %s, %s, %s, %s, %s)"
+)
+_INSERT_ENTRIES = (
+    "INSERT INTO points_ledgerentry (id, transaction_id, account_id, amount, balance_after, reference, created_at)"
+    " SELECT * FROM unnest(%s::uuid[], %s::uuid[], %s::bigint[], %s::bigint[], %s::bigint[], %s::text[],"
+    " %s::timestamptz[])"
+)
+
+
 def post_transaction(
     organisation_id,
     kind: str,
@@ -220,22 +232,34 @@ def post_transaction(
     reference: str = "",
     memo: str = "",
     line_reference: str | None = None,
+    lot: Lot | None = None,
 ) -> LedgerTransaction:
-    """Write one balanced transaction (PostgreSQL checks the sum at commit)."""
-    transaction = LedgerTransaction.objects.create(
-        id=uuid7(), organisation_id=organisation_id, kind=kind, reference=reference, memo=memo[:500]
+    """Write one balanced transaction (PostgreSQL checks the sum at commit), and the lot it creates if any,
+    in one round trip: this is on the path of every credit."""
+    now = timezone.now()
+    transaction = LedgerTransaction(
+        id=uuid7(), organisation_id=organisation_id, kind=kind, reference=reference, memo=memo[:500], created_at=now
     )
-    LedgerEntry.objects.bulk_create(
-        LedgerEntry(
-            id=uuid7(),
-            transaction=transaction,
-            account_id=account_id,
-            amount=amount,
-            balance_after=balance,
-            reference=reference if line_reference is None else line_reference,
+    line_ref = reference if line_reference is None else line_reference
+    sql = f"WITH t AS ({_INSERT_TRANSACTION}), e AS ({_INSERT_ENTRIES})"
+    params = [transaction.id, organisation_id, kind, reference, transaction.memo, now]
+    params += [
+        [uuid7() for _ in lines],
+        [transaction.id] * len(lines),
+        [a for a, _, _ in lines],
+        [m for _, m, _ in lines],
+        [b for _, _, b in lines],
+        [line_ref] * len(lines),
+        [now] * len(lines),
+    ]
+    if lot is not None:
+        sql += (
+            ", l AS (INSERT INTO points_lot (id, organisation_id, account_id, points, remaining, expires_at,"
+            " created_at) VALUES (%s, %s, %s, %s, %s, %s, %s))"
         )
-        for account_id, amount, balance in lines
-    )
+        params += [lot.id, lot.organisation_id, lot.account_id, lot.points, lot.remaining, lot.expires_at, now]
+    with connection.cursor() as cursor:
+        cursor.execute(sql + " SELECT 1", params)
     return transaction
 
 
@@ -250,7 +274,7 @@ def award(*, programme: Programme, employee_pk, points: int, reference: str, now
     """Credit a wallet from the programme's budget, as one lot expiring after the programme's validity."""
     wallet_id, balance = wallet_move(programme.organisation_id, employee_pk, points)
     budget_lines = budget_take(programme, points)
-    lot = Lot.objects.create(
+    lot = Lot(
         id=uuid7(),
         organisation_id=programme.organisation_id,
         account_id=wallet_id,
@@ -264,6 +288,7 @@ def award(*, programme: Programme, employee_pk, points: int, reference: str, now
         [(wallet_id, points, balance), *budget_lines],
         reference=reference,
         memo=memo,
+        lot=lot,
     )
     return Award(transaction, balance, lot)
 
