@@ -4,7 +4,7 @@ from django.db import models
 
 from points.models.ledger import LedgerTransaction, Lot
 from points.models.programmes import Programme
-from users.models import Employee, TenantOwned
+from users.models import Employee, Organisation, TenantOwned
 
 
 class PointsRequest(TenantOwned):
@@ -16,10 +16,14 @@ class PointsRequest(TenantOwned):
         REJECTED = "rejected"
         REVERSED = "reversed"
 
+    # Foreign keys without an index of their own where a composite index below (or the unique request_id
+    # per organisation) starts with the column, or where nothing looks rows up by it (ledger transactions
+    # are append-only, so PROTECT never has to search): each index costs every insert of a batch.
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, db_index=False)
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     request_id = models.CharField(max_length=128)
     fingerprint = models.CharField(max_length=64, help_text="Hash of the request body, to tell replays from conflicts.")
-    employee = models.ForeignKey(Employee, on_delete=models.PROTECT, related_name="+")
+    employee = models.ForeignKey(Employee, on_delete=models.PROTECT, related_name="+", db_index=False)
     programme = models.ForeignKey(Programme, on_delete=models.PROTECT, related_name="+")
     points = models.PositiveIntegerField()
     reason = models.CharField(max_length=500, blank=True)
@@ -27,7 +31,7 @@ class PointsRequest(TenantOwned):
     metadata = models.JSONField(default=dict, blank=True)
     status = models.CharField(max_length=20, choices=Status.choices)
     transaction = models.ForeignKey(
-        LedgerTransaction, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        LedgerTransaction, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
     )
     lot = models.OneToOneField(Lot, null=True, blank=True, on_delete=models.PROTECT, related_name="points_request")
     balance_after = models.BigIntegerField(null=True, blank=True)
@@ -37,7 +41,7 @@ class PointsRequest(TenantOwned):
     decided_by = models.CharField(max_length=200, blank=True)
     decision_note = models.CharField(max_length=500, blank=True)
     reversal_transaction = models.ForeignKey(
-        LedgerTransaction, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        LedgerTransaction, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
     )
     reversed_at = models.DateTimeField(null=True, blank=True)
     reversal_reason = models.CharField(max_length=500, blank=True)
