@@ -20,7 +20,6 @@ import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import urllib.request
 import uuid
@@ -126,7 +125,7 @@ def _wrk(path: str, seconds: int, connections: int, script: str | None = None) -
     requests = int(re.search(r"(\d+) requests in", out).group(1))
     non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     socket_errors = re.search(r"Socket errors: (.*)", out)
-    latency = dict(re.findall(r"^\s+(50|99)\.000%\s+(\S+)", out, re.MULTILINE))
+    latency = dict(re.findall(r"^\s+(50|99)%\s+(\S+)", out, re.MULTILINE))
     p50, p99 = latency.get("50", "?"), latency.get("99", "?")
     return {
         "requests": requests,
@@ -220,6 +219,9 @@ def _raw_sql_worker(dsn, org, prog, employees, seconds, counts, index):
 
 
 def _raw_sql(organisation, seconds: int, connections: int) -> dict:
+    """`connections` processes (threads would measure Python's GIL, not PostgreSQL), one connection each."""
+    import multiprocessing
+
     from django.db import connection
 
     from points.models import Programme
@@ -231,15 +233,18 @@ def _raw_sql(organisation, seconds: int, connections: int) -> dict:
         dsn += f" password={db['PASSWORD']}"
     prog = Programme.objects.get(organisation=organisation, code="BENCH").pk
     employees = list(Employee.objects.filter(organisation=organisation).values_list("pk", flat=True))
-    counts = [0] * connections
-    threads = [
-        threading.Thread(target=_raw_sql_worker, args=(dsn, organisation.pk, prog, employees, seconds, counts, i))
+    connection.close()  # no Django connection inherited by the forked workers
+    counts = multiprocessing.Array("i", connections)
+    workers = [
+        multiprocessing.Process(
+            target=_raw_sql_worker, args=(dsn, organisation.pk, prog, employees, seconds, counts, i)
+        )
         for i in range(connections)
     ]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
     return {"requests": sum(counts), "per_second": sum(counts) / seconds, "errors": 0}
 
 
@@ -324,7 +329,8 @@ def main(argv=None) -> int:
             },
         },
     )
-    ok = plum["errors"] == 0 and not issues and credited == plum["requests"]
+    # wrk stops counting with a request in flight on each connection; the server still completes it.
+    ok = plum["errors"] == 0 and not issues and 0 <= credited - plum["requests"] <= args.connections
     return 0 if ok else 1
 
 

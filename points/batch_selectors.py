@@ -1,31 +1,15 @@
 """Reads of batches and uploads, scoped to the caller's organisation, and their one representation."""
 
-import uuid
-
 from django.db.models import QuerySet
 
 from plum.core.actor import Actor
 from plum.core.errors import CoreErrorCode, ValidationFailed, field_error
+from plum.core.ids import parse_uuid
+from plum.core.timefmt import iso
 from points.errors import BatchErrorCode, PointsError
 from points.models import PointsBatch, PointsBatchItem, PointsUpload
 
 BATCH_ERRORS_SHOWN = 100
-
-
-def _uuid(value) -> uuid.UUID | None:
-    if isinstance(value, uuid.UUID):
-        return value
-    try:
-        return uuid.UUID(value) if isinstance(value, str) and len(value) <= 64 else None
-    except ValueError:
-        return None
-
-
-def _iso(value) -> str | None:
-    if value is None:
-        return None
-    text = value.isoformat()
-    return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
 def batch_list(*, actor: Actor, status: str | None = None) -> QuerySet[PointsBatch]:
@@ -39,7 +23,7 @@ def batch_list(*, actor: Actor, status: str | None = None) -> QuerySet[PointsBat
 
 
 def batch_get(*, actor: Actor, batch_uuid) -> PointsBatch:
-    pk = _uuid(batch_uuid)
+    pk = parse_uuid(batch_uuid)
     batch = None if pk is None else batch_list(actor=actor).filter(pk=pk).first()
     if batch is None:
         raise PointsError(BatchErrorCode.BATCH_NOT_FOUND, "No such points batch in this organisation.")
@@ -96,9 +80,9 @@ def batch_document(batch: PointsBatch) -> dict:
             {"index": i.index, "row": i.source_row, "request_id": i.request_id or None, **item_error(i)}
             for i in rejected
         ],
-        "created_at": _iso(batch.created_at),
-        "started_at": _iso(batch.started_at),
-        "completed_at": _iso(batch.completed_at),
+        "created_at": iso(batch.created_at),
+        "started_at": iso(batch.started_at),
+        "completed_at": iso(batch.completed_at),
     }
 
 
@@ -108,7 +92,7 @@ def batch_receipt(batch: PointsBatch) -> dict:
 
 
 def upload_get(*, actor: Actor, upload_uuid) -> PointsUpload:
-    pk = _uuid(upload_uuid)
+    pk = parse_uuid(upload_uuid)
     upload = None if pk is None else PointsUpload.objects.filter(organisation_id=actor.organisation_id, pk=pk).first()
     if upload is None:
         raise PointsError(BatchErrorCode.UPLOAD_NOT_FOUND, "No such upload in this organisation.")
@@ -125,5 +109,5 @@ def upload_document(upload: PointsUpload) -> dict:
         "invalid": upload.invalid,
         "errors": upload.errors,
         "batch": str(upload.batch_id) if upload.batch_id else None,
-        "created_at": _iso(upload.created_at),
+        "created_at": iso(upload.created_at),
     }

@@ -1,6 +1,5 @@
 """Reads of the points app, always scoped to the caller's organisation."""
 
-import uuid
 from collections.abc import Mapping
 from datetime import timedelta
 
@@ -10,6 +9,8 @@ from django.utils import timezone
 
 from plum.core.actor import Actor
 from plum.core.errors import CoreErrorCode, ValidationFailed, field_error
+from plum.core.ids import parse_uuid
+from plum.core.timefmt import iso
 from points.errors import PointsError, PointsErrorCode
 from points.filters import PointsRequestFilter
 from points.models import Account, LedgerEntry, Lot, PointsRequest, Programme
@@ -72,29 +73,12 @@ def points_request_list(*, actor: Actor, filters: Mapping | None = None) -> Quer
     return filterset.qs
 
 
-def request_pk(value) -> uuid.UUID | None:
-    """The UUID a client sent (URL, GraphQL), or None when it is not one: such an id names nothing."""
-    if isinstance(value, uuid.UUID):
-        return value
-    try:
-        return uuid.UUID(value) if isinstance(value, str) and len(value) <= 64 else None
-    except ValueError:
-        return None
-
-
 def points_request_get(*, actor: Actor, request_uuid) -> PointsRequest:
-    pk = request_pk(request_uuid)
+    pk = parse_uuid(request_uuid)
     request = None if pk is None else points_request_list(actor=actor).filter(pk=pk).first()
     if request is None:
         raise PointsError(PointsErrorCode.REQUEST_NOT_FOUND, "No such points request in this organisation.")
     return request
-
-
-def _iso(value) -> str | None:
-    if value is None:
-        return None
-    text = value.isoformat()
-    return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
 def points_request_document(r: PointsRequest) -> dict:
@@ -111,12 +95,12 @@ def points_request_document(r: PointsRequest) -> dict:
         "metadata": r.metadata,
         "balance_after": r.balance_after,
         "transaction_id": str(r.transaction_id) if r.transaction_id else None,
-        "credited_at": _iso(r.credited_at),
-        "expires_at": _iso(r.expires_at),
-        "decided_at": _iso(r.decided_at),
-        "reversed_at": _iso(r.reversed_at),
+        "credited_at": iso(r.credited_at),
+        "expires_at": iso(r.expires_at),
+        "decided_at": iso(r.decided_at),
+        "reversed_at": iso(r.reversed_at),
         "reversal_reason": r.reversal_reason,
-        "created_at": _iso(r.created_at),
+        "created_at": iso(r.created_at),
     }
 
 
@@ -145,8 +129,8 @@ def wallet_get(*, actor: Actor, employee_id: str) -> dict:
     return {
         "employee_id": employee.employee_id,
         "balance": balance,
-        "expiring": [{"points": e["points"], "expires_at": _iso(e["expires_at"])} for e in expiring],
-        "updated_at": _iso(updated_at or account.created_at),
+        "expiring": [{"points": e["points"], "expires_at": iso(e["expires_at"])} for e in expiring],
+        "updated_at": iso(updated_at or account.created_at),
     }
 
 
@@ -164,5 +148,5 @@ def wallet_line_document(entry: LedgerEntry) -> dict:
         "points": entry.amount,
         "balance_after": entry.balance_after,
         "reference": entry.reference,
-        "created_at": _iso(entry.created_at),
+        "created_at": iso(entry.created_at),
     }

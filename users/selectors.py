@@ -6,6 +6,7 @@ from django.db.models import QuerySet
 
 from plum.core.actor import Actor
 from plum.core.errors import CoreErrorCode, ValidationFailed, field_error
+from plum.core.timefmt import iso
 from users.errors import EmployeeNotFound
 from users.filters import EmployeeFilter
 from users.models import EMPLOYEE_PLAIN_FIELDS, ApiClient, BusinessUnit, CostCentre, Employee, Organisation
@@ -100,15 +101,10 @@ def employee_document_from_values(v: Mapping) -> dict:
         "exit_date": v["exit_date"].isoformat() if v["exit_date"] else None,
         "slack_user_id": v["slack_user_id"],
         "teams_user_id": v["teams_user_id"],
-        "created_at": _iso(v["created_at"]),
-        "updated_at": _iso(v["updated_at"]),
+        "created_at": iso(v["created_at"]),
+        "updated_at": iso(v["updated_at"]),
     }
 
 
 # Model fields copied as they are into the document.
 DOCUMENT_FIELDS = ("employee_id", *EMPLOYEE_PLAIN_FIELDS, "created_at", "updated_at")
-
-
-def _iso(value) -> str:
-    text = value.isoformat()
-    return text[:-6] + "Z" if text.endswith("+00:00") else text

@@ -12,3 +12,13 @@ def uuid7() -> uuid.UUID:
     value = (value & ~(0xF << 76)) | (0x7 << 76)  # version 7
     value = (value & ~(0x3 << 62)) | (0x2 << 62)  # RFC 4122 variant
     return uuid.UUID(int=value)
+
+
+def parse_uuid(value) -> uuid.UUID | None:
+    """The UUID a client sent (URL, GraphQL), or None when it is not one: such an id names nothing."""
+    if isinstance(value, uuid.UUID):
+        return value
+    try:
+        return uuid.UUID(value) if isinstance(value, str) and len(value) <= 64 else None
+    except ValueError:
+        return None

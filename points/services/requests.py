@@ -12,11 +12,12 @@ from psycopg.types.json import Jsonb
 
 from plum.core.actor import Actor
 from plum.core.errors import CoreErrorCode, ValidationFailed, field_error
+from plum.core.ids import parse_uuid
 from plum.core.outbox import Event, outbox_emit
 from plum.core.text import storable_text
 from points.errors import PointsError, PointsErrorCode
 from points.models import LedgerTransaction, Lot, PointsRequest, Programme
-from points.selectors import points_request_document, request_pk
+from points.selectors import points_request_document
 from points.services.ledger import (
     award,
     budget_give,
@@ -261,7 +262,7 @@ def points_request_submit(*, actor: Actor, data: dict) -> Submitted:
 
 
 def _locked_request(actor: Actor, request_uuid) -> PointsRequest:
-    pk = request_pk(request_uuid)
+    pk = parse_uuid(request_uuid)
     request = (
         PointsRequest.objects.select_for_update(of=("self",))
         .select_related("programme", "employee")
