@@ -32,7 +32,7 @@ from points.services.batch_sql import (
     update_items,
 )
 from points.services.ledger import budget_take, fetchall
-from points.services.requests import clean_points_request, fingerprint
+from points.services.requests import clean_points_request, fingerprint, needs_approval, request_refusal
 from users.models import Employee
 
 ITEM = PointsBatchItem.Status
@@ -136,22 +136,18 @@ class _Chunk:
         for it in firsts:
             code, employee_id, points = it.clean["programme"], it.clean["employee_id"], it.points
             programme, employee = programmes.get(code), employees.get(employee_id)
-            if programme is None:
-                it.reject(PointsErrorCode.PROGRAMME_NOT_FOUND, f"No programme {code!r}.", "programme")
-            elif programme.status != Programme.Status.ACTIVE:
-                it.reject(PointsErrorCode.PROGRAMME_INACTIVE, f"Programme {code!r} is inactive.", "programme")
-            elif employee is None:
-                it.reject(PointsErrorCode.EMPLOYEE_NOT_FOUND, f"No employee {employee_id!r}.", "employee_id")
-            elif employee[1] != Employee.Status.ACTIVE:
-                it.reject(PointsErrorCode.EMPLOYEE_INACTIVE, f"Employee {employee_id!r} is inactive.", "employee_id")
-            elif not 1 <= points <= programme.max_points_per_request:
-                limit = programme.max_points_per_request
-                message = f"Points must be from 1 to {limit} in programme {code!r}."
-                it.reject(PointsErrorCode.POINTS_OUT_OF_RANGE, message, "points")
+            refusal = request_refusal(
+                code=code,
+                programme=programme,
+                employee_id=employee_id,
+                employee_status=employee[1] if employee else None,
+                points=points,
+            )
+            if refusal is not None:
+                it.reject(refusal.code, refusal.message, refusal.field)
             else:
                 it.programme, it.employee = programme, employee[0]
-                threshold = programme.approval_threshold
-                it.status = ITEM.PENDING_APPROVAL if threshold is not None and points >= threshold else ITEM.CREDITED
+                it.status = ITEM.PENDING_APPROVAL if needs_approval(programme, points) else ITEM.CREDITED
 
     def _insert_requests(self, made: list[Item]) -> None:
         """One INSERT for the chunk's new requests, before any wallet is locked (the lock order). Credited

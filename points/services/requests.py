@@ -99,40 +99,54 @@ def fingerprint(clean: dict) -> str:
 _PROGRAMME_COLUMNS = ("id", "code", "status", "approval_threshold", "max_points_per_request", "points_validity_days")
 
 
-def _programme_for(actor: Actor, code: str) -> Programme:
+def _programme(actor: Actor, code: str) -> Programme | None:
     row = fetchone(
         f"SELECT {', '.join(_PROGRAMME_COLUMNS)} FROM points_programme WHERE organisation_id = %s AND code = %s",
         [actor.organisation_id, code],
     )
-    if row is None:
-        raise PointsError(PointsErrorCode.PROGRAMME_NOT_FOUND, f"No programme {code!r}.", field="programme")
-    programme = Programme(organisation_id=actor.organisation_id, **dict(zip(_PROGRAMME_COLUMNS, row, strict=True)))
-    if programme.status != Programme.Status.ACTIVE:
-        raise PointsError(PointsErrorCode.PROGRAMME_INACTIVE, f"Programme {code!r} is inactive.", field="programme")
-    return programme
+    return (
+        None
+        if row is None
+        else Programme(organisation_id=actor.organisation_id, **dict(zip(_PROGRAMME_COLUMNS, row, strict=True)))
+    )
 
 
-def _employee_for(actor: Actor, employee_id: str) -> Employee:
+def _employee(actor: Actor, employee_id: str) -> Employee | None:
     row = fetchone(
         "SELECT id, status FROM users_employee WHERE organisation_id = %s AND employee_id = %s",
         [actor.organisation_id, employee_id],
     )
-    if row is None:
-        raise PointsError(PointsErrorCode.EMPLOYEE_NOT_FOUND, f"No employee {employee_id!r}.", field="employee_id")
-    if row[1] != Employee.Status.ACTIVE:
-        raise PointsError(
+    return (
+        None
+        if row is None
+        else Employee(id=row[0], organisation_id=actor.organisation_id, employee_id=employee_id, status=row[1])
+    )
+
+
+def needs_approval(programme: Programme, points: int) -> bool:
+    return programme.approval_threshold is not None and points >= programme.approval_threshold
+
+
+def request_refusal(*, code: str, programme, employee_id: str, employee_status, points: int) -> PointsError | None:
+    """The business checks of a points request, in their order, on values already loaded: a single
+    request and a batch item are refused by this one function. None means the request may proceed."""
+    if programme is None:
+        return PointsError(PointsErrorCode.PROGRAMME_NOT_FOUND, f"No programme {code!r}.", field="programme")
+    if programme.status != Programme.Status.ACTIVE:
+        return PointsError(PointsErrorCode.PROGRAMME_INACTIVE, f"Programme {code!r} is inactive.", field="programme")
+    if employee_status is None:
+        return PointsError(PointsErrorCode.EMPLOYEE_NOT_FOUND, f"No employee {employee_id!r}.", field="employee_id")
+    if employee_status != Employee.Status.ACTIVE:
+        return PointsError(
             PointsErrorCode.EMPLOYEE_INACTIVE, f"Employee {employee_id!r} is inactive.", field="employee_id"
         )
-    return Employee(id=row[0], organisation_id=actor.organisation_id, employee_id=employee_id, status=row[1])
-
-
-def _check_points(programme: Programme, points: int) -> None:
     if not 1 <= points <= programme.max_points_per_request:
-        raise PointsError(
+        return PointsError(
             PointsErrorCode.POINTS_OUT_OF_RANGE,
-            f"Points must be from 1 to {programme.max_points_per_request} in programme {programme.code!r}.",
+            f"Points must be from 1 to {programme.max_points_per_request} in programme {code!r}.",
             field="points",
         )
+    return None
 
 
 def _replay(actor: Actor, clean: dict) -> Submitted | None:
@@ -201,10 +215,17 @@ def points_request_submit(*, actor: Actor, data: dict) -> Submitted:
         return replay
     now = timezone.now()
     with transaction.atomic():
-        programme = _programme_for(actor, clean["programme"])
-        employee = _employee_for(actor, clean["employee_id"])
-        _check_points(programme, clean["points"])
-        needs_approval = programme.approval_threshold is not None and clean["points"] >= programme.approval_threshold
+        programme = _programme(actor, clean["programme"])
+        employee = _employee(actor, clean["employee_id"])
+        refusal = request_refusal(
+            code=clean["programme"],
+            programme=programme,
+            employee_id=clean["employee_id"],
+            employee_status=employee.status if employee else None,
+            points=clean["points"],
+        )
+        if refusal is not None:
+            raise refusal
         request = PointsRequest(
             id=uuid.uuid4(),
             organisation_id=actor.organisation_id,
@@ -239,7 +260,7 @@ def points_request_submit(*, actor: Actor, data: dict) -> Submitted:
             },
         )
         if inserted is not None:
-            if needs_approval:
+            if needs_approval(programme, request.points):
                 _emit(request, "points_request.pending_approval")
             else:
                 _credit(request, programme, now)
