@@ -23,6 +23,12 @@ from tests.test_points_batches_support import (
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 
+@pytest.fixture(autouse=True)
+def _deliveries_are_the_tests_own(monkeypatch):
+    """No task is sent on commit: without REDIS_URL Celery would run it in-process at once."""
+    monkeypatch.setattr(batches_module, "enqueue_on_commit", lambda *args, **kwargs: None)
+
+
 def deliver_at_once(batch, copies: int) -> tuple[list, list]:
     """`copies` deliveries of the task released by a barrier; answers each one's result and chunk count."""
     barrier, results, chunks = threading.Barrier(copies), [None] * copies, [0] * copies
