@@ -170,3 +170,22 @@ def batch_tables() -> dict:
         "accounts": list(Account.objects.order_by("id").values()),
         "outbox": list(OutboxEvent.objects.order_by("id").values()),
     }
+
+
+def assert_exactly_once(org, batch, requests) -> None:
+    """Every request of the batch credited once: counters, wallets, ledger, items, requests, events."""
+    assert counts(batch) == {
+        "status": "completed",
+        "total": len(requests),
+        "processed": len(requests),
+        "credited": len(requests),
+        "pending_approval": 0,
+        "rejected": 0,
+        "replayed": 0,
+    }
+    assert wallets(org) == expected_wallets(requests)
+    assert_ledger_proven(org)
+    assert_items_match_counters(batch)
+    assert_each_request_once(batch)
+    assert events("points_batch.completed") == [str(batch.pk)]
+    assert len(events("points_request.credited")) == len(requests)

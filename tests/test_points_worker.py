@@ -19,15 +19,12 @@ from points.models import PointsBatch
 from points.services import points_batch_process, points_batches_sweep
 from points.tasks import points_batch_process_task
 from tests.test_points_batches_support import (
-    assert_each_request_once,
+    assert_exactly_once,
     assert_items_match_counters,
-    assert_ledger_proven,
     counts,
     credits,
     events,
-    expected_wallets,
     make_org,
-    wallets,
 )
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -114,24 +111,6 @@ def chunk_in_flight() -> bool:
 
 def processed(batch) -> int:
     return PointsBatch.objects.values_list("processed", flat=True).get(pk=batch.pk)
-
-
-def assert_exactly_once(org, batch, requests) -> None:
-    assert counts(batch) == {
-        "status": "completed",
-        "total": 10_000,
-        "processed": 10_000,
-        "credited": 10_000,
-        "pending_approval": 0,
-        "rejected": 0,
-        "replayed": 0,
-    }
-    assert wallets(org) == expected_wallets(requests)
-    assert_ledger_proven(org)
-    assert_items_match_counters(batch)
-    assert_each_request_once(batch)
-    assert events("points_batch.completed") == [str(batch.pk)]
-    assert len(events("points_request.credited")) == 10_000
 
 
 @needs_redis
