@@ -240,34 +240,43 @@ class PointsRequestCreate(PointsRequestMutation):
         return cls(points_request=result.request, replayed=result.replayed)
 
 
-class PointsRequestApprove(PointsRequestMutation):
+class _PointsRequestDecision(PointsRequestMutation):
+    """Approve or reject: the same adapter around one of two services."""
+
+    decide = None  # the service, set by each subclass
+
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def perform(cls, info, id, note=""):
+        request = cls.decide(actor=actor_of(info), request_uuid=request_uuid(id), note=note)
+        return cls(points_request=request)
+
+
+class DecisionInput:
+    id = graphene.ID(required=True, description="The request's global id")
+    note = graphene.String()
+
+
+class PointsRequestApprove(_PointsRequestDecision):
+    decide = staticmethod(services.points_request_approve)
+
     class Meta:
         scopes = (Scope.POINTS_APPROVE,)
         error_type = PointsError
 
-    class Input:
-        id = graphene.ID(required=True, description="The request's global id")
-        note = graphene.String()
-
-    @classmethod
-    def perform(cls, info, id, note=""):
-        request = services.points_request_approve(actor=actor_of(info), request_uuid=request_uuid(id), note=note)
-        return cls(points_request=request)
+    Input = DecisionInput
 
 
-class PointsRequestReject(PointsRequestMutation):
+class PointsRequestReject(_PointsRequestDecision):
+    decide = staticmethod(services.points_request_reject)
+
     class Meta:
         scopes = (Scope.POINTS_APPROVE,)
         error_type = PointsError
 
-    class Input:
-        id = graphene.ID(required=True, description="The request's global id")
-        note = graphene.String()
-
-    @classmethod
-    def perform(cls, info, id, note=""):
-        request = services.points_request_reject(actor=actor_of(info), request_uuid=request_uuid(id), note=note)
-        return cls(points_request=request)
+    Input = DecisionInput
 
 
 class PointsRequestReverse(PointsRequestMutation):

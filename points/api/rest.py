@@ -249,18 +249,15 @@ class PointsRequestViewSet(PlumViewSet):
 
     @action(detail=True, methods=["post"])
     def approve(self, request, pk):
-        body = self.json_object(request, allowed=("note",))
-        points_request = services.points_request_approve(
-            actor=actor_of(request), request_uuid=pk, note=body.get("note", "")
-        )
-        return Response(PointsRequestOutput(points_request).data)
+        return self._decide(request, pk, services.points_request_approve)
 
     @action(detail=True, methods=["post"])
     def reject(self, request, pk):
+        return self._decide(request, pk, services.points_request_reject)
+
+    def _decide(self, request, pk, decide):
         body = self.json_object(request, allowed=("note",))
-        points_request = services.points_request_reject(
-            actor=actor_of(request), request_uuid=pk, note=body.get("note", "")
-        )
+        points_request = decide(actor=actor_of(request), request_uuid=pk, note=body.get("note", ""))
         return Response(PointsRequestOutput(points_request).data)
 
     @action(detail=True, methods=["post"])
