@@ -18,7 +18,7 @@ venv: $(STAMP)
 
 .env:
 	@echo "Writing .env with a fresh local SECRET_KEY (not committed)"
-	@$(PY) -c "import secrets; print('SECRET_KEY=' + secrets.token_urlsafe(50)); print('DEBUG=1'); print('PLUM_GRAPHIQL=1')" > .env
+	@$(PY) -c "import secrets; import base64; print('SECRET_KEY=' + secrets.token_urlsafe(50)); print('PLUM_VOUCHER_KEY=' + base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()); print('DEBUG=1'); print('PLUM_GRAPHIQL=1')" > .env
 
 run: $(STAMP) .env
 	$(PY) manage.py plum_dev_setup

@@ -15,4 +15,6 @@ app.conf.beat_schedule = {
     "sweep-points-batches": {"task": "points.tasks.points_batches_sweep_task", "schedule": 60.0},
     "expire-points-lots": {"task": "points.tasks.expire_lots_task", "schedule": 300.0},
     "reconcile-points-ledger": {"task": "points.tasks.reconcile_ledger_task", "schedule": 86400.0},
+    "sweep-voucher-campaigns": {"task": "vouchers.tasks.campaigns_sweep_task", "schedule": 60.0},
+    "expire-vouchers": {"task": "vouchers.tasks.expire_vouchers_task", "schedule": 300.0},
 }

@@ -20,6 +20,14 @@ if not SECRET_KEY:
 
     SECRET_KEY = get_random_secret_key()
 
+# Voucher codes and PINs: encrypted with this key (AES-256-GCM) and found by a keyed hash derived from it.
+# Without it, developer mode and tests use a fixed, public development key (a system check warns).
+VOUCHER_CODE_KEY = env("PLUM_VOUCHER_KEY", default="")
+if not VOUCHER_CODE_KEY and not DEBUG and not env.bool("PLUM_ALLOW_EPHEMERAL_SECRET", default=False):
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured("PLUM_VOUCHER_KEY is not set (make run writes one into .env).")
+
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 

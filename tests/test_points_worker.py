@@ -171,4 +171,6 @@ def test_beat_schedules_the_sweeper_expiry_and_reconciliation():
         "points.tasks.points_batches_sweep_task": 60.0,
         "points.tasks.expire_lots_task": 300.0,
         "points.tasks.reconcile_ledger_task": 86400.0,
+        "vouchers.tasks.campaigns_sweep_task": 60.0,
+        "vouchers.tasks.expire_vouchers_task": 300.0,
     }

@@ -16,6 +16,13 @@ from points.services.requests import (
     points_request_reverse,
     points_request_submit,
 )
+from points.services.spending import (
+    budget_refund,
+    budget_spend,
+    budget_spend_units,
+    points_refund,
+    programme_for_spending,
+)
 from points.services.uploads import points_upload_confirm, points_upload_create
 from points.services.wallets import Spent, ledger_reconcile, lots_expire, points_spend
 
@@ -24,12 +31,16 @@ __all__ = [
     "ChunkFailed",
     "Spent",
     "Submitted",
+    "budget_refund",
+    "budget_spend",
+    "budget_spend_units",
     "ledger_reconcile",
     "lots_expire",
     "points_batch_create",
     "points_batch_process",
     "points_batch_retry",
     "points_batches_sweep",
+    "points_refund",
     "points_request_approve",
     "points_request_reject",
     "points_request_reverse",
@@ -38,5 +49,6 @@ __all__ = [
     "points_upload_confirm",
     "points_upload_create",
     "programme_create",
+    "programme_for_spending",
     "programme_topup",
 ]

@@ -1,0 +1,66 @@
+"""The vouchers services end to end against PostgreSQL: orders, redemption, cancellation, expiry."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from points.services import ledger_reconcile
+from tests.points_support import balance, budget, make_programme, seed_employees, system
+from tests.vouchers_support import fund_wallet, make_catalogue, order
+from vouchers import services
+from vouchers.models import StockCode, Voucher
+
+pytestmark = pytest.mark.django_db
+
+
+def test_points_order_from_stock_then_redeem_and_cancel(tenant):
+    seed_employees(tenant, "E1")
+    cat = make_catalogue(tenant, stock_codes=3)
+    fund_wallet(tenant, "E1", 1000)
+    placed = order(tenant, product=cat.stock, quantity=2)
+    assert placed.http_status == 201
+    assert balance(tenant) == 500
+    codes = [v["code"] for v in placed.document["vouchers"]]
+    assert len(set(codes)) == 2 and all(c.startswith("SKY-") for c in codes)
+    assert StockCode.objects.filter(status="available").count() == 1
+    redeemed = services.voucher_redeem(actor=system(tenant), code=codes[0].lower())
+    assert redeemed.status == "redeemed"
+    second = placed.vouchers[1]
+    cancelled = services.voucher_cancel(actor=system(tenant), voucher_id=second.pk)
+    assert cancelled.status == "cancelled"
+    assert balance(tenant) == 750
+    assert StockCode.objects.filter(status="available").count() == 2
+    assert ledger_reconcile() == []
+    again = order(tenant, product=cat.stock, quantity=2)
+    assert again.replayed and again.http_status == 200
+    assert [v["code"] for v in again.document["vouchers"]] == codes
+
+
+def test_programme_order_generated_and_campaign(tenant):
+    seed_employees(tenant, "E1", "E2", "E3")
+    cat = make_catalogue(tenant)
+    make_programme(tenant, "P1", budget=10_000)
+    placed = order(tenant, product=cat.generated, denomination=10, funding="programme", programme="P1")
+    assert placed.document["vouchers"][0]["code"].count("-") == 4
+    assert budget(tenant) == 10_000 - 120
+    created = services.campaign_create(
+        actor=system(tenant),
+        data={
+            "campaign_id": "C1",
+            "name": "Thanks",
+            "product_id": str(cat.generated.pk),
+            "denomination": 20,
+            "programme": "P1",
+            "filter": {},
+        },
+    )
+    assert created.http_status == 202
+    campaign = created.campaign
+    assert services.campaign_process(campaign.pk) is False
+    campaign.refresh_from_db()
+    assert campaign.status == "completed" and campaign.issued == 3
+    assert budget(tenant) == 10_000 - 120 - 3 * 240
+    assert Voucher.objects.filter(recipient__campaign=campaign).count() == 3
+    assert services.vouchers_expire(now=timezone.now() + timedelta(days=400)) == 4
+    assert ledger_reconcile() == []

@@ -1,0 +1,1 @@
+"""The operations staff door of the vouchers app."""

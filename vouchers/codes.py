@@ -1,0 +1,104 @@
+"""Voucher codes: encryption at rest, the keyed lookup hash, generation and masking.
+
+A code is as good as cash, so the database never holds it readable: the code and its PIN are
+encrypted with AES-256-GCM (a fresh nonce each, the organisation's id as associated data, so a
+ciphertext copied onto another organisation's row does not decrypt), and found by an HMAC-SHA256 of
+the normalised code. Both keys are derived from PLUM_VOUCHER_KEY with HKDF.
+"""
+
+import base64
+import hashlib
+import hmac
+import secrets
+from functools import cache
+from uuid import UUID
+
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+
+# Public on purpose: developer mode and tests only (checks.py warns when it is in use).
+DEVELOPMENT_KEY = base64.urlsafe_b64encode(hashlib.sha256(b"plum development voucher key").digest()).decode()
+FORMAT_VERSION = b"\x01"
+NONCE_BYTES = 12
+# Generated codes: no 0/O or 1/I/L look-alikes; 31 symbols.
+ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+GROUP = 4
+RANDOM_SYMBOLS = 19  # 19 * log2(31) ≈ 94 bits of randomness, plus one check symbol
+MASK = "••••"
+
+
+def _key_material() -> bytes:
+    text = settings.VOUCHER_CODE_KEY or DEVELOPMENT_KEY
+    try:
+        key = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    except ValueError as exc:
+        raise ImproperlyConfigured("PLUM_VOUCHER_KEY is not URL-safe base64.") from exc
+    if len(key) != 32:
+        raise ImproperlyConfigured("PLUM_VOUCHER_KEY must be 32 bytes (URL-safe base64).")
+    return key
+
+
+@cache
+def _keys(material: bytes) -> tuple[AESGCM, bytes]:
+    def derive(purpose: bytes) -> bytes:
+        return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"plum voucher " + purpose).derive(material)
+
+    return AESGCM(derive(b"encryption")), derive(b"lookup")
+
+
+def _cipher() -> AESGCM:
+    return _keys(_key_material())[0]
+
+
+def normalise(code: str) -> str:
+    """What two spellings of one code share: no spaces or hyphens, upper case."""
+    return "".join(code.split()).replace("-", "").upper()
+
+
+def lookup_hash(code: str) -> bytes:
+    return hmac.new(_keys(_key_material())[1], normalise(code).encode(), hashlib.sha256).digest()
+
+
+def encrypt(text: str, organisation_id: UUID) -> bytes:
+    nonce = secrets.token_bytes(NONCE_BYTES)
+    return FORMAT_VERSION + nonce + _cipher().encrypt(nonce, text.encode(), organisation_id.bytes)
+
+
+def decrypt(blob: bytes, organisation_id: UUID) -> str:
+    blob = bytes(blob)
+    if blob[:1] != FORMAT_VERSION:
+        raise ValueError("Unknown voucher ciphertext format.")
+    nonce, sealed = blob[1 : 1 + NONCE_BYTES], blob[1 + NONCE_BYTES :]
+    return _cipher().decrypt(nonce, sealed, organisation_id.bytes).decode()
+
+
+def last_four(code: str) -> str:
+    return normalise(code)[-4:]
+
+
+def masked(last4: str) -> str:
+    return MASK + last4
+
+
+def _check_symbol(symbols: str) -> str:
+    """Luhn mod N: catches any single wrong symbol and any swap of two neighbours."""
+    n, total, factor = len(ALPHABET), 0, 2
+    for symbol in reversed(symbols):
+        addend = factor * ALPHABET.index(symbol)
+        total += addend // n + addend % n
+        factor = 1 if factor == 2 else 2
+    return ALPHABET[(n - total % n) % n]
+
+
+def generate() -> str:
+    """A fresh code like `7KQM-2XHD-PW9R-C4TA-NV3E`: 19 random symbols and a check symbol."""
+    number, symbols = secrets.randbelow(len(ALPHABET) ** RANDOM_SYMBOLS), []
+    for _ in range(RANDOM_SYMBOLS):
+        number, digit = divmod(number, len(ALPHABET))
+        symbols.append(ALPHABET[digit])
+    body = "".join(symbols)
+    code = body + _check_symbol(body)
+    return "-".join(code[i : i + GROUP] for i in range(0, len(code), GROUP))

@@ -1,0 +1,61 @@
+"""What orders and campaigns share: codes claimed from stock or generated, and voucher expiry."""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db import connection
+
+from vouchers import codes
+from vouchers.models import Product
+
+# Available codes of one product and value, first to expire first; rows other transactions hold are
+# skipped, never waited for, so parallel orders each take different codes.
+CLAIM_STOCK_SQL = (
+    "SELECT id, code_ciphertext, pin_ciphertext, code_hash, code_last4, expires_at FROM vouchers_stockcode"
+    " WHERE product_id = %s AND denomination = %s AND status = 'available'"
+    " AND (expires_at IS NULL OR expires_at > %s)"
+    " ORDER BY expires_at NULLS LAST, id LIMIT %s FOR UPDATE SKIP LOCKED"
+)
+
+
+@dataclass
+class Code:
+    """One code to issue: its stored form, and (when known) the plain text for the order's answer."""
+
+    ciphertext: bytes
+    pin_ciphertext: bytes | None
+    hash: bytes
+    last4: str
+    stock_code_id: int | None = None
+    expires_at: datetime | None = None  # the brand's own expiry, for stock
+
+
+def claim_stock(product: Product, denomination: int, count: int, now: datetime) -> list[Code]:
+    """Up to `count` available codes, locked and marked issued within the caller's transaction."""
+    with connection.cursor() as cursor:
+        cursor.execute(CLAIM_STOCK_SQL, [product.pk, denomination, now, count])
+        rows = cursor.fetchall()
+        if rows:
+            cursor.execute(
+                "UPDATE vouchers_stockcode SET status = 'issued' WHERE id = ANY(%s)", [[row[0] for row in rows]]
+            )
+    return [
+        Code(bytes(cipher), bytes(pin) if pin is not None else None, bytes(digest), last4, pk, expires)
+        for pk, cipher, pin, digest, last4, expires in rows
+    ]
+
+
+def generate_codes(organisation_id, count: int) -> tuple[list[Code], list[str]]:
+    """`count` fresh codes, and their plain text (shown once, in the answer to an order)."""
+    plain = [codes.generate() for _ in range(count)]
+    made = [
+        Code(codes.encrypt(text, organisation_id), None, codes.lookup_hash(text), codes.last_four(text))
+        for text in plain
+    ]
+    return made, plain
+
+
+def expiry(product: Product, code: Code, now: datetime, requested: datetime | None = None) -> datetime:
+    """A voucher lasts the product's validity (or until a campaign's date), never past its code's own expiry."""
+    ends = requested or now + timedelta(days=product.validity_days)
+    return min(ends, code.expires_at) if code.expires_at else ends

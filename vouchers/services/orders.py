@@ -1,0 +1,288 @@
+"""Voucher orders: all or nothing for the quantity, paid by the wallet or a programme's budget.
+
+One transaction, locks in this order: the order row (its unique order_id makes a parallel twin wait,
+then replay), the wallet or budget shards (through the points app), then stock codes with SKIP LOCKED
+(never waited for). Any refusal rolls back everything, the payment included.
+"""
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from plum.core.actor import Actor
+from plum.core.errors import CoreErrorCode, ValidationFailed, field_error
+from plum.core.ids import parse_uuid, uuid7
+from plum.core.outbox import Event, outbox_emit_many
+from plum.core.text import storable_text
+from points.services import budget_spend, points_spend, programme_for_spending
+from users.models import Employee
+from vouchers import codes
+from vouchers.errors import VoucherError, VoucherErrorCode
+from vouchers.models import Product, Voucher, VoucherOrder, VoucherReveal
+from vouchers.models.vouchers import Funding
+from vouchers.selectors import order_document, order_vouchers, voucher_document
+from vouchers.services.issuing import Code, claim_stock, expiry, generate_codes
+
+ORDER_FIELDS = {"order_id", "employee_id", "product_id", "denomination", "quantity", "funding", "programme"}
+MAX_QUANTITY = 100
+REFERENCE_PATTERN_MAX = 128
+GENERATE_ATTEMPTS = 3
+
+
+@dataclass(frozen=True)
+class Placed:
+    order: VoucherOrder
+    document: dict  # with the codes in full: the answer to the order
+    replayed: bool
+    vouchers: list[Voucher] = field(default_factory=list)
+
+    @property
+    def http_status(self) -> int:
+        return 200 if self.replayed else 201
+
+
+def reference_ok(value) -> bool:
+    """A client's own reference: 1 to 128 printable ASCII characters, no spaces."""
+    return isinstance(value, str) and 1 <= len(value) <= 128 and all("\x21" <= c <= "\x7e" for c in value)
+
+
+def whole(value, low: int, high: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
+
+
+def clean_order(data) -> dict:
+    if not isinstance(data, dict):
+        raise ValidationFailed([field_error(None, CoreErrorCode.INVALID, "An order must be an object.")])
+    errors = [
+        field_error(k, CoreErrorCode.UNKNOWN_FIELD, f"Unknown field {k!r}.") for k in data if k not in ORDER_FIELDS
+    ]
+    required = ("order_id", "employee_id", "product_id", "denomination", "funding")
+    errors += [
+        field_error(k, CoreErrorCode.REQUIRED, "This field is required.") for k in required if data.get(k) is None
+    ]
+    clean = {k: data.get(k) for k in ORDER_FIELDS}
+    clean["quantity"] = data.get("quantity", 1)
+    checks = {
+        "order_id": (reference_ok, "1 to 128 printable ASCII characters, no spaces."),
+        "employee_id": (lambda v: isinstance(v, str) and 0 < len(v) <= 128 and storable_text(v), "A string."),
+        "product_id": (lambda v: parse_uuid(v) is not None, "A product id (UUID)."),
+        "denomination": (lambda v: whole(v, 1, 10**9), "A whole number offered by the product."),
+        "quantity": (lambda v: whole(v, 1, MAX_QUANTITY), f"A whole number from 1 to {MAX_QUANTITY}."),
+        "funding": (lambda v: v in Funding.values, "`points` (the wallet) or `programme` (its budget)."),
+    }
+    for name, (ok, message) in checks.items():
+        if clean[name] is not None and not ok(clean[name]):
+            errors.append(field_error(name, CoreErrorCode.INVALID, message))
+    programme = clean["programme"]
+    if clean["funding"] == Funding.PROGRAMME and programme is None:
+        errors.append(field_error("programme", CoreErrorCode.REQUIRED, "Required when funding is `programme`."))
+    elif clean["funding"] == Funding.POINTS and programme is not None:
+        errors.append(field_error("programme", CoreErrorCode.INVALID, "Only with funding `programme`."))
+    elif programme is not None and not (isinstance(programme, str) and 0 < len(programme) <= 128):
+        errors.append(field_error("programme", CoreErrorCode.INVALID, "A programme code."))
+    if errors:
+        raise ValidationFailed(errors)
+    clean["product_id"] = str(parse_uuid(clean["product_id"]))
+    return clean
+
+
+def fingerprint(clean: dict) -> str:
+    return hashlib.sha256(json.dumps(clean, sort_keys=True).encode()).hexdigest()
+
+
+def orderable(actor: Actor, *, employee_id: str, product_id, denomination: int) -> tuple[Employee, Product]:
+    """The active employee and active product offering `denomination`, or the 422 that says why not."""
+    employee = Employee.objects.filter(organisation_id=actor.organisation_id, employee_id=employee_id).first()
+    if employee is None:
+        raise VoucherError(VoucherErrorCode.EMPLOYEE_NOT_FOUND, f"No employee {employee_id!r}.", field="employee_id")
+    if employee.status != Employee.Status.ACTIVE:
+        raise VoucherError(
+            VoucherErrorCode.EMPLOYEE_INACTIVE, f"Employee {employee_id!r} is inactive.", field="employee_id"
+        )
+    product = Product.objects.filter(organisation_id=actor.organisation_id, pk=product_id).first()
+    return employee, offered(product, denomination)
+
+
+def offered(product: Product | None, denomination: int) -> Product:
+    if product is None:
+        raise VoucherError(
+            VoucherErrorCode.PRODUCT_NOT_FOUND, "No such product in this organisation.", field="product_id"
+        )
+    if product.status != Product.Status.ACTIVE:
+        raise VoucherError(
+            VoucherErrorCode.PRODUCT_INACTIVE, "The product is not offered any more.", field="product_id"
+        )
+    if denomination not in product.denominations:
+        message = f"{product} offers {', '.join(map(str, product.denominations))}, not {denomination}."
+        raise VoucherError(VoucherErrorCode.DENOMINATION_NOT_OFFERED, message, field="denomination")
+    return product
+
+
+def out_of_stock(product: Product, denomination: int, wanted: int, found: int) -> VoucherError:
+    message = f"{product} {denomination}: {found} codes available, {wanted} wanted."
+    return VoucherError(VoucherErrorCode.OUT_OF_STOCK, message, field="quantity")
+
+
+def voucher_order_place(*, actor: Actor, data) -> Placed:
+    clean = clean_order(data)
+    digest = fingerprint(clean)
+    now = timezone.now()
+    with transaction.atomic():
+        if VoucherOrder.objects.filter(organisation_id=actor.organisation_id, order_id=clean["order_id"]).exists():
+            return _replay(actor, clean["order_id"], digest)  # before the checks: a replay answers as it did
+        employee, product = orderable(
+            actor, employee_id=clean["employee_id"], product_id=clean["product_id"], denomination=clean["denomination"]
+        )
+        order = VoucherOrder(
+            id=uuid7(),
+            organisation_id=actor.organisation_id,
+            order_id=clean["order_id"],
+            fingerprint=digest,
+            employee=employee,
+            product=product,
+            denomination=clean["denomination"],
+            quantity=clean["quantity"],
+            funding=clean["funding"],
+            points=product.points_for(clean["denomination"]) * clean["quantity"],
+            created_by=actor.label[:200],
+        )
+        if order.funding == Funding.PROGRAMME:
+            order.programme = programme_for_spending(actor=actor, code=clean["programme"])
+        if not _claim_order_id(order):
+            return _replay(actor, clean["order_id"], digest)
+        payment_reference = f"voucher order {order.order_id}"[:128]
+        if order.funding == Funding.POINTS:
+            spent = points_spend(
+                actor=actor, employee_id=employee.employee_id, points=order.points, reference=payment_reference
+            )
+            order.transaction, lots = spent.transaction, spent.lots
+        else:
+            order.transaction = budget_spend(
+                programme=order.programme, points=order.points, reference=payment_reference
+            )
+            lots = []
+        VoucherOrder.objects.filter(pk=order.pk).update(transaction=order.transaction)
+        vouchers, plain = _issue(order, product, lots, now)
+        documents = [voucher_document(v, code=code, pin=pin) for v, (code, pin) in zip(vouchers, plain, strict=True)]
+        events = [Event("voucher.issued", "voucher", str(v.pk), voucher_document(v)) for v in vouchers]
+        outbox_emit_many(organisation_id=actor.organisation_id, events=events)
+    return Placed(order, order_document(order, documents), replayed=False, vouchers=vouchers)
+
+
+def _claim_order_id(order: VoucherOrder) -> bool:
+    """Insert the order row first: a parallel order with the same order_id waits on it, then replays."""
+    try:
+        with transaction.atomic():
+            order.save(force_insert=True)
+    except IntegrityError:
+        twin = VoucherOrder.objects.filter(organisation_id=order.organisation_id, order_id=order.order_id)
+        if not twin.exists():
+            raise
+        return False
+    return True
+
+
+def _issue(order: VoucherOrder, product: Product, lots: list, now) -> tuple[list[Voucher], list[tuple]]:
+    """Create the vouchers, from stock or generated; answers them with their plain (code, pin)."""
+    if product.source == Product.Source.STOCK:
+        claimed = claim_stock(product, order.denomination, order.quantity, now)
+        if len(claimed) < order.quantity:
+            raise out_of_stock(product, order.denomination, order.quantity, len(claimed))
+        plain = [_plain(order.organisation_id, c) for c in claimed]
+        return _create(order, product, claimed, lots, now), plain
+    for attempt in range(GENERATE_ATTEMPTS):
+        generated, texts = generate_codes(order.organisation_id, order.quantity)
+        try:
+            with transaction.atomic():  # a savepoint: a collision retries with new codes
+                return _create(order, product, generated, lots, now), [(t, None) for t in texts]
+        except IntegrityError:
+            if attempt == GENERATE_ATTEMPTS - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _plain(organisation_id, code: Code) -> tuple[str, str | None]:
+    pin = codes.decrypt(code.pin_ciphertext, organisation_id) if code.pin_ciphertext is not None else None
+    return codes.decrypt(code.ciphertext, organisation_id), pin
+
+
+def split_lots(lots: list[tuple], each: int, count: int) -> list[list[list]]:
+    """The lots an order's payment consumed, shared out voucher by voucher (so each refunds its own)."""
+    queue = [[str(lot_id), taken] for lot_id, taken in lots]
+    shares = []
+    for _ in range(count if queue else 0):
+        need, share = each, []
+        while need:
+            lot = queue[0]
+            take = min(lot[1], need)
+            share.append([lot[0], take])
+            lot[1] -= take
+            need -= take
+            if not lot[1]:
+                queue.pop(0)
+        shares.append(share)
+    return shares or [[] for _ in range(count)]
+
+
+def _create(order: VoucherOrder, product: Product, issued: list[Code], lots: list, now) -> list[Voucher]:
+    each = order.points // order.quantity
+    shares = split_lots(lots, each, order.quantity)
+    vouchers = [
+        Voucher(
+            id=uuid7(),
+            organisation_id=order.organisation_id,
+            product=product,
+            employee=order.employee,
+            order=order,
+            stock_code_id=code.stock_code_id,
+            denomination=order.denomination,
+            points=each,
+            funding=order.funding,
+            programme=order.programme,
+            funding_transaction=order.transaction,
+            spent_lots=share,
+            code_ciphertext=code.ciphertext,
+            pin_ciphertext=code.pin_ciphertext,
+            code_hash=code.hash,
+            code_last4=code.last4,
+            issued_at=now,
+            expires_at=expiry(product, code, now),
+        )
+        for code, share in zip(issued, shares, strict=True)
+    ]
+    return Voucher.objects.bulk_create(vouchers)
+
+
+def _replay(actor: Actor, order_id: str, digest: str) -> Placed:
+    """The first answer again, codes included (the client may have lost it), recorded as a reveal."""
+    order = VoucherOrder.objects.select_related("employee", "programme").get(
+        organisation_id=actor.organisation_id, order_id=order_id
+    )
+    if order.fingerprint != digest:
+        message = f"order_id {order_id!r} was already used for another order."
+        raise VoucherError(VoucherErrorCode.ORDER_ID_CONFLICT, message, field="order_id")
+    vouchers = list(order_vouchers(order))
+    documents = []
+    for v in vouchers:
+        code, pin = _plain(order.organisation_id, Code(v.code_ciphertext, v.pin_ciphertext, v.code_hash, v.code_last4))
+        documents.append(voucher_document(v, code=code, pin=pin))
+    record_reveals(actor, vouchers, reason="order_replay")
+    return Placed(order, order_document(order, documents), replayed=True, vouchers=vouchers)
+
+
+def record_reveals(actor: Actor, vouchers: list[Voucher], *, reason: str) -> None:
+    VoucherReveal.objects.bulk_create(
+        VoucherReveal(
+            organisation_id=actor.organisation_id,
+            voucher=v,
+            revealed_by=actor.label[:200],
+            actor_kind=actor.kind,
+            client_id=actor.client_id,
+            user_id=actor.user_id,
+            reason=reason,
+        )
+        for v in vouchers
+    )
