@@ -1,6 +1,28 @@
 from django.apps import AppConfig
+from django.core import checks
 
 
 class VouchersConfig(AppConfig):
     name = "vouchers"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        checks.register(voucher_key_check, checks.Tags.security, deploy=False)
+
+
+def voucher_key_check(app_configs, **kwargs):
+    """A bad PLUM_VOUCHER_KEY is an error at start-up, not at the first order; the public development
+    key is fine for development only, so it warns."""
+    from django.conf import settings
+    from django.core.exceptions import ImproperlyConfigured
+
+    from vouchers.codes import check_key
+
+    if not settings.VOUCHER_CODE_KEY:
+        hint = "Set PLUM_VOUCHER_KEY (32 random bytes, URL-safe base64) before storing real codes."
+        return [checks.Warning("Voucher codes use the public development key.", hint=hint, id="vouchers.W001")]
+    try:
+        check_key()
+    except ImproperlyConfigured as exc:
+        return [checks.Error(str(exc), id="vouchers.E001")]
+    return []

@@ -49,6 +49,11 @@ def _keys(material: bytes) -> tuple[AESGCM, bytes]:
     return AESGCM(derive(b"encryption")), derive(b"lookup")
 
 
+def check_key() -> None:
+    """Raises ImproperlyConfigured when PLUM_VOUCHER_KEY is not a usable key."""
+    _key_material()
+
+
 def _cipher() -> AESGCM:
     return _keys(_key_material())[0]
 
