@@ -5,13 +5,15 @@ import graphene
 from points.api.batches_graphql import PointsBatchesMutation, PointsBatchesQuery
 from points.api.graphql import PointsMutation, PointsQuery
 from users.api.graphql import UsersMutation, UsersQuery
+from vouchers.api.graphql import VouchersMutation, VouchersQuery
 
 
-class Query(PointsBatchesQuery, PointsQuery, UsersQuery, graphene.ObjectType):  # graphene lists the last base first
+# graphene lists the last base first
+class Query(VouchersQuery, PointsBatchesQuery, PointsQuery, UsersQuery, graphene.ObjectType):
     pass
 
 
-class Mutation(PointsBatchesMutation, PointsMutation, UsersMutation, graphene.ObjectType):
+class Mutation(VouchersMutation, PointsBatchesMutation, PointsMutation, UsersMutation, graphene.ObjectType):
     pass
 
 

@@ -12,6 +12,7 @@ from plum.api.views import healthz, readyz
 from points.api import batches as points_batches
 from points.api import rest as points_rest
 from users.api import rest as users_rest
+from vouchers.api import rest as vouchers_rest
 
 
 class PublicSchemaView(SpectacularAPIView):
@@ -28,6 +29,7 @@ router = SimpleRouter(trailing_slash="/?")
 users_rest.register(router)
 points_rest.register(router)
 points_batches.register(router)
+vouchers_rest.register(router)
 
 handler400 = "plum.api.errors.handler400"
 handler403 = "plum.api.errors.handler403"

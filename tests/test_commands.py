@@ -8,6 +8,7 @@ from plum.core.scopes import ALL_SCOPES
 from points.models import LedgerTransaction
 from tests.conftest import token_request
 from users.models import ApiClient, Employee, Organisation
+from vouchers.models import Brand, Product, StockCode, StockImport
 
 
 def run_json(*args) -> dict:
@@ -110,7 +111,78 @@ def test_plum_demo_funds_a_demo_programme_once(db):
     assert (answer.status_code, answer.json()["status"]) == (202, "pending_approval")
 
 
-def test_plum_demo_prints_its_programme(db):
+def test_plum_demo_prints_its_programme_and_products(db):
     out = StringIO()
     call_command("plum_demo", "--employees", "1", stdout=out)
     assert "Programme DEMO (new): budget 10000000 points." in out.getvalue()
+    assert (
+        "Product Northwind Books Gift card (EUR): codes left per denomination 10: 50, 25: 50, 50: 50." in out.getvalue()
+    )
+    assert "Product Plum Reward card (INR): generated codes." in out.getvalue()
+
+
+def test_plum_demo_seeds_a_voucher_catalogue_with_stock_once(db):
+    first = run_json("plum_demo", "--employees", "1")
+    again = run_json("plum_demo", "--employees", "1")
+
+    ids = {p.name: str(p.pk) for p in Product.objects.filter(organisation__slug="demo")}
+
+    def stock(*denominations):
+        return [{"denomination": d, "available": 50} for d in denominations]
+
+    assert (
+        first["products"]
+        == again["products"]
+        == [
+            {
+                "id": ids["Coffee card"],
+                "brand": "Harbour Coffee",
+                "name": "Coffee card",
+                "currency": "GBP",
+                "denominations": [5, 10],
+                "points_per_unit": 12,
+                "validity_days": 180,
+                "country": "GB",
+                "category": "food",
+                "source": "stock",
+                "in_stock": True,
+                "stock": stock(5, 10),
+            },
+            {
+                "id": ids["Gift card"],
+                "brand": "Northwind Books",
+                "name": "Gift card",
+                "currency": "EUR",
+                "denominations": [10, 25, 50],
+                "points_per_unit": 10,
+                "validity_days": 365,
+                "country": "DE",
+                "category": "books",
+                "source": "stock",
+                "in_stock": True,
+                "stock": stock(10, 25, 50),
+            },
+            {
+                "id": ids["Reward card"],
+                "brand": "Plum",
+                "name": "Reward card",
+                "currency": "INR",
+                "denominations": [500, 1000],
+                "points_per_unit": 1,
+                "validity_days": 365,
+                "country": "IN",
+                "category": "general",
+                "source": "generated",
+                "in_stock": True,
+                "stock": None,
+            },
+        ]
+    )
+    assert Brand.objects.filter(organisation__slug="demo").count() == 3
+    assert list(StockImport.objects.values_list("status", "rows", "filename").order_by("rows")) == [
+        ("imported", 100, "plum_demo.csv"),
+        ("imported", 150, "plum_demo.csv"),
+    ]
+    coffee = StockCode.objects.filter(product_id=ids["Coffee card"])
+    assert coffee.count() == coffee.filter(pin_ciphertext__isnull=False).count() == 100
+    assert not StockCode.objects.filter(product_id=ids["Gift card"], pin_ciphertext__isnull=False).exists()

@@ -152,7 +152,8 @@ def test_app_environment_uses_the_settings_names():
     for name in APP_SERVICES:
         environment = services()[name]["environment"]
         assert set(environment) <= settings_variables(), set(environment) - settings_variables()
-        assert re.fullmatch(r"\$\{SECRET_KEY:\?[^}]+\}", environment["SECRET_KEY"]), "SECRET_KEY must be required"
+        for secret in ("SECRET_KEY", "PLUM_VOUCHER_KEY"):
+            assert re.fullmatch(rf"\$\{{{secret}:\?[^}}]+\}}", environment[secret]), f"{secret} must be required"
         assert "@postgres:5432/" in environment["DATABASE_URL"]
         assert environment["REDIS_URL"].startswith("redis://redis:6379")
         assert "ALLOWED_HOSTS" in environment
@@ -231,6 +232,6 @@ def test_every_env_example_variable_has_a_comment():
 
 def test_env_example_holds_no_real_secret():
     for line in (ROOT / ".env.example").read_text().splitlines():
-        if line.startswith(("SECRET_KEY=", "# POSTGRES_PASSWORD=")):
+        if line.startswith(("SECRET_KEY=", "PLUM_VOUCHER_KEY=", "# POSTGRES_PASSWORD=")):
             value = line.split("=", 1)[1]
             assert value in ("", "change-me"), line

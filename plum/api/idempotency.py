@@ -74,7 +74,7 @@ def _claim(client_id: int, key: str, fingerprint: str) -> bool:
         return cursor.fetchone() is not None
 
 
-def _replay(client_id: int, key: str, fingerprint: str) -> Response:
+def _replay(client_id: int, key: str, fingerprint: str, rerun) -> Response:
     record = IdempotencyRecord.objects.filter(client_id=client_id, key=key).first()
     if record is None:  # freed between our claim attempt and this read: ask the client to retry
         raise Conflict("The first request with this Idempotency-Key is still running.", code="request_in_progress")
@@ -84,16 +84,25 @@ def _replay(client_id: int, key: str, fingerprint: str) -> Response:
         )
     if record.status == IdempotencyRecord.Status.IN_PROGRESS:
         raise Conflict("The first request with this Idempotency-Key is still running.", code="request_in_progress")
+    body = record.response_body
+    if body is None and record.response_status < 400:  # a secret answer, not stored: rendered again
+        body = rerun().data
     return Response(
-        record.response_body,
+        body,
         status=record.response_status,
         headers={REPLAYED_HEADER: "true"},
         content_type=record.response_content_type or None,
     )
 
 
-def idempotent(handler):
-    """Wrap a DRF create handler so that a repeated Idempotency-Key replays the first answer."""
+def idempotent(handler=None, *, secret_answer: bool = False):
+    """Wrap a DRF create handler so that a repeated Idempotency-Key replays the first answer.
+
+    `secret_answer`: a successful answer holds secrets (voucher codes) that must not rest in this
+    table; only its status is kept, and a replay runs the handler again, which must then answer the
+    same document by the resource's own reference (an order_id replay). Error answers are kept."""
+    if handler is None:
+        return lambda h: idempotent(h, secret_answer=secret_answer)
 
     @wraps(handler)
     def wrapper(view, request, *args, **kwargs):
@@ -105,7 +114,7 @@ def idempotent(handler):
         client_id = actor_of(request).client_id
         fingerprint = request_fingerprint(request)
         if not _claim(client_id, key, fingerprint):
-            return _replay(client_id, key, fingerprint)
+            return _replay(client_id, key, fingerprint, lambda: handler(view, request, *args, **kwargs))
         try:
             response = handler(view, request, *args, **kwargs)
         except (DomainError, exceptions.APIException) as exc:
@@ -120,7 +129,7 @@ def idempotent(handler):
         IdempotencyRecord.objects.filter(client_id=client_id, key=key).update(
             status=IdempotencyRecord.Status.COMPLETED,
             response_status=response.status_code,
-            response_body=response.data,
+            response_body=None if secret_answer and response.status_code < 400 else response.data,
             response_content_type=content_type,
             completed_at=timezone.now(),
         )

@@ -1,7 +1,8 @@
 """OpenAPI helpers: filter parameters from a FilterSet, scopes and the problem+json shape in the schema."""
 
 from drf_spectacular.openapi import AutoSchema
-from drf_spectacular.utils import OpenApiParameter
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema_field
+from rest_framework import serializers
 
 from plum.api.scopes import AUTHENTICATED, PUBLIC, SCOPE_DESCRIPTIONS
 
@@ -84,3 +85,26 @@ class PlumAutoSchema(AutoSchema):
         if scopes in ((PUBLIC,),):
             return []
         return [{"oauth2": [s for s in scopes if s != AUTHENTICATED]}]
+
+
+def problems(**by_status: str) -> dict:
+    """Business errors of one operation, by status (`_409="request_id_conflict"`), as problem+json."""
+    return {
+        (int(key.lstrip("_")), "application/problem+json"): OpenApiResponse(
+            {"$ref": "#/components/schemas/Problem"}, description=f"`code`: {codes}"
+        )
+        for key, codes in by_status.items()
+    }
+
+
+_ENUM_FIELDS: dict[str, type] = {}
+
+
+def enum_field(component: str, choices, **options) -> serializers.ChoiceField:
+    """A choice field documented as its own named enum (several `status` fields would collide)."""
+    # One class per enum, annotated on the class: serializers deep-copy fields, dropping instance attributes.
+    if component not in _ENUM_FIELDS:
+        schema = {"type": "string", "enum": [value for value, _ in choices]}
+        field_class = type(f"{component}Field", (serializers.ChoiceField,), {})
+        _ENUM_FIELDS[component] = extend_schema_field(schema, component_name=component)(field_class)
+    return _ENUM_FIELDS[component](choices=choices, **options)

@@ -1,7 +1,7 @@
 """REST door of points batches and uploads: thin adapters around points.services and batch selectors."""
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import ErrorDetail, ValidationError
@@ -10,6 +10,7 @@ from rest_framework.response import Response
 
 from plum.api.auth import actor_of
 from plum.api.idempotency import idempotent
+from plum.api.openapi import enum_field
 from plum.api.scopes import Scope
 from plum.api.views import PlumViewSet
 from points import batch_selectors as selectors
@@ -20,12 +21,6 @@ from points.services.uploads import MAX_FILE_BYTES
 READ, WRITE = Scope.POINTS_READ, Scope.POINTS_WRITE
 BATCH_MAX_BODY_BYTES = 48 * 1024 * 1024  # 100,000 requests with reasons; settings' hard cap must be above
 ID = OpenApiParameter("id", OpenApiTypes.UUID, OpenApiParameter.PATH)
-
-
-def _status_field(component: str, choices):
-    field_class = type(f"{component}Field", (serializers.ChoiceField,), {})
-    schema = {"type": "string", "enum": [value for value, _ in choices]}
-    return extend_schema_field(schema, component_name=component)(field_class)(choices=choices)
 
 
 class ErrorOutput(serializers.Serializer):
@@ -50,7 +45,7 @@ class BatchInput(serializers.Serializer):
 class BatchReceiptOutput(serializers.Serializer):
     id = serializers.UUIDField()
     batch_id = serializers.CharField()
-    status = _status_field("PointsBatchStatus", PointsBatch.Status.choices)
+    status = enum_field("PointsBatchStatus", PointsBatch.Status.choices)
     total = serializers.IntegerField()
 
 
@@ -71,7 +66,7 @@ class BatchItemOutput(serializers.Serializer):
     index = serializers.IntegerField()
     row = serializers.IntegerField(allow_null=True)
     request_id = serializers.CharField(allow_null=True)
-    status = _status_field("PointsBatchItemStatus", PointsBatchItem.Status.choices)
+    status = enum_field("PointsBatchItemStatus", PointsBatchItem.Status.choices)
     error = ErrorOutput(allow_null=True)
     points_request_id = serializers.UUIDField(allow_null=True)
 
@@ -86,7 +81,7 @@ class UploadErrorOutput(ErrorOutput):
 
 class UploadOutput(serializers.Serializer):
     id = serializers.UUIDField()
-    status = _status_field("PointsUploadStatus", PointsUpload.Status.choices)
+    status = enum_field("PointsUploadStatus", PointsUpload.Status.choices)
     filename = serializers.CharField()
     rows = serializers.IntegerField()
     valid = serializers.IntegerField()

@@ -3,9 +3,7 @@
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
-    OpenApiResponse,
     extend_schema,
-    extend_schema_field,
     extend_schema_view,
 )
 from rest_framework import serializers, status
@@ -14,7 +12,7 @@ from rest_framework.response import Response
 
 from plum.api.auth import actor_of
 from plum.api.idempotency import idempotent
-from plum.api.openapi import filter_parameters
+from plum.api.openapi import enum_field, filter_parameters, problems
 from plum.api.scopes import Scope
 from plum.api.views import PlumViewSet
 from points import selectors, services
@@ -23,29 +21,6 @@ from points.models import LedgerTransaction, PointsRequest, Programme
 
 READ, WRITE, APPROVE = Scope.POINTS_READ, Scope.POINTS_WRITE, Scope.POINTS_APPROVE
 REQUEST_ID = OpenApiParameter("id", OpenApiTypes.UUID, OpenApiParameter.PATH, description="The request's `id`")
-
-
-def problems(**by_status: str) -> dict:
-    """Business errors of one operation, by status (`_409="request_id_conflict"`), as problem+json."""
-    return {
-        (int(key.lstrip("_")), "application/problem+json"): OpenApiResponse(
-            {"$ref": "#/components/schemas/Problem"}, description=f"`code`: {codes}"
-        )
-        for key, codes in by_status.items()
-    }
-
-
-_ENUM_FIELDS: dict[str, type] = {}
-
-
-def enum_field(component: str, choices, **options) -> serializers.ChoiceField:
-    """A choice field documented as its own named enum (several `status` fields would collide)."""
-    # One class per enum, annotated on the class: serializers deep-copy fields, dropping instance attributes.
-    if component not in _ENUM_FIELDS:
-        schema = {"type": "string", "enum": [value for value, _ in choices]}
-        field_class = type(f"{component}Field", (serializers.ChoiceField,), {})
-        _ENUM_FIELDS[component] = extend_schema_field(schema, component_name=component)(field_class)
-    return _ENUM_FIELDS[component](choices=choices, **options)
 
 
 class ProgrammeOutput(serializers.Serializer):

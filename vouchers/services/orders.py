@@ -64,7 +64,7 @@ def clean_order(data) -> dict:
         field_error(k, CoreErrorCode.REQUIRED, "This field is required.") for k in required if data.get(k) is None
     ]
     clean = {k: data.get(k) for k in ORDER_FIELDS}
-    clean["quantity"] = data.get("quantity", 1)
+    clean["quantity"] = 1 if data.get("quantity") is None else data["quantity"]
     checks = {
         "order_id": (reference_ok, "1 to 128 printable ASCII characters, no spaces."),
         "employee_id": (lambda v: isinstance(v, str) and 0 < len(v) <= 128 and storable_text(v), "A string."),
@@ -230,9 +230,12 @@ def split_lots(lots: list[tuple], each: int, count: int) -> list[list[list]]:
 def _create(order: VoucherOrder, product: Product, issued: list[Code], lots: list, now) -> list[Voucher]:
     each = order.points // order.quantity
     shares = split_lots(lots, each, order.quantity)
+    # ids ascending in the order of the answer, so a replay (vouchers by id) lists the codes as the first
+    # answer did: uuid7s made within one millisecond are otherwise in random order
+    ids = sorted(uuid7() for _ in issued)
     vouchers = [
         Voucher(
-            id=uuid7(),
+            id=voucher_id,
             organisation_id=order.organisation_id,
             product=product,
             employee=order.employee,
@@ -251,7 +254,7 @@ def _create(order: VoucherOrder, product: Product, issued: list[Code], lots: lis
             issued_at=now,
             expires_at=expiry(product, code, now),
         )
-        for code, share in zip(issued, shares, strict=True)
+        for voucher_id, code, share in zip(ids, issued, shares, strict=True)
     ]
     return Voucher.objects.bulk_create(vouchers)
 

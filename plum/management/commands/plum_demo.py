@@ -1,13 +1,14 @@
-"""`plum_demo`: a demo organisation with employees, an API client and a funded programme.
+"""`plum_demo`: a demo organisation with employees, an API client, a funded programme and a voucher catalogue.
 
 It lives in the composition root because it seeds several apps (users may not import points).
 """
 
 import json
 import random
+import secrets
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from plum.core.actor import Actor
 from plum.core.scopes import ALL_SCOPES
@@ -15,6 +16,9 @@ from points import selectors as points_selectors
 from points import services as points_services
 from points.errors import PointsError, PointsErrorCode
 from users import services
+from vouchers import selectors as vouchers_selectors
+from vouchers import services as vouchers_services
+from vouchers.models import Product, StockImport
 
 BUSINESS_UNITS = ["ENG", "SALES", "OPS", "HR", "FIN"]
 COST_CENTRES = ["CC-100", "CC-200", "CC-300", "CC-400"]
@@ -29,6 +33,43 @@ DEMO_PROGRAMME = {
     "points_validity_days": 365,
 }
 DEMO_BUDGET = 10_000_000
+DEMO_CATALOGUE = [
+    {
+        "brand": "Northwind Books",
+        "name": "Gift card",
+        "currency": "EUR",
+        "denominations": [10, 25, 50],
+        "points_per_unit": 10,
+        "validity_days": 365,
+        "country": "DE",
+        "category": "books",
+        "source": Product.Source.STOCK,
+    },
+    {
+        "brand": "Harbour Coffee",
+        "name": "Coffee card",
+        "currency": "GBP",
+        "denominations": [5, 10],
+        "points_per_unit": 12,
+        "validity_days": 180,
+        "country": "GB",
+        "category": "food",
+        "source": Product.Source.STOCK,
+        "pins": True,
+    },
+    {
+        "brand": "Plum",
+        "name": "Reward card",
+        "currency": "INR",
+        "denominations": [500, 1000],
+        "points_per_unit": 1,
+        "validity_days": 365,
+        "country": "IN",
+        "category": "general",
+        "source": Product.Source.GENERATED,
+    },
+]
+DEMO_CODES_PER_DENOMINATION = 50
 
 
 def demo_records(slug: str, count: int) -> list[dict]:
@@ -71,10 +112,51 @@ def demo_programme_ensure(actor: Actor) -> bool:
     return True
 
 
+def demo_stock_csv(product: Product, pins: bool) -> bytes:
+    """Random codes, as a brand would sell them (some brands add a PIN)."""
+    lines = ["code,pin,denomination,expires_at"]
+    for denomination in product.denominations:
+        for _ in range(DEMO_CODES_PER_DENOMINATION):
+            pin = f"{secrets.randbelow(10_000):04d}" if pins else ""
+            lines.append(f"DEMO-{secrets.token_hex(6).upper()},{pin},{denomination},")
+    return ("\n".join(lines) + "\n").encode()
+
+
+def demo_product_ensure(actor: Actor, spec: dict) -> None:
+    """Create a demo product with its stock, once. The unique product name per brand decides,
+    so a rerun (or a parallel run) never imports its codes twice."""
+    brand = vouchers_services.brand_create(actor=actor, name=spec["brand"])
+    fields = {k: v for k, v in spec.items() if k not in ("brand", "pins")}
+    try:
+        with transaction.atomic():
+            product = vouchers_services.product_create(actor=actor, brand=brand, **fields)
+            if product.source == Product.Source.STOCK:
+                record = vouchers_services.stock_import(
+                    actor=actor,
+                    product_id=product.pk,
+                    content=demo_stock_csv(product, spec.get("pins", False)),
+                    filename="plum_demo.csv",
+                )
+                if record.status != StockImport.Status.IMPORTED:
+                    raise CommandError(f"Demo stock was refused: {record.errors[:3]}")
+    except IntegrityError:
+        pass  # made by an earlier run, with its stock
+
+
+def demo_products(actor: Actor) -> list[dict]:
+    """The organisation's catalogue as the API lists it, with the codes left per denomination."""
+    products = list(vouchers_selectors.product_list(actor=actor))
+    levels = vouchers_selectors.stock_levels([p.pk for p in products])
+    return [
+        vouchers_selectors.product_document(p, None if p.source == Product.Source.GENERATED else levels.get(p.pk, {}))
+        for p in products
+    ]
+
+
 class Command(BaseCommand):
     help = (
-        "Create (idempotently) a demo organisation with employees, an API client allowed every scope "
-        "and a DEMO programme funded with 10,000,000 points."
+        "Create (idempotently) a demo organisation with employees, an API client allowed every scope, "
+        "a DEMO programme funded with 10,000,000 points, and three voucher products (two with imported stock)."
     )
 
     def add_arguments(self, parser):
@@ -91,6 +173,8 @@ class Command(BaseCommand):
         if result.errors:
             raise CommandError(f"Demo records were refused: {result.errors[:3]}")
         programme_created = demo_programme_ensure(actor)
+        for spec in DEMO_CATALOGUE:
+            demo_product_ensure(actor, spec)
         # A client is created per run: secrets are stored hashed, so an old one cannot be shown again.
         issued = services.api_client_create(organisation=organisation, name=f"{slug} demo client", scopes=ALL_SCOPES)
         out = {
@@ -110,6 +194,7 @@ class Command(BaseCommand):
                 }
                 for p in points_selectors.programme_list(actor=actor).order_by("code")
             ],
+            "products": demo_products(actor),
         }
         if options["json"]:
             self.stdout.write(json.dumps(out))
@@ -118,4 +203,8 @@ class Command(BaseCommand):
         for p in out["programmes"]:
             new = " (new)" if programme_created and p["code"] == DEMO_PROGRAMME["code"] else ""
             self.stdout.write(f"Programme {p['code']}{new}: budget {p['budget_balance']} points.")
+        for p in out["products"]:
+            left = ", ".join(f"{level['denomination']}: {level['available']}" for level in p["stock"] or [])
+            stock = f"codes left per denomination {left}" if left else "generated codes"
+            self.stdout.write(f"Product {p['brand']} {p['name']} ({p['currency']}): {stock}.")
         self.stdout.write(f"client_id:     {out['client_id']}\nclient_secret: {out['client_secret']}  (shown once)")

@@ -1,0 +1,35 @@
+"""Pieces shared by the vouchers model admins."""
+
+from django.contrib import admin
+
+from plum.core.errors import DomainError
+from vouchers.models import Product
+
+
+def failure(exc: DomainError) -> str:
+    details = "; ".join(f"{e['field']}: {e['message']}" for e in exc.errors if e["message"] != exc.message)
+    return f"{exc.message} {details}".strip()
+
+
+def product_label(product: Product) -> str:
+    """Names repeat across organisations, so choices say whose product it is."""
+    return f"{product} · {product.organisation.slug}"
+
+
+def products_for_choices():
+    return Product.objects.select_related("brand", "organisation")
+
+
+class ProductListFilter(admin.RelatedFieldListFilter):
+    """The product filter in one query (the default one loads each product's brand separately)."""
+
+    def field_choices(self, field, request, model_admin):
+        return [(p.pk, product_label(p)) for p in products_for_choices()]
+
+
+def permitted_actions(request, actions: dict, permission: str, names: tuple[str, ...]) -> dict:
+    """These admins are read-only, yet their actions write: offer them to staff with `permission` only."""
+    if not request.user.has_perm(permission):
+        for name in names:
+            actions.pop(name, None)
+    return actions
