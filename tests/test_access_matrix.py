@@ -13,6 +13,7 @@ from plum.core.scopes import ALL_SCOPES, Scope
 from plum.schema import schema
 from points.models import Account, LedgerEntry, PointsRequest
 from tests import test_points_batches_access as batches_access
+from tests import test_vouchers_access as vouchers_access
 from tests.conftest import employee_payload, graphql
 from tests.points_support import body as points_body
 from tests.points_support import make_programme, submit
@@ -230,10 +231,12 @@ def test_graphql_refuses(field, caller, victim, make_tenant):
 
 
 def test_rest_matrix_covers_every_endpoint():
-    """Every route is in this matrix or in the batches' one (tests/test_points_batches_access.py)."""
+    """Every route is in this matrix or in the batches' or vouchers' one (test_*_access.py)."""
     dummy = "00000000-0000-0000-0000-000000000000"
     calls = [(m, p) for m, p, *_ in REST_CALLS.values()]
     calls += [(m, p.format(batch=dummy, upload=dummy)) for m, p, *_ in batches_access.REST.values()]
+    ids = dict.fromkeys(("order", "voucher", "campaign"), dummy)
+    calls += [(m, p.format(**ids).split("?")[0]) for m, p, *_ in vouchers_access.REST.values()]
     covered = set()
     for method, path in calls:
         match = resolve(path)
@@ -250,4 +253,4 @@ def test_rest_matrix_covers_every_endpoint():
 def test_graphql_matrix_covers_every_root_field():
     graphql_schema = schema.graphql_schema
     root_fields = set(graphql_schema.query_type.fields) | set(graphql_schema.mutation_type.fields)
-    assert set(GRAPHQL_CALLS) | set(batches_access.GRAPHQL) == root_fields
+    assert set(GRAPHQL_CALLS) | set(batches_access.GRAPHQL) | set(vouchers_access.GRAPHQL) == root_fields

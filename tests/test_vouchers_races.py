@@ -190,3 +190,42 @@ def test_50_parallel_identical_orders_place_one(tenant):
     assert LedgerTransaction.objects.filter(kind="spend").count() == 1
     assert len(events("voucher.issued")) == 2
     assert ledger_reconcile() == []
+
+
+def test_parallel_cancels_of_one_voucher_refund_it_once(tenant):
+    employees(tenant, 1, 1000)
+    cat = make_catalogue(tenant, stock_codes=1)
+    voucher = order(tenant, order_id="O1", employee_id="E000", product=cat.stock).vouchers[0]
+    cancel = lambda: services.voucher_cancel(actor=system(tenant), voucher_id=voucher.pk)  # noqa: E731
+    results = run_parallel([cancel] * 50, workers=THREADS)
+
+    assert tally(results) == {"Voucher": 50}
+    assert {r.status for r in results} == {"cancelled"}
+    assert wallet_balances(tenant) == {"E000": 1000} == {"E000": lots_total(tenant)}
+    assert LedgerTransaction.objects.filter(kind="refund").count() == 1
+    assert StockCode.objects.get().status == "available"
+    assert ledger_reconcile() == []
+
+
+def test_redeem_racing_cancel_one_of_them_wins(tenant):
+    """Each round, 20 redemptions and 20 cancels of one voucher: it ends redeemed without a refund, or
+    cancelled with exactly one, and never both."""
+    employees(tenant, 1, 100_000)
+    cat = make_catalogue(tenant, stock_codes=5)
+    for attempt in range(5):
+        placed = order(tenant, order_id=f"O{attempt}", employee_id="E000", product=cat.stock)
+        code, voucher = placed.document["vouchers"][0]["code"], placed.vouchers[0]
+        redeem = lambda c=code: services.voucher_redeem(actor=system(tenant), code=c)  # noqa: E731
+        cancel = lambda v=voucher: services.voucher_cancel(actor=system(tenant), voucher_id=v.pk)  # noqa: E731
+        results = run_parallel([redeem, cancel] * 20, workers=THREADS)
+        voucher.refresh_from_db()
+        refunds = LedgerTransaction.objects.filter(kind="refund", reference=f"voucher {voucher.pk} cancelled")
+        redeemed = events("voucher.redeemed").count(str(voucher.pk))
+        if voucher.status == "redeemed":
+            assert (refunds.count(), redeemed) == (0, 1)
+            assert tally(results[1::2]) == {"already_redeemed": 20}
+        else:
+            assert (voucher.status, refunds.count(), redeemed) == ("cancelled", 1, 0)
+            assert set(tally(results[0::2])) == {"voucher_cancelled"}
+    assert wallet_balances(tenant)["E000"] == lots_total(tenant)
+    assert ledger_reconcile() == []
