@@ -5,6 +5,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from plum.core.errors import ValidationFailed
 from points.services import ledger_reconcile
 from tests.points_support import balance, budget, make_programme, seed_employees, system
 from tests.vouchers_support import fund_wallet, make_catalogue, order
@@ -64,3 +65,36 @@ def test_programme_order_generated_and_campaign(tenant):
     assert Voucher.objects.filter(recipient__campaign=campaign).count() == 3
     assert services.vouchers_expire(now=timezone.now() + timedelta(days=400)) == 4
     assert ledger_reconcile() == []
+
+
+def test_catalogue_edits_go_through_the_service_and_keep_what_vouchers_rely_on(tenant):
+    cat = make_catalogue(tenant)
+    updated = services.product_update(
+        actor=system(tenant), product_id=cat.stock.pk, name="Sky credit", low_stock_threshold=3
+    )
+    assert (updated.name, updated.low_stock_threshold) == ("Sky credit", 3)
+    with pytest.raises(ValidationFailed) as fixed:
+        services.product_update(actor=system(tenant), product_id=cat.stock.pk, currency="USD", denominations=[5])
+    assert [(e["field"], e["code"]) for e in fixed.value.errors] == [
+        ("currency", "unknown_field"),
+        ("denominations", "unknown_field"),
+    ]
+    with pytest.raises(ValidationFailed) as bad:
+        services.product_update(actor=system(tenant), product_id=cat.stock.pk, validity_days=0)
+    assert [e["field"] for e in bad.value.errors] == ["validity_days"]
+    with pytest.raises(ValidationFailed) as twin:
+        services.product_create(
+            actor=system(tenant),
+            brand=cat.stock.brand,
+            name="Sky credit",
+            currency="EUR",
+            denominations=[5],
+            points_per_unit=1,
+            country="DE",
+            source="stock",
+        )
+    assert [e["field"] for e in twin.value.errors] == [None]
+    cat.stock.refresh_from_db()
+    assert (cat.stock.currency, cat.stock.denominations, cat.stock.validity_days) == ("EUR", [25, 50], 365)
+    renamed = services.brand_rename(actor=system(tenant), brand_id=cat.stock.brand_id, name="  Skyways ")
+    assert renamed.name == "Skyways"

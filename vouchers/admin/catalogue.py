@@ -39,10 +39,11 @@ class BrandAdmin(admin.ModelAdmin):
         return False  # products and vouchers refer to it
 
     def save_model(self, request, obj, form, change):
+        actor = staff_actor(request, obj.organisation_id)
         if change:
-            super().save_model(request, obj, form, change)
+            services.brand_rename(actor=actor, brand_id=obj.pk, name=obj.name)
             return
-        obj.pk = services.brand_create(actor=staff_actor(request, obj.organisation_id), name=obj.name).pk
+        obj.pk = services.brand_create(actor=actor, name=obj.name).pk
 
 
 class ProductForm(forms.ModelForm):
@@ -135,11 +136,12 @@ class ProductAdmin(admin.ModelAdmin):
         return changelist
 
     def save_model(self, request, obj, form, change):
+        actor = staff_actor(request, obj.organisation_id)
         if change:
-            super().save_model(request, obj, form, change)  # the form's full_clean checked the edit
+            edited = {k: form.cleaned_data[k] for k in form.changed_data if k in services.PRODUCT_EDITABLE}
+            services.product_update(actor=actor, product_id=obj.pk, **edited)
             return
         fields = {k: v for k, v in form.cleaned_data.items() if k not in ("organisation", "brand")}
-        actor = staff_actor(request, obj.organisation_id)
         obj.pk = services.product_create(actor=actor, brand=obj.brand, **fields).pk
 
     @admin.display(description="Available codes")

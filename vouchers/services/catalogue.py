@@ -4,6 +4,7 @@ import csv
 import io
 from datetime import datetime
 
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from plum.core.actor import Actor
@@ -19,20 +20,60 @@ MAX_CODE_LENGTH = 256
 E = VoucherErrorCode
 
 
-def brand_create(*, actor: Actor, name: str) -> Brand:
+PRODUCT_EDITABLE = {"name", "status", "points_per_unit", "validity_days", "category", "low_stock_threshold"}
+
+
+def _brand_name(name) -> str:
     if not isinstance(name, str) or not 0 < len(name.strip()) <= 200:
         raise ValidationFailed([field_error("name", CoreErrorCode.INVALID, "A name of 1 to 200 characters.")])
-    brand, _ = Brand.objects.get_or_create(organisation_id=actor.organisation_id, name=name.strip())
+    return name.strip()
+
+
+def brand_create(*, actor: Actor, name: str) -> Brand:
+    brand, _ = Brand.objects.get_or_create(organisation_id=actor.organisation_id, name=_brand_name(name))
     return brand
 
 
+def brand_rename(*, actor: Actor, brand_id, name: str) -> Brand:
+    brand = Brand.objects.get(organisation_id=actor.organisation_id, pk=brand_id)
+    brand.name = _brand_name(name)
+    _clean_and_save(brand, force_update=True)
+    return brand
+
+
+def _clean_and_save(obj, **save_options) -> None:
+    """Model validation (ranges, ISO codes, unique names) as field errors, then save."""
+    try:
+        obj.full_clean()
+    except ValidationError as exc:
+        errors = [
+            field_error(None if name == "__all__" else name, CoreErrorCode.INVALID, message)
+            for name, messages in exc.message_dict.items()
+            for message in messages
+        ]
+        raise ValidationFailed(errors) from exc
+    obj.save(**save_options)
+
+
 def product_create(*, actor: Actor, brand: Brand, **fields) -> Product:
-    """A product of one of the organisation's brands; the database checks currency, country and ranges."""
+    """A product of one of the organisation's brands."""
     if brand.organisation_id != actor.organisation_id:
         raise VoucherError(E.PRODUCT_NOT_FOUND, "The brand belongs to another organisation.")
     product = Product(id=uuid7(), organisation_id=actor.organisation_id, brand=brand, **fields)
-    product.full_clean(exclude=["organisation", "brand"])
-    product.save(force_insert=True)
+    _clean_and_save(product, force_insert=True)
+    return product
+
+
+def product_update(*, actor: Actor, product_id, **fields) -> Product:
+    """Change what may change once vouchers exist: not the brand, currency, denominations or source."""
+    unknown = set(fields) - PRODUCT_EDITABLE
+    if unknown:
+        errors = [field_error(k, CoreErrorCode.UNKNOWN_FIELD, "Fixed once created.") for k in sorted(unknown)]
+        raise ValidationFailed(errors)
+    product = Product.objects.get(organisation_id=actor.organisation_id, pk=product_id)
+    for name, value in fields.items():
+        setattr(product, name, value)
+    _clean_and_save(product, force_update=True)
     return product
 
 

@@ -162,7 +162,7 @@ class _Payloads:
     by voucher_document) with the VARYING fields of each voucher put in."""
 
     def __init__(self, campaign: Campaign, unit: int, payment, now, first: tuple, last: tuple):
-        self.args = (campaign, unit, payment, now)
+        self.campaign, self.args = campaign, (unit, payment, now)
         document = voucher_document(_voucher(campaign, *first, *self.args))
         self.shared = json.dumps({k: v for k, v in document.items() if k not in VARYING})[1:]  # '"order_id": …}'
         self.exact = all(
@@ -181,7 +181,7 @@ class _Payloads:
         )
 
     def slow(self, voucher_id: str, recipient: tuple, code: Code) -> str:
-        return json.dumps(voucher_document(_voucher(self.args[0], voucher_id, recipient, code, *self.args[1:])))
+        return json.dumps(voucher_document(_voucher(self.campaign, voucher_id, recipient, code, *self.args)))
 
 
 def _write(campaign: Campaign, unit: int, payment, issued: list[tuple], outcomes: dict[int, str], now) -> None:
@@ -226,7 +226,8 @@ def _write_vouchers(campaign: Campaign, unit: int, payment, issued: list[tuple],
             else payloads.slow(voucher_id, (recipient_id, employee_pk, employee_id), code)
         )
         # JSON text holds no raw tab or line break, so a backslash is all COPY needs escaped
-        events.append(f"{event_id}\t{organisation}\tvoucher.issued\tvoucher\t{voucher_id}\t{payload.replace('\\', '\\\\')}")
+        escaped = payload.replace("\\", "\\\\")
+        events.append(f"{event_id}\t{organisation}\tvoucher.issued\tvoucher\t{voucher_id}\t{escaped}")
     copy_rows("vouchers_voucher", VOUCHER_COLUMNS, ((row,) for row in vouchers))
     created = timezone.now().isoformat()  # as outbox_emit_many stamps its events
     copy_rows("core_outboxevent", EVENT_COLUMNS, ((row, created) for row in events))

@@ -11,6 +11,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import IntegrityError, transaction
 
 from plum.core.actor import Actor
+from plum.core.errors import ValidationFailed
 from plum.core.scopes import ALL_SCOPES
 from points import selectors as points_selectors
 from points import services as points_services
@@ -139,8 +140,10 @@ def demo_product_ensure(actor: Actor, spec: dict) -> None:
                 )
                 if record.status != StockImport.Status.IMPORTED:
                     raise CommandError(f"Demo stock was refused: {record.errors[:3]}")
-    except IntegrityError:
-        pass  # made by an earlier run, with its stock
+    except (IntegrityError, ValidationFailed):
+        if not Product.objects.filter(organisation_id=actor.organisation_id, brand=brand, name=spec["name"]).exists():
+            raise
+        # made by an earlier run, with its stock
 
 
 def demo_products(actor: Actor) -> list[dict]:
