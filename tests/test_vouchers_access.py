@@ -132,10 +132,8 @@ def test_rest_refuses(name, caller, victim, make_tenant):
     before = victims_rows(tenant)
 
     path = path.format(**ids)
-    if method == "post":
-        response = client.post(path, body(ids) if body else None, format="json")
-    else:
-        response = client.get(path)
+    data = body(ids) if body else None
+    response = client.post(path, data, format="json") if method == "post" else client.get(path)
 
     if status is not None:
         assert (response.status_code, response.json()["code"]) == (status, code)

@@ -1,6 +1,7 @@
 """The catalogue: brands, products and the stock of codes bought from brands."""
 
 from django.contrib.postgres.fields import ArrayField
+from django.core.validators import MinValueValidator
 from django.db import models
 
 from plum.core.ids import uuid7
@@ -33,9 +34,13 @@ class Product(TenantOwned):
     brand = models.ForeignKey(Brand, on_delete=models.PROTECT, related_name="products")
     name = models.CharField(max_length=200)
     currency = models.CharField(max_length=3, help_text="ISO 4217, e.g. EUR")
-    denominations = ArrayField(models.PositiveIntegerField(), help_text="Face values offered, in whole units")
-    points_per_unit = models.PositiveIntegerField(help_text="Points cost = denomination * points per unit")
-    validity_days = models.PositiveIntegerField(default=365)
+    denominations = ArrayField(
+        models.PositiveIntegerField(validators=[MinValueValidator(1)]), help_text="Face values offered, in whole units"
+    )
+    points_per_unit = models.PositiveIntegerField(
+        validators=[MinValueValidator(1)], help_text="Points cost = denomination * points per unit"
+    )
+    validity_days = models.PositiveIntegerField(default=365, validators=[MinValueValidator(1)])
     country = models.CharField(max_length=2, help_text="ISO 3166-1 alpha-2 where it can be used")
     category = models.CharField(max_length=64, blank=True)
     source = models.CharField(max_length=16, choices=Source.choices)
