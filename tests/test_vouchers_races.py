@@ -48,10 +48,10 @@ def employees(tenant, count: int, points: int) -> list[str]:
     ids = [f"E{n:03d}" for n in range(count)]
     seed_employees(tenant, *ids)
     fund_wallet(tenant, ids[0], points)  # makes the funding programme
-    assert tally(run_parallel([lambda e=e: fund_wallet(tenant, e, points) for e in ids[1:]])) in (
-        {},
-        {"NoneType": count - 1},
-    )
+    if count > 1:
+        assert tally(run_parallel([partial(fund_wallet, tenant, e, points) for e in ids[1:]])) == {
+            "NoneType": count - 1
+        }
     return ids
 
 
@@ -77,12 +77,17 @@ def test_200_parallel_orders_share_100_codes_exactly(tenant):
     assert ledger_reconcile() == []
 
 
+NAIVE_CLAIM_SQL = (
+    "SELECT id, code_ciphertext, pin_ciphertext, code_hash, code_last4, expires_at FROM vouchers_stockcode"
+    " WHERE product_id = %s AND denomination = %s AND status = 'available'"
+    " AND (expires_at IS NULL OR expires_at > %s) ORDER BY expires_at NULLS LAST, id LIMIT %s"
+)
+
+
 def _naive_claim(product, denomination, count, now):
     """Stock claimed by a plain SELECT, then an UPDATE: no row lock between them, no SKIP LOCKED."""
     with connection.cursor() as cursor:
-        cursor.execute(
-            issuing.CLAIM_STOCK_SQL.replace(" FOR UPDATE SKIP LOCKED", ""), [product.pk, denomination, now, count]
-        )
+        cursor.execute(NAIVE_CLAIM_SQL, [product.pk, denomination, now, count])
         rows = cursor.fetchall()
         time.sleep(0.005)  # the gap between the read and the write, made wide enough to see
         cursor.execute("UPDATE vouchers_stockcode SET status = 'issued' WHERE id = ANY(%s)", [[r[0] for r in rows]])
@@ -177,19 +182,20 @@ def test_parallel_orders_from_one_wallet_never_overdraw_it(tenant):
 def test_50_parallel_identical_orders_place_one(tenant):
     employees(tenant, 1, 2000)
     cat = make_catalogue(tenant, stock_codes=10)
-    same = {"order_id": "same", "employee_id": "E000", "product": cat.stock, "quantity": 2}
+    same = {"order_id": "same", "employee_id": "E000", "product": cat.stock, "quantity": 5}
     results = run_parallel([lambda: order(tenant, **same)] * 50, workers=THREADS)
 
     assert tally(results) == {"Placed": 50}
     assert [r.replayed for r in results].count(False) == 1
     first = next(r for r in results if not r.replayed)
     assert {r.order.pk for r in results} == {VoucherOrder.objects.get().pk}
+    # every replay answers the first answer's codes, in its order
     answered = {tuple(v["code"] for v in r.document["vouchers"]) for r in results}
     assert answered == {tuple(v["code"] for v in first.document["vouchers"])}
-    assert Voucher.objects.count() == 2 and StockCode.objects.filter(status="available").count() == 8
-    assert wallet_balances(tenant) == {"E000": 2000 - 2 * STOCK_POINTS}
+    assert Voucher.objects.count() == 5 and StockCode.objects.filter(status="available").count() == 5
+    assert wallet_balances(tenant) == {"E000": 2000 - 5 * STOCK_POINTS}
     assert LedgerTransaction.objects.filter(kind="spend").count() == 1
-    assert len(events("voucher.issued")) == 2
+    assert len(events("voucher.issued")) == 5
     assert ledger_reconcile() == []
 
 
@@ -212,8 +218,8 @@ def test_redeem_racing_cancel_one_of_them_wins(tenant):
     """Each round, 20 redemptions and 20 cancels of one voucher: it ends redeemed without a refund, or
     cancelled with exactly one, and never both."""
     employees(tenant, 1, 100_000)
-    cat = make_catalogue(tenant, stock_codes=5)
-    for attempt in range(5):
+    cat = make_catalogue(tenant, stock_codes=3)
+    for attempt in range(3):
         placed = order(tenant, order_id=f"O{attempt}", employee_id="E000", product=cat.stock)
         code, voucher = placed.document["vouchers"][0]["code"], placed.vouchers[0]
         redeem = partial(services.voucher_redeem, actor=system(tenant), code=code)
@@ -224,9 +230,11 @@ def test_redeem_racing_cancel_one_of_them_wins(tenant):
         redeemed = events("voucher.redeemed").count(str(voucher.pk))
         if voucher.status == "redeemed":
             assert (refunds.count(), redeemed) == (0, 1)
+            assert tally(results[0::2]) == {"Voucher": 1, "already_redeemed": 19}
             assert tally(results[1::2]) == {"already_redeemed": 20}
         else:
             assert (voucher.status, refunds.count(), redeemed) == ("cancelled", 1, 0)
-            assert set(tally(results[0::2])) == {"voucher_cancelled"}
+            assert tally(results[0::2]) == {"voucher_cancelled": 20}
+            assert tally(results[1::2]) == {"Voucher": 20}
     assert wallet_balances(tenant)["E000"] == lots_total(tenant)
     assert ledger_reconcile() == []
