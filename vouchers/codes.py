@@ -106,21 +106,20 @@ def _check_symbol(symbols: str) -> str:
     """Weights 2, 1, 2, ... from the right, summed modulo 31. As 31 is prime, each weight maps symbols
     one to one, so any single wrong symbol and any swap of two different neighbours changes the sum.
     (Luhn's digit-sum doubling is no permutation for an odd alphabet: it missed e.g. 3 <-> J.)"""
-    n, total, factor = len(ALPHABET), 0, 2
-    for symbol in reversed(symbols):
-        total += factor * ALPHABET.index(symbol)
-        factor = 1 if factor == 2 else 2
-    return ALPHABET[-total % n]
+    values = [ALPHABET.index(symbol) for symbol in symbols]
+    total = 2 * sum(values[-1::-2]) + sum(values[-2::-2])  # weight 2 from the last symbol leftwards, then 1, ...
+    return ALPHABET[-total % len(ALPHABET)]
 
 
 # Two symbols at a time: _PAIRS[d0 + 31 * d1] == ALPHABET[d0] + ALPHABET[d1] (campaigns make thousands).
 _PAIRS = [low + high for high in ALPHABET for low in ALPHABET]
+_SPACE = len(ALPHABET) ** RANDOM_SYMBOLS
 
 
-def generate() -> str:
-    """A fresh code like `7KQM-2XHD-PW9R-C4TA-NV3E`: 19 random symbols and a check symbol."""
-    number, symbols = secrets.randbelow(len(ALPHABET) ** RANDOM_SYMBOLS), []
-    for _ in range(RANDOM_SYMBOLS // 2):  # the base-31 digits of number, least significant first
+def _code(number: int) -> str:
+    """The code of a number below _SPACE: its base-31 digits, least significant first, and the check."""
+    symbols = []
+    for _ in range(RANDOM_SYMBOLS // 2):
         number, pair = divmod(number, len(_PAIRS))
         symbols.append(_PAIRS[pair])
     if RANDOM_SYMBOLS % 2:
@@ -128,3 +127,26 @@ def generate() -> str:
     body = "".join(symbols)
     code = body + _check_symbol(body)
     return "-".join([code[i : i + GROUP] for i in range(0, len(code), GROUP)])
+
+
+def generate() -> str:
+    """A fresh code like `7KQM-2XHD-PW9R-C4TA-NV3E`: 19 random symbols and a check symbol."""
+    return _code(secrets.randbelow(_SPACE))
+
+
+def generate_many(count: int) -> list[str]:
+    """`count` fresh codes, as `count` calls of generate make them, with the randomness drawn in a few
+    pieces: each candidate takes the bytes secrets.randbelow would draw, and those past the range are
+    rejected as it rejects them, so every number below _SPACE stays equally likely."""
+    bits = _SPACE.bit_length()
+    width, shift = (bits + 7) // 8, -bits % 8
+    made: list[str] = []
+    while len(made) < count:
+        pool = secrets.token_bytes(width * 2 * (count - len(made)))  # about half the candidates are kept
+        for start in range(0, len(pool), width):
+            number = int.from_bytes(pool[start : start + width], "big") >> shift
+            if number < _SPACE:
+                made.append(_code(number))
+                if len(made) == count:
+                    break
+    return made

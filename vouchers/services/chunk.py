@@ -26,7 +26,7 @@ from vouchers.codes import MASK, masked
 from vouchers.models import Campaign, CampaignRecipient, Product, Voucher
 from vouchers.models.vouchers import Funding
 from vouchers.selectors import voucher_document
-from vouchers.services.issuing import Code, claim_stock, expiry, generate_codes
+from vouchers.services.issuing import Code, claim_stock, expiry, generate_many
 
 logger = logging.getLogger(__name__)
 
@@ -95,7 +95,7 @@ def process_chunk(campaign: Campaign, chunk_size: int, now: datetime) -> Counter
     if stock and paid < len(codes_):  # codes the budget could not pay for go back to stock
         _release([c.stock_code_id for c in codes_[paid:]])
     if not stock:
-        codes_ = generate_codes(campaign.organisation_id, paid)[0]
+        codes_ = generate_many(campaign.organisation_id, paid)
     for recipient_id, _, _ in active[:paid]:
         outcomes[recipient_id] = R.ISSUED
     for recipient_id, _, _ in active[paid:covered]:

@@ -9,12 +9,14 @@ from vouchers import codes
 from vouchers.models import Product
 
 # Available codes of one product and value, first to expire first; rows other transactions hold are
-# skipped, never waited for, so parallel orders each take different codes.
+# skipped, never waited for, so parallel orders each take different codes. Locked and marked issued in
+# one statement (RETURNING comes in no particular order: claim_stock sorts).
 CLAIM_STOCK_SQL = (
-    "SELECT id, code_ciphertext, pin_ciphertext, code_hash, code_last4, expires_at FROM vouchers_stockcode"
+    "UPDATE vouchers_stockcode s SET status = 'issued' FROM (SELECT id FROM vouchers_stockcode"
     " WHERE product_id = %s AND denomination = %s AND status = 'available'"
     " AND (expires_at IS NULL OR expires_at > %s)"
-    " ORDER BY expires_at NULLS LAST, id LIMIT %s FOR UPDATE SKIP LOCKED"
+    " ORDER BY expires_at NULLS LAST, id LIMIT %s FOR UPDATE SKIP LOCKED) c WHERE s.id = c.id"
+    " RETURNING s.id, s.code_ciphertext, s.pin_ciphertext, s.code_hash, s.code_last4, s.expires_at"
 )
 
 
@@ -35,10 +37,7 @@ def claim_stock(product: Product, denomination: int, count: int, now: datetime) 
     with connection.cursor() as cursor:
         cursor.execute(CLAIM_STOCK_SQL, [product.pk, denomination, now, count])
         rows = cursor.fetchall()
-        if rows:
-            cursor.execute(
-                "UPDATE vouchers_stockcode SET status = 'issued' WHERE id = ANY(%s)", [[row[0] for row in rows]]
-            )
+    rows.sort(key=lambda row: (row[5] is None, row[5] or now, row[0]))  # the claim's order
     return [
         Code(bytes(cipher), bytes(pin) if pin is not None else None, bytes(digest), last4, pk, expires)
         for pk, cipher, pin, digest, last4, expires in rows
@@ -48,8 +47,16 @@ def claim_stock(product: Product, denomination: int, count: int, now: datetime) 
 def generate_codes(organisation_id, count: int) -> tuple[list[Code], list[str]]:
     """`count` fresh codes, and their plain text (shown once, in the answer to an order)."""
     plain = [codes.generate() for _ in range(count)]
-    made = [Code(sealed, None, digest, last4) for sealed, digest, last4 in codes.seal_many(plain, organisation_id)]
-    return made, plain
+    return _sealed(plain, organisation_id), plain
+
+
+def generate_many(organisation_id, count: int) -> list[Code]:
+    """`count` fresh codes as generate_codes makes them, in bulk, for a campaign (which never shows them)."""
+    return _sealed(codes.generate_many(count), organisation_id)
+
+
+def _sealed(plain: list[str], organisation_id) -> list[Code]:
+    return [Code(sealed, None, digest, last4) for sealed, digest, last4 in codes.seal_many(plain, organisation_id)]
 
 
 def expiry(product: Product, code: Code, now: datetime, requested: datetime | None = None) -> datetime:
