@@ -6,11 +6,13 @@ import pytest
 from django.utils import timezone
 
 from plum.core.errors import ValidationFailed
+from plum.core.models import OutboxEvent
 from points.services import ledger_reconcile
 from tests.points_support import balance, budget, make_programme, seed_employees, system
-from tests.vouchers_support import fund_wallet, make_catalogue, order
+from tests.vouchers_support import add_stock, fund_wallet, make_catalogue, order
 from vouchers import services
 from vouchers.models import StockCode, Voucher
+from vouchers.selectors import voucher_document
 
 pytestmark = pytest.mark.django_db
 
@@ -98,3 +100,34 @@ def test_catalogue_edits_go_through_the_service_and_keep_what_vouchers_rely_on(t
     assert (cat.stock.currency, cat.stock.denominations, cat.stock.validity_days) == ("EUR", [25, 50], 365)
     renamed = services.brand_rename(actor=system(tenant), brand_id=cat.stock.brand_id, name="  Skyways ")
     assert renamed.name == "Skyways"
+
+
+@pytest.mark.parametrize("source", ["stock", "generated"])
+def test_every_campaign_event_is_the_voucher_document(tenant, source):
+    seed_employees(tenant, "E1", "E2", "E3")
+    cat = make_catalogue(tenant)
+    product = cat.stock if source == "stock" else cat.generated
+    if source == "stock":  # codes with and without a PIN and an expiry of their own
+        add_stock(tenant, product, ["S-1", "S-2"], pin="0042", expires_at="2031-01-01T00:00:00+00:00")
+        add_stock(tenant, product, ["S-3"])
+    make_programme(tenant, "P1", budget=10_000)
+    data = {
+        "campaign_id": "C1",
+        "name": "Thanks",
+        "product_id": str(product.pk),
+        "programme": "P1",
+        "denomination": product.denominations[0],
+        "recipients": ["E1", "E2", "E3"],
+        "expires_at": (timezone.now() + timedelta(days=2000)).isoformat(),
+    }
+    campaign = services.campaign_create(actor=system(tenant), data=data).campaign
+    services.campaign_process(campaign.pk)
+
+    vouchers = Voucher.objects.filter(recipient__campaign=campaign).select_related(
+        "product__brand", "employee", "order", "recipient__campaign", "programme"
+    )
+    events = {e.aggregate_id: e.payload for e in OutboxEvent.objects.filter(event_type="voucher.issued")}
+    assert len(vouchers) == 3
+    assert {str(v.pk): voucher_document(v) for v in vouchers} == events
+    if source == "stock":
+        assert sorted(e["pin"] is None for e in events.values()) == [False, False, True]

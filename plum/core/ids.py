@@ -14,6 +14,17 @@ def uuid7() -> uuid.UUID:
     return uuid.UUID(int=value)
 
 
+def uuid7_texts(count: int) -> list[str]:
+    """`count` UUIDv7s as text, laid out as uuid7 makes them (one clock reading for all): bulk inserts."""
+    millis = f"{time.time_ns() // 1_000_000 & (1 << 48) - 1:012x}"
+    noise, made = os.urandom(10 * count).hex(), []
+    for n in range(0, 20 * count, 20):
+        r = noise[n : n + 20]  # 80 random bits: the version nibble and the variant bits are set below
+        variant = "89ab"[int(r[4], 16) & 3]
+        made.append(f"{millis[:8]}-{millis[8:]}-7{r[1:4]}-{variant}{r[5:8]}-{r[8:]}")
+    return made
+
+
 def parse_uuid(value) -> uuid.UUID | None:
     """The UUID a client sent (URL, GraphQL), or None when it is not one: such an id names nothing."""
     if isinstance(value, uuid.UUID):

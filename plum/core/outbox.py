@@ -45,6 +45,25 @@ def outbox_emit(*, organisation_id: UUID, event: Event) -> None:
         cursor.execute(_INSERT_SQL, [*identity, Jsonb(event.payload, dumps=_dumps), timezone.now()])
 
 
+def outbox_copy_json(*, organisation_id: UUID, event_type: str, aggregate_type: str, events: list[tuple]) -> None:
+    """Many events of one type whose payloads are already JSON text: [(aggregate id, payload JSON)].
+    For campaigns (tens of thousands): psycopg's per-row adaptation cost more than the rest of a chunk."""
+    connection = transaction.get_connection()
+    if not connection.in_atomic_block:
+        raise RuntimeError("Outbox events must be written inside the transaction of the change.")
+    head = f"{organisation_id}\t{event_type}\t{aggregate_type}"
+    created = timezone.now().isoformat()
+    # JSON text holds no raw tab or line break, so a backslash is all COPY's text format needs escaped
+    data = "".join(
+        [
+            f"{uuid.uuid4().hex}\t{head}\t{aggregate_id}\t{payload.replace(chr(92), chr(92) * 2)}\t{created}\n"
+            for aggregate_id, payload in events
+        ]
+    )
+    with connection.cursor() as cursor, cursor.cursor.copy(_COPY_SQL) as copy:
+        copy.write(data)
+
+
 def outbox_emit_many(*, organisation_id: UUID, events: Iterable[Event]) -> int:
     connection = transaction.get_connection()
     if not connection.in_atomic_block:
