@@ -22,7 +22,8 @@ from points.services import programme_for_spending
 from vouchers.errors import VoucherError, VoucherErrorCode
 from vouchers.models import Campaign, Product
 from vouchers.services.jobs import enqueue_on_commit
-from vouchers.services.orders import offered, reference_ok, whole
+from vouchers.services.orders import offered
+from vouchers.services.shapes import checked_fields, reference_ok, whole
 
 CAMPAIGN_FIELDS = {
     "campaign_id",
@@ -54,16 +55,6 @@ def _text(value, longest: int) -> bool:
 
 
 def clean_campaign(data) -> dict:
-    if not isinstance(data, dict):
-        raise ValidationFailed([field_error(None, CoreErrorCode.INVALID, "A campaign must be an object.")])
-    errors = [
-        field_error(k, CoreErrorCode.UNKNOWN_FIELD, f"Unknown field {k!r}.") for k in data if k not in CAMPAIGN_FIELDS
-    ]
-    required = ("campaign_id", "name", "product_id", "denomination", "programme")
-    errors += [
-        field_error(k, CoreErrorCode.REQUIRED, "This field is required.") for k in required if data.get(k) is None
-    ]
-    clean = {k: data.get(k) for k in CAMPAIGN_FIELDS}
     checks = {
         "campaign_id": (reference_ok, "1 to 128 printable ASCII characters, no spaces."),
         "name": (lambda v: _text(v, 200), "A name of 1 to 200 characters."),
@@ -71,9 +62,8 @@ def clean_campaign(data) -> dict:
         "denomination": (lambda v: whole(v, 1, 10**9), "A whole number offered by the product."),
         "programme": (lambda v: _text(v, 128), "A programme code."),
     }
-    for name, (ok, message) in checks.items():
-        if clean[name] is not None and not ok(clean[name]):
-            errors.append(field_error(name, CoreErrorCode.INVALID, message))
+    required = ("campaign_id", "name", "product_id", "denomination", "programme")
+    clean, errors = checked_fields(data, what="A campaign", fields=CAMPAIGN_FIELDS, required=required, checks=checks)
     errors += _recipient_errors(clean)
     if clean["expires_at"] is not None:
         clean["expires_at"] = _future_time(clean["expires_at"], errors)

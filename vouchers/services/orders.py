@@ -25,6 +25,7 @@ from vouchers.models import Product, Voucher, VoucherOrder, VoucherReveal
 from vouchers.models.vouchers import Funding
 from vouchers.selectors import order_document, order_vouchers, voucher_document
 from vouchers.services.issuing import Code, claim_stock, expiry, generate_codes
+from vouchers.services.shapes import checked_fields, reference_ok, whole
 
 ORDER_FIELDS = {"order_id", "employee_id", "product_id", "denomination", "quantity", "funding", "programme"}
 MAX_QUANTITY = 100
@@ -44,27 +45,7 @@ class Placed:
         return 200 if self.replayed else 201
 
 
-def reference_ok(value) -> bool:
-    """A client's own reference: 1 to 128 printable ASCII characters, no spaces."""
-    return isinstance(value, str) and 1 <= len(value) <= 128 and all("\x21" <= c <= "\x7e" for c in value)
-
-
-def whole(value, low: int, high: int) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
-
-
 def clean_order(data) -> dict:
-    if not isinstance(data, dict):
-        raise ValidationFailed([field_error(None, CoreErrorCode.INVALID, "An order must be an object.")])
-    errors = [
-        field_error(k, CoreErrorCode.UNKNOWN_FIELD, f"Unknown field {k!r}.") for k in data if k not in ORDER_FIELDS
-    ]
-    required = ("order_id", "employee_id", "product_id", "denomination", "funding")
-    errors += [
-        field_error(k, CoreErrorCode.REQUIRED, "This field is required.") for k in required if data.get(k) is None
-    ]
-    clean = {k: data.get(k) for k in ORDER_FIELDS}
-    clean["quantity"] = 1 if data.get("quantity") is None else data["quantity"]
     checks = {
         "order_id": (reference_ok, "1 to 128 printable ASCII characters, no spaces."),
         "employee_id": (lambda v: isinstance(v, str) and 0 < len(v) <= 128 and storable_text(v), "A string."),
@@ -73,9 +54,10 @@ def clean_order(data) -> dict:
         "quantity": (lambda v: whole(v, 1, MAX_QUANTITY), f"A whole number from 1 to {MAX_QUANTITY}."),
         "funding": (lambda v: v in Funding.values, "`points` (the wallet) or `programme` (its budget)."),
     }
-    for name, (ok, message) in checks.items():
-        if clean[name] is not None and not ok(clean[name]):
-            errors.append(field_error(name, CoreErrorCode.INVALID, message))
+    required = ("order_id", "employee_id", "product_id", "denomination", "funding")
+    clean, errors = checked_fields(data, what="An order", fields=ORDER_FIELDS, required=required, checks=checks)
+    if clean["quantity"] is None:
+        clean["quantity"] = 1
     programme = clean["programme"]
     if clean["funding"] == Funding.PROGRAMME and programme is None:
         errors.append(field_error("programme", CoreErrorCode.REQUIRED, "Required when funding is `programme`."))
