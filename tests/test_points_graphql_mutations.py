@@ -245,12 +245,16 @@ def test_mutation_signatures_follow_the_contract(tenant):
     status, body = graphql(tenant.api([Scope.POINTS_READ]), query)
     assert status == 200
     fields = {f["name"]: f for f in body["data"]["__type"]["fields"]}
-    for name, changed in [
-        ("programmeCreate", "programme"),
-        ("pointsRequestCreate", "pointsRequest"),
-        ("pointsRequestApprove", "pointsRequest"),
-        ("pointsRequestReject", "pointsRequest"),
-        ("pointsRequestReverse", "pointsRequest"),
+    for name, changed, error in [
+        ("programmeCreate", "programme", "PointsError"),
+        ("pointsRequestCreate", "pointsRequest", "PointsError"),
+        ("pointsRequestApprove", "pointsRequest", "PointsError"),
+        ("pointsRequestReject", "pointsRequest", "PointsError"),
+        ("pointsRequestReverse", "pointsRequest", "PointsError"),
+        ("voucherOrderCreate", "order", "VoucherError"),
+        ("voucherCancel", "voucher", "VoucherError"),
+        ("voucherRedeem", "voucher", "VoucherError"),
+        ("campaignCreate", "campaign", "VoucherError"),
     ]:
         type_name = name[0].upper() + name[1:]
         assert fields[name]["args"] == [
@@ -260,6 +264,6 @@ def test_mutation_signatures_follow_the_contract(tenant):
         payload = {f["name"]: f["type"] for f in fields[name]["type"]["fields"]}
         assert payload["errors"]["ofType"] == {
             "kind": "LIST",
-            "ofType": {"kind": "NON_NULL", "ofType": {"name": "PointsError"}},
+            "ofType": {"kind": "NON_NULL", "ofType": {"name": error}},
         }
         assert changed in payload

@@ -3,6 +3,7 @@
 from django.contrib import admin
 
 from plum.core.errors import DomainError
+from vouchers.codes import MASK, masked
 from vouchers.models import Product
 
 
@@ -33,3 +34,15 @@ def permitted_actions(request, actions: dict, permission: str, names: tuple[str,
         for name in names:
             actions.pop(name, None)
     return actions
+
+
+class MaskedCodeColumns:
+    """`code` and `pin` columns that show only what a masked code shows: never a decrypted value."""
+
+    @admin.display(description="Code", ordering="code_last4")
+    def code(self, obj):
+        return masked(obj.code_last4)
+
+    @admin.display(description="PIN")
+    def pin(self, obj):
+        return MASK if obj.pin_ciphertext is not None else "—"

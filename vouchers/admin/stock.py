@@ -9,8 +9,7 @@ from django.utils.html import format_html, format_html_join
 
 from users.admin import ReadOnlyAdmin, staff_actor
 from vouchers import services
-from vouchers.admin.common import ProductListFilter, product_label, products_for_choices
-from vouchers.codes import MASK, masked
+from vouchers.admin.common import MaskedCodeColumns, ProductListFilter, product_label, products_for_choices
 from vouchers.models import Product, StockCode, StockImport
 
 
@@ -95,7 +94,7 @@ class StockImportAdmin(admin.ModelAdmin):
 
 
 @admin.register(StockCode)
-class StockCodeAdmin(ReadOnlyAdmin):
+class StockCodeAdmin(MaskedCodeColumns, ReadOnlyAdmin):
     list_display = ("code", "product", "denomination", "status", "expires_at", "organisation", "created_at")
     list_filter = (("product", ProductListFilter), "denomination", "status", "organisation")
     search_fields = ("code_last4",)
@@ -108,14 +107,6 @@ class StockCodeAdmin(ReadOnlyAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).defer("code_ciphertext", "code_hash")
-
-    @admin.display(description="Code", ordering="code_last4")
-    def code(self, obj):
-        return masked(obj.code_last4)
-
-    @admin.display(description="PIN")
-    def pin(self, obj):
-        return MASK if obj.pin_ciphertext is not None else "—"
 
     @admin.display(description="Import")
     def import_link(self, obj):

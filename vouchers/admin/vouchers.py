@@ -9,8 +9,8 @@ from django.utils.html import format_html
 from plum.core.errors import DomainError
 from users.admin import ReadOnlyAdmin, staff_actor
 from vouchers import services
-from vouchers.admin.common import ProductListFilter, failure, permitted_actions
-from vouchers.codes import MASK, masked
+from vouchers.admin.common import MaskedCodeColumns, ProductListFilter, failure, permitted_actions
+from vouchers.codes import masked
 from vouchers.models import Voucher, VoucherOrder, VoucherReveal
 
 
@@ -33,7 +33,7 @@ class VoucherOrderAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Voucher)
-class VoucherAdmin(ReadOnlyAdmin):
+class VoucherAdmin(MaskedCodeColumns, ReadOnlyAdmin):
     list_display = ("code", "product", "denomination", "employee", "status", "funding", "issued_at", "expires_at")
     list_display += ("organisation",)
     list_filter = ("status", ("product", ProductListFilter), "funding", "organisation")
@@ -52,14 +52,6 @@ class VoucherAdmin(ReadOnlyAdmin):
 
     def get_actions(self, request):
         return permitted_actions(request, super().get_actions(request), "vouchers.change_voucher", self.actions)
-
-    @admin.display(description="Code", ordering="code_last4")
-    def code(self, obj):
-        return masked(obj.code_last4)
-
-    @admin.display(description="PIN")
-    def pin(self, obj):
-        return MASK if obj.pin_ciphertext is not None else "—"
 
     @admin.display(description="Campaign")
     def campaign(self, obj):
