@@ -13,7 +13,7 @@ def campaign_process_task(self, campaign_id: str, chunk_size: int | None = None)
     options = {"chunk_size": chunk_size} if chunk_size else {}
     try:
         more = services.campaign_process(campaign_id, max_seconds=PROCESS_SECONDS, **options)
-    except services.CampaignChunkFailed as exc:
+    except services.ChunkFailed as exc:
         if exc.final:
             return  # marked failed, with its error, for staff to look at and retry
         raise self.retry(countdown=min(2**exc.failures, 60)) from exc

@@ -1,8 +1,8 @@
 """Every write of the points app. Doors (REST, GraphQL, admin, tasks, commands) only call these."""
 
+from plum.core.jobs import ChunkFailed
 from points.services.batches import (
     BatchCreated,
-    ChunkFailed,
     points_batch_create,
     points_batch_process,
     points_batch_retry,

@@ -15,18 +15,17 @@ Why exactly once holds:
 
 import hashlib
 import json
-import logging
 import time
 from dataclasses import dataclass
 from datetime import timedelta
 
-from celery import current_app
 from django.db import transaction
 from django.utils import timezone
 
 from plum.core.actor import Actor
 from plum.core.errors import CoreErrorCode, ValidationFailed, field_error
 from plum.core.ids import uuid7
+from plum.core.jobs import record_chunk_failure, send_on_commit, stale_jobs
 from plum.core.outbox import Event, outbox_emit
 from points.batch_selectors import batch_document
 from points.errors import BatchErrorCode, PointsError
@@ -35,8 +34,6 @@ from points.services.batch_credit import Item, credit_chunk
 from points.services.batch_sql import copy_rows, copy_text
 from points.services.ledger import fetchall, fetchone
 from points.services.requests import REQUEST_ID_PATTERN
-
-logger = logging.getLogger(__name__)
 
 MAX_BATCH_ITEMS = 100_000
 CHUNK_SIZE = 5_000  # fewer statements and commits per batch; one chunk stays well under a second
@@ -72,14 +69,6 @@ class BatchCreated:
     @property
     def http_status(self) -> int:
         return 200 if self.replayed else 202
-
-
-class ChunkFailed(Exception):
-    """A chunk rolled back; recorded on the batch. `final` when the batch is now failed."""
-
-    def __init__(self, batch_uuid, failures: int, final: bool):
-        super().__init__(f"chunk of batch {batch_uuid} failed ({failures} in a row)")
-        self.failures, self.final = failures, final
 
 
 def _fingerprint(requests: list) -> str:
@@ -157,16 +146,7 @@ def _replay(actor: Actor, batch_id: str, fingerprint: str) -> BatchCreated:
 
 
 def enqueue_on_commit(batch_uuid, *, copies: int = 1) -> None:
-    """Send the task after the commit (never from inside the transaction). Looked up by name: tasks sit
-    above services. A failed send is only logged (robust): the sweeper re-enqueues the batch."""
-
-    def send():
-        current_app.loader.import_default_modules()  # registers the tasks in web processes too (cached)
-        task = current_app.tasks[PROCESS_TASK]
-        for _ in range(copies):
-            task.delay(str(batch_uuid))
-
-    transaction.on_commit(send, robust=True)
+    send_on_commit(PROCESS_TASK, batch_uuid, copies=copies)
 
 
 def points_batch_process(batch_uuid, *, chunk_size: int = CHUNK_SIZE, max_seconds: float | None = None) -> bool:
@@ -184,7 +164,7 @@ def points_batch_process(batch_uuid, *, chunk_size: int = CHUNK_SIZE, max_second
             with transaction.atomic():
                 status = _process_chunk(batch_uuid, batch["organisation_id"], chunk_size)
         except Exception as exc:  # any failure rolled the chunk back: record it for staff, the task retries
-            raise _record_failure(batch_uuid, exc) from exc
+            raise record_chunk_failure("points_pointsbatch", batch_uuid, exc, max_failures=MAX_FAILURES) from exc
         if status is None:
             _complete(batch_uuid)  # or another worker still holds the last chunks: it will complete the batch
             return False
@@ -213,19 +193,6 @@ def _process_chunk(batch_uuid, organisation_id, chunk_size: int) -> str | None:
     )[0]
 
 
-def _record_failure(batch_uuid, exc: Exception) -> ChunkFailed:
-    logger.exception("A chunk of points batch %s failed and was rolled back", batch_uuid)
-    message = f"{type(exc).__name__}: {exc}"[:500]
-    with transaction.atomic():
-        failures, status = fetchone(
-            "UPDATE points_pointsbatch SET failures = failures + 1, last_error = %s,"
-            " status = CASE WHEN failures + 1 >= %s THEN 'failed' ELSE status END, progress_at = now()"
-            " WHERE id = %s RETURNING failures, status",
-            [message, MAX_FAILURES, batch_uuid],
-        )
-    return ChunkFailed(batch_uuid, failures, final=status == B.FAILED)
-
-
 def _complete(batch_uuid) -> None:
     """Mark the batch completed if no item is left queued; only the call that flips it emits the event."""
     with transaction.atomic():
@@ -248,17 +215,8 @@ def points_batches_sweep(*, stale_after: timedelta = STALE_AFTER, now=None) -> l
     """Re-enqueue unfinished batches without progress for `stale_after` (their message may be lost)."""
     now = now or timezone.now()
     with transaction.atomic():
-        ids = [
-            row[0]
-            for row in fetchall(
-                "UPDATE points_pointsbatch SET progress_at = %s WHERE id IN ("
-                " SELECT id FROM points_pointsbatch WHERE status IN ('queued', 'processing') AND progress_at <= %s"
-                " ORDER BY progress_at LIMIT 500 FOR UPDATE SKIP LOCKED) RETURNING id",
-                [now, now - stale_after],
-            )
-        ]
+        ids = stale_jobs("points_pointsbatch", stale_after=stale_after, now=now)
         for batch_uuid in ids:
-            logger.warning("Points batch %s made no progress for %s; enqueued again", batch_uuid, stale_after)
             enqueue_on_commit(batch_uuid)
     return ids
 

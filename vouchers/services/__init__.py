@@ -1,5 +1,6 @@
 """Every write of the vouchers app. Doors (REST, GraphQL, admin, tasks, commands) only call these."""
 
+from plum.core.jobs import ChunkFailed
 from vouchers.services.campaigns import CampaignCreated, campaign_create
 from vouchers.services.catalogue import (
     PRODUCT_EDITABLE,
@@ -9,14 +10,14 @@ from vouchers.services.catalogue import (
     product_update,
     stock_import,
 )
-from vouchers.services.jobs import CampaignChunkFailed, campaign_process, campaign_retry, campaigns_sweep
+from vouchers.services.jobs import campaign_process, campaign_retry, campaigns_sweep
 from vouchers.services.lifecycle import voucher_cancel, voucher_redeem, voucher_reveal, vouchers_expire
 from vouchers.services.orders import Placed, voucher_order_place
 
 __all__ = [
     "PRODUCT_EDITABLE",
-    "CampaignChunkFailed",
     "CampaignCreated",
+    "ChunkFailed",
     "Placed",
     "brand_create",
     "brand_rename",

@@ -1,21 +1,18 @@
 """Running campaigns: Celery processes chunks; a sweeper re-sends campaigns whose message was lost."""
 
-import logging
 import time
 from datetime import timedelta
 
-from celery import current_app
 from django.db import connection, transaction
 from django.utils import timezone
 
 from plum.core.actor import Actor
+from plum.core.jobs import record_chunk_failure, send_on_commit, stale_jobs
 from plum.core.outbox import Event, outbox_emit
 from vouchers.errors import VoucherError, VoucherErrorCode
 from vouchers.models import Campaign
 from vouchers.selectors import campaign_document
 from vouchers.services.chunk import process_chunk
-
-logger = logging.getLogger(__name__)
 
 PROCESS_TASK = "vouchers.tasks.campaign_process_task"
 CHUNK_SIZE = 1_000
@@ -25,28 +22,13 @@ C = Campaign.Status
 UNFINISHED = (C.QUEUED, C.PROCESSING)
 
 
-class CampaignChunkFailed(Exception):
-    """A chunk rolled back; recorded on the campaign. `final` when the campaign is now failed."""
-
-    def __init__(self, campaign_uuid, failures: int, final: bool):
-        super().__init__(f"chunk of campaign {campaign_uuid} failed ({failures} in a row)")
-        self.failures, self.final = failures, final
-
-
 def enqueue_on_commit(campaign_uuid, *, copies: int = 1) -> None:
-    """Send the task after the commit; a failed send is only logged, the sweeper sends it again."""
-
-    def send():
-        current_app.loader.import_default_modules()  # registers the tasks in web processes too
-        for _ in range(copies):
-            current_app.tasks[PROCESS_TASK].delay(str(campaign_uuid))
-
-    transaction.on_commit(send, robust=True)
+    send_on_commit(PROCESS_TASK, campaign_uuid, copies=copies)
 
 
 def campaign_process(campaign_uuid, *, chunk_size: int = CHUNK_SIZE, max_seconds: float | None = None) -> bool:
     """Issue chunks until none is left or `max_seconds` have passed (then answers True: more to do).
-    Raises CampaignChunkFailed when a chunk rolled back (the task retries)."""
+    Raises ChunkFailed when a chunk rolled back (the task retries)."""
     deadline = None if max_seconds is None else time.monotonic() + max_seconds
     campaign = Campaign.objects.select_related("product__brand", "programme").filter(pk=campaign_uuid).first()
     if campaign is None or campaign.status not in UNFINISHED:
@@ -59,7 +41,7 @@ def campaign_process(campaign_uuid, *, chunk_size: int = CHUNK_SIZE, max_seconds
             with transaction.atomic():
                 status = _chunk(campaign, chunk_size)
         except Exception as exc:  # the chunk rolled back whole: record it for staff, the task retries
-            raise _record_failure(campaign_uuid, exc) from exc
+            raise record_chunk_failure("vouchers_campaign", campaign_uuid, exc, max_failures=MAX_FAILURES) from exc
         if status is None:
             _complete(campaign_uuid)  # unless another worker still holds the last chunk: it completes
             return False
@@ -95,19 +77,6 @@ def _chunk(campaign: Campaign, chunk_size: int) -> str | None:
         return cursor.fetchone()[0]
 
 
-def _record_failure(campaign_uuid, exc: Exception) -> CampaignChunkFailed:
-    logger.exception("A chunk of campaign %s failed and was rolled back", campaign_uuid)
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(
-            "UPDATE vouchers_campaign SET failures = failures + 1, last_error = %s,"
-            " status = CASE WHEN failures + 1 >= %s THEN 'failed' ELSE status END, progress_at = now()"
-            " WHERE id = %s RETURNING failures, status",
-            [f"{type(exc).__name__}: {exc}"[:500], MAX_FAILURES, campaign_uuid],
-        )
-        failures, status = cursor.fetchone()
-    return CampaignChunkFailed(campaign_uuid, failures, final=status == C.FAILED)
-
-
 def _complete(campaign_uuid) -> None:
     """Mark the campaign completed once no recipient is queued; only the call that flips it emits."""
     with transaction.atomic(), connection.cursor() as cursor:
@@ -128,16 +97,9 @@ def _complete(campaign_uuid) -> None:
 def campaigns_sweep(*, stale_after: timedelta = STALE_AFTER, now=None) -> list:
     """Re-send unfinished campaigns without progress for `stale_after` (their message may be lost)."""
     now = now or timezone.now()
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(
-            "UPDATE vouchers_campaign SET progress_at = %s WHERE id IN (SELECT id FROM vouchers_campaign"
-            " WHERE status IN ('queued', 'processing') AND progress_at <= %s ORDER BY progress_at LIMIT 500"
-            " FOR UPDATE SKIP LOCKED) RETURNING id",
-            [now, now - stale_after],
-        )
-        ids = [row[0] for row in cursor.fetchall()]
+    with transaction.atomic():
+        ids = stale_jobs("vouchers_campaign", stale_after=stale_after, now=now)
         for campaign_uuid in ids:
-            logger.warning("Campaign %s made no progress for %s; sent again", campaign_uuid, stale_after)
             enqueue_on_commit(campaign_uuid)
     return ids
 
