@@ -5,8 +5,9 @@
 - plum: POST /api/v1/points/requests/ on gunicorn, `connections` keep-alive connections with tokens,
   distinct request_ids over 1,000 wallets, for `seconds`; every answer must be 201.
 - bare DRF: a DRF view answering a constant on the same gunicorn (no auth, no database).
-- raw SQL: the same credit transaction written by hand (request row, wallet, one budget shard with
-  SKIP LOCKED, lot, ledger transaction and entries, outbox event), from `connections` psycopg connections.
+- raw SQL: the credit's own statement (points_request_credit: request row, wallet, one budget shard
+  with SKIP LOCKED, lot, ledger transaction and entries, outbox event; one round trip, its own commit),
+  prepared, from `connections` processes with a psycopg connection each.
 Afterwards the ledger is reconciled and the credited count checked against the 201s. Needs `wrk`
 (Debian package `wrk`). The benchmark's rows stay in the database: the ledger is append-only.
 """
@@ -23,6 +24,7 @@ import tempfile
 import time
 import urllib.request
 import uuid
+from datetime import timedelta
 
 from benchmarks.common import format_table, machine_info, setup_django, write_results
 
@@ -137,83 +139,46 @@ def _wrk(path: str, seconds: int, connections: int, script: str | None = None) -
     }
 
 
-RAW_CREDIT = """
-WITH req AS (
-  INSERT INTO points_pointsrequest (id, organisation_id, request_id, fingerprint, employee_id, programme_id, points,
-      reason, source, metadata, status, balance_after, decision_note, decided_by, reversal_reason, created_at,
-      updated_at)
-  VALUES (gen_random_uuid(), %(org)s, %(rid)s, '', %(emp)s, %(prog)s, %(points)s, '', '', '{}', 'pending_approval',
-          NULL, '', '', '', now(), now())
-  RETURNING id)
-SELECT id FROM req
-"""
+RAW_CALL = "SELECT * FROM points_request_credit(" + ", ".join(["%s"] * 18) + ")"
 
 
-def _raw_sql_worker(dsn, org, prog, employees, seconds, counts, index):
+def _raw_sql_worker(dsn, org, employees, seconds, counts, index):
+    """The credit's own statement (what the service sends for a credit), prepared, with a constant
+    event payload: the database's side of a credit without Python's."""
     import psycopg
+    from psycopg.types.json import Jsonb
 
-    done = 0
-    with psycopg.connect(dsn, autocommit=False) as conn:
+    done, now = 0, None
+    with psycopg.connect(dsn, autocommit=True) as conn:
         deadline = time.perf_counter() + seconds
         while time.perf_counter() < deadline:
-            emp = employees[(done + index * 7) % len(employees)]
-            with conn.cursor() as cur:
-                request = cur.execute(
-                    RAW_CREDIT,
-                    {
-                        "org": org,
-                        "rid": f"raw-{index}-{done}-{uuid.uuid4().hex[:8]}",
-                        "emp": emp,
-                        "prog": prog,
-                        "points": POINTS,
-                    },
-                ).fetchone()[0]
-                wallet, balance = cur.execute(
-                    "UPDATE points_account SET balance = balance + %s WHERE kind = 'wallet' AND employee_id = %s"
-                    " RETURNING id, balance",
-                    [POINTS, emp],
-                ).fetchone()
-                shard_sql = (
-                    "SELECT id FROM points_account WHERE programme_id = %s AND kind = 'budget' AND balance >= %s"
-                    " ORDER BY random() LIMIT 1 FOR UPDATE"
-                )
-                shard = (
-                    cur.execute(shard_sql + " SKIP LOCKED", [prog, POINTS]).fetchone()
-                    or cur.execute(shard_sql, [prog, POINTS]).fetchone()  # every shard busy: wait for one
-                )[0]
-                shard_balance = cur.execute(
-                    "UPDATE points_account SET balance = balance - %s WHERE id = %s RETURNING balance", [POINTS, shard]
-                ).fetchone()[0]
-                lot = uuid.uuid4()
-                cur.execute(
-                    "INSERT INTO points_lot (id, organisation_id, account_id, points, remaining, expires_at,"
-                    " created_at) VALUES (%s, %s, %s, %s, %s, now() + interval '365 days', now())",
-                    [lot, org, wallet, POINTS, POINTS],
-                )
-                txn = uuid.uuid4()
-                cur.execute(
-                    "INSERT INTO points_ledgertransaction (id, organisation_id, kind, reference, memo,"
-                    " created_at) VALUES (%s, %s, 'award', %s, '', now())",
-                    [txn, org, str(request)],
-                )
-                cur.execute(
-                    "INSERT INTO points_ledgerentry (id, transaction_id, account_id, amount, balance_after,"
-                    " reference, created_at) VALUES (%s, %s, %s, %s, %s, '', now()), (%s, %s, %s, %s, %s, '',"
-                    " now())",
-                    [uuid.uuid4(), txn, wallet, POINTS, balance, uuid.uuid4(), txn, shard, -POINTS, shard_balance],
-                )
-                cur.execute(
-                    "UPDATE points_pointsrequest SET status = 'credited', transaction_id = %s, lot_id = %s,"
-                    " balance_after = %s, credited_at = now() WHERE id = %s",
-                    [txn, lot, balance, request],
-                )
-                cur.execute(
-                    "INSERT INTO core_outboxevent (event_id, organisation_id, event_type, aggregate_type,"
-                    " aggregate_id, payload, created_at) VALUES (%s, %s, 'points_request.credited',"
-                    " 'points_request', %s, '{}', now())",
-                    [uuid.uuid4(), org, str(request)],
-                )
-            conn.commit()
+            now = conn.execute("SELECT now()").fetchone()[0] if now is None else now
+            row = conn.execute(
+                RAW_CALL,
+                [
+                    org,
+                    uuid.uuid4(),
+                    f"raw-{index}-{done}-{uuid.uuid4().hex[:8]}",
+                    "",
+                    employees[(done + index * 7) % len(employees)],
+                    "BENCH",
+                    POINTS,
+                    "",
+                    "",
+                    Jsonb({}),
+                    now,
+                    365,
+                    now + timedelta(days=365),
+                    uuid.uuid4(),
+                    uuid.uuid4(),
+                    [uuid.uuid4(), uuid.uuid4()],
+                    uuid.uuid4(),
+                    Jsonb({}),
+                ],
+                prepare=True,
+            ).fetchone()
+            if row[0] != "credited":
+                raise SystemExit(f"raw SQL credit answered {row[0]}")
             done += 1
     counts[index] = done
 
@@ -224,20 +189,18 @@ def _raw_sql(organisation, seconds: int, connections: int) -> dict:
 
     from django.db import connection
 
-    from points.models import Programme
     from users.models import Employee
 
     db = connection.settings_dict
     dsn = f"dbname={db['NAME']} user={db['USER']} host={db['HOST']} port={db.get('PORT') or 5432}"
     if db.get("PASSWORD"):
         dsn += f" password={db['PASSWORD']}"
-    prog = Programme.objects.get(organisation=organisation, code="BENCH").pk
-    employees = list(Employee.objects.filter(organisation=organisation).values_list("pk", flat=True))
+    employees = list(Employee.objects.filter(organisation=organisation).values_list("employee_id", flat=True))
     connection.close()  # no Django connection inherited by the forked workers
     counts = multiprocessing.Array("i", connections)
     workers = [
         multiprocessing.Process(
-            target=_raw_sql_worker, args=(dsn, organisation.pk, prog, employees, seconds, counts, i)
+            target=_raw_sql_worker, args=(dsn, organisation.pk, employees, seconds, counts, i)
         )
         for i in range(connections)
     ]

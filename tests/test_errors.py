@@ -1,8 +1,11 @@
 """Every error path answers RFC 9457 problem+json with the status API.md fixes."""
 
+import time
+
 import pytest
 from django.test import Client
 
+from plum.api import throttling
 from tests.conftest import employee_payload
 from tests.support import assert_problem
 from users.models import Employee
@@ -75,6 +78,23 @@ def test_throttled_calls_get_429_with_retry_after(tenant, settings):
     assert statuses == [200, 200, 429]
     assert_problem(refused, 429, "throttled")
     assert 1 <= int(refused["Retry-After"]) <= 61
+
+
+def test_a_throttled_client_is_let_through_again_in_the_next_window(tenant, settings, monkeypatch):
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "client": "1/min"},
+    }
+    window_start = (time.time() // 60 + 1) * 60
+    monkeypatch.setattr(throttling.time, "time", lambda: window_start + 5)
+    api = tenant.api()
+    assert api.get("/api/v1/employees/").status_code == 200
+    refused = api.get("/api/v1/employees/")
+    monkeypatch.setattr(throttling.time, "time", lambda: window_start + 60)
+
+    assert refused.status_code == 429
+    assert refused["Retry-After"] == "56"  # 55 s left in the window, rounded up
+    assert api.get("/api/v1/employees/").status_code == 200
 
 
 def test_throttling_is_per_client(tenant, other_tenant, settings):

@@ -3,13 +3,13 @@
 import hashlib
 from dataclasses import dataclass
 
-from django.db import connection
 from django.utils import timezone
 from oauth2_provider.models import get_access_token_model, get_application_model
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 
 from plum.core.actor import Actor
+from plum.core.db import prepared_cursor
 
 
 @dataclass(frozen=True)
@@ -52,9 +52,8 @@ class BearerTokenAuthentication(BaseAuthentication):
         checksum = hashlib.sha256(parts[1]).hexdigest()
         if BearerTokenAuthentication._sql is None:
             BearerTokenAuthentication._sql = _token_sql()
-        with connection.cursor() as cursor:
-            cursor.execute(self._sql, [checksum])
-            row = cursor.fetchone()
+        with prepared_cursor() as cursor:
+            row = cursor.execute(self._sql, [checksum], prepare=True).fetchone()
         if row is None or row[0] <= timezone.now():
             raise exceptions.AuthenticationFailed("The access token is invalid or expired.")
         _, token_scope, client_pk, client_id, client_active, allowed, organisation_id, organisation_active = row

@@ -8,7 +8,7 @@ class OutboxEvent(models.Model):
 
     id = models.BigAutoField(primary_key=True)
     event_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    organisation_id = models.UUIDField(db_index=True)
+    organisation_id = models.UUIDField()  # indexed by outbox_org_type, which starts with it
     event_type = models.CharField(max_length=64)
     aggregate_type = models.CharField(max_length=64)
     aggregate_id = models.CharField(max_length=128)

@@ -6,7 +6,7 @@ from django.db import models
 
 from plum.core.ids import uuid7
 from points.models.programmes import Programme
-from users.models import Employee, TenantOwned
+from users.models import Employee, Organisation, TenantOwned
 
 
 class Account(TenantOwned):
@@ -75,6 +75,7 @@ class LedgerTransaction(TenantOwned):
     reference = models.CharField(max_length=128, blank=True)
     memo = models.CharField(max_length=500, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, db_index=False)  # see the index
 
     class Meta:
         indexes = [models.Index(fields=["organisation", "created_at"], name="ledger_txn_org_created")]
@@ -86,7 +87,8 @@ class LedgerTransaction(TenantOwned):
 class LedgerEntry(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
     transaction = models.ForeignKey(LedgerTransaction, on_delete=models.PROTECT, related_name="entries")
-    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="entries")
+    # no index of its own: ledger_entry_account starts with it
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="entries", db_index=False)
     amount = models.BigIntegerField()
     balance_after = models.BigIntegerField(null=True, help_text="Null on sinks, which keep no cached balance.")
     reference = models.CharField(max_length=128, blank=True)

@@ -26,6 +26,7 @@ from points.services.ledger import (
     post_transaction,
     wallet_move,
 )
+from points.services.single_credit import credit_in_one_statement
 from users.models import Employee
 
 REQUEST_ID_PATTERN = re.compile(r"^[\x21-\x7e]{1,128}$")  # printable ASCII, no spaces
@@ -208,12 +209,15 @@ def points_request_submit(*, actor: Actor, data: dict) -> Submitted:
     """Credit at once under the programme's approval threshold (201), else wait for approval (202).
     A repeated request_id replays (200) with the same body and is refused (409) with another.
 
-    Hand-written SQL on purpose: this is the path of every single credit, and the ORM's query building
-    cost more than the database work."""
+    The common case is credited by one statement (single_credit); the rest is hand-written SQL on
+    purpose: this is the path of every single credit, and the ORM's query building cost more than the
+    database work."""
     clean = clean_points_request(data)
+    now = timezone.now()
+    if credited := credit_in_one_statement(actor, clean, fingerprint=fingerprint(clean), now=now):
+        return Submitted(credited, replayed=False)
     if replay := _replay(actor, clean):
         return replay
-    now = timezone.now()
     with transaction.atomic():
         programme = _programme(actor, clean["programme"])
         employee = _employee(actor, clean["employee_id"])

@@ -1,0 +1,144 @@
+"""The one-statement credit (points.services.single_credit): it writes exactly what the general path
+writes, and hands every other case to the general path having changed nothing."""
+
+import threading
+
+import pytest
+from django.db import connection, transaction
+
+from plum.core.models import OutboxEvent
+from points.errors import PointsError, PointsErrorCode
+from points.models import LedgerEntry, LedgerTransaction, Lot, PointsRequest, Programme
+from points.selectors import points_request_document
+from points.services import ledger_reconcile, single_credit
+from tests.test_points_ledger_support import make_world
+from users.models import Employee
+
+
+def _written(request_id: str) -> dict:
+    """Every row a credit wrote, without the values that differ by nature (ids, times)."""
+    request = PointsRequest.objects.select_related("employee", "programme").get(request_id=request_id)
+    txn = LedgerTransaction.objects.get(pk=request.transaction_id)
+    lot = Lot.objects.get(pk=request.lot_id)
+    event = OutboxEvent.objects.get(aggregate_id=str(request.id))
+    return {
+        "request": (request.status, request.points, request.balance_after, request.expires_at - request.credited_at),
+        "transaction": (txn.kind, txn.reference == request_id, txn.memo),
+        "entries": sorted(
+            (e.account.kind, e.amount, e.balance_after, e.reference == request_id)
+            for e in LedgerEntry.objects.filter(transaction=txn).select_related("account")
+        ),
+        "lot": (lot.account.employee_id == request.employee_id, lot.points, lot.remaining),
+        "event": (event.event_type, event.payload == points_request_document(request)),
+        "expires_at": lot.expires_at == request.expires_at,
+    }
+
+
+def test_the_one_statement_credit_writes_what_the_general_path_writes(make_tenant, monkeypatch):
+    world = make_world(make_tenant, budget=1000)
+    world.credit("fast", 40)
+    fast = _written("fast")
+    monkeypatch.setattr("points.services.requests.credit_in_one_statement", lambda *a, **k: None)
+    world.credit("general", 40, employee=1)
+    general = _written("general")
+
+    assert fast == general
+    assert fast["request"][2] == 40 and fast["event"] == ("points_request.credited", True)
+    assert ledger_reconcile() == []
+
+
+def test_the_answer_is_the_stored_request(make_tenant):
+    world = make_world(make_tenant, budget=1000)
+
+    answered = world.credit("r1", 40, employee=1).request
+
+    stored = PointsRequest.objects.select_related("employee", "programme").get(pk=answered.pk)
+    assert points_request_document(answered) == points_request_document(stored)
+
+
+def test_a_changed_validity_is_picked_up_at_once(make_tenant):
+    world = make_world(make_tenant, budget=1000)
+    world.credit("before", 10)
+    Programme.objects.filter(pk=world.programme.pk).update(points_validity_days=30)
+
+    after = world.credit("after", 10).request
+
+    assert (after.expires_at - after.credited_at).days == 30
+    assert Lot.objects.get(pk=after.lot_id).expires_at == after.expires_at
+    assert (
+        OutboxEvent.objects.get(aggregate_id=str(after.id)).payload["expires_at"]
+        == (points_request_document(after)["expires_at"])
+    )
+
+
+def test_declined_cases_write_nothing_before_the_general_path(make_tenant, monkeypatch):
+    world = make_world(make_tenant, budget=1000, approval_threshold=100)
+    declined = []
+
+    def watched(*args, **kwargs):
+        before = _counts()
+        result = single_credit.credit_in_one_statement(*args, **kwargs)
+        declined.append(result is None and _counts() == before)
+        return result
+
+    monkeypatch.setattr("points.services.requests.credit_in_one_statement", watched)
+    assert world.credit("pending", 150).http_status == 202  # at the approval threshold
+    assert world.credit("pending", 150).http_status == 200  # a replay
+    Employee.objects.filter(organisation_id=world.organisation_id, employee_id=world.employees[1]).update(
+        status=Employee.Status.INACTIVE
+    )
+    with pytest.raises(PointsError) as refused:
+        world.credit("inactive", 10, employee=1)
+
+    assert refused.value.code == PointsErrorCode.EMPLOYEE_INACTIVE
+    assert declined == [True, True, True]
+
+
+def _counts() -> tuple:
+    return PointsRequest.objects.count(), LedgerEntry.objects.count(), OutboxEvent.objects.count()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_with_every_shard_held_elsewhere_the_general_path_waits_and_credits_once(make_tenant):
+    world = make_world(make_tenant, budget=1000)
+    world.credit("warm", 10)  # the validity is known: the next call goes straight to the statement
+    holding, release, outcome = threading.Event(), threading.Event(), {}
+
+    def hold_every_shard():
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT id FROM points_account WHERE programme_id = %s AND kind = 'budget' FOR UPDATE",
+                    [world.programme.pk],
+                )
+            holding.set()
+            release.wait(10)
+        connection.close()
+
+    def credit_in_a_transaction():
+        try:
+            with transaction.atomic():  # the caller's transaction survives the declined statement
+                outcome["request"] = world.credit("held", 25).request
+        except Exception as error:
+            outcome["error"] = error
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=hold_every_shard)
+    holder.start()
+    assert holding.wait(10)
+    creditor = threading.Thread(target=credit_in_a_transaction)
+    creditor.start()
+    creditor.join(1)
+    assert creditor.is_alive()  # waiting for a shard, having written nothing that another can see
+    assert not PointsRequest.objects.filter(request_id="held").exists()
+    release.set()
+    holder.join(10)
+    creditor.join(10)
+
+    assert "error" not in outcome, outcome
+    assert outcome["request"].status == PointsRequest.Status.CREDITED
+    assert PointsRequest.objects.filter(request_id="held").count() == 1
+    assert world.wallet().balance == 35
+    assert world.budget() == 1000 - 35
+    assert ledger_reconcile() == []
