@@ -117,6 +117,32 @@ def _gunicorn(workers: int, threads: int) -> subprocess.Popen:
     raise SystemExit("gunicorn did not start")
 
 
+def _cpu_seconds() -> dict[str, float]:
+    """CPU time used so far by the PostgreSQL server and gunicorn processes (Linux /proc)."""
+    used = {"postgres": 0.0, "gunicorn": 0.0}
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/stat") as stat, open(f"/proc/{pid}/cmdline", "rb") as cmdline:
+                line, command = stat.read(), cmdline.read()
+        except OSError:  # the process ended meanwhile
+            continue
+        name = "postgres" if line[line.index("(") + 1 :].startswith("postgres") else "gunicorn"
+        if name == "gunicorn" and b"gunicorn" not in command:
+            continue
+        fields = line[line.rindex(")") + 2 :].split()
+        used[name] += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return used
+
+
+def _with_cpu(run) -> dict:
+    """`run()`'s wrk figures, with the CPU milliseconds each kind of process spent per request."""
+    before = _cpu_seconds()
+    figures = run()
+    after = _cpu_seconds()
+    figures["cpu_ms"] = {k: (after[k] - before[k]) * 1000 / max(figures["requests"], 1) for k in after}
+    return figures
+
+
 def _wrk(path: str, seconds: int, connections: int, script: str | None = None) -> dict:
     command = ["wrk", "-t", "4", "-c", str(connections), "-d", f"{seconds}s", "--latency"]
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as lua:
@@ -199,9 +225,7 @@ def _raw_sql(organisation, seconds: int, connections: int) -> dict:
     connection.close()  # no Django connection inherited by the forked workers
     counts = multiprocessing.Array("i", connections)
     workers = [
-        multiprocessing.Process(
-            target=_raw_sql_worker, args=(dsn, organisation.pk, employees, seconds, counts, i)
-        )
+        multiprocessing.Process(target=_raw_sql_worker, args=(dsn, organisation.pk, employees, seconds, counts, i))
         for i in range(connections)
     ]
     for worker in workers:
@@ -245,8 +269,8 @@ def main(argv=None) -> int:
     server = _gunicorn(args.workers, args.threads)
     try:
         _wrk("/bench/constant/", 3, args.connections)  # warm-up
-        bare = _wrk("/bench/constant/", args.seconds, args.connections)
-        plum = _wrk("/api/v1/points/requests/", args.seconds, args.connections, script)
+        bare = _with_cpu(lambda: _wrk("/bench/constant/", args.seconds, args.connections))
+        plum = _with_cpu(lambda: _wrk("/api/v1/points/requests/", args.seconds, args.connections, script))
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
@@ -271,6 +295,8 @@ def main(argv=None) -> int:
     ratio_bare = plum["per_second"] / bare["per_second"]
     ratio_raw = plum["per_second"] / raw["per_second"]
     print(f"plum / bare DRF = {ratio_bare:.2f} (target >= 0.25); plum / raw SQL = {ratio_raw:.2f}")
+    for name, run in (("plum", plum), ("bare DRF", bare)):
+        print(f"CPU per request, {name}: " + ", ".join(f"{k} {v:.2f} ms" for k, v in run["cpu_ms"].items()))
     print(
         f"201 answers {plum['requests'] - plum['errors']}, credited requests {credited}, "
         f"reconciliation issues {len(issues)}"
