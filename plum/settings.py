@@ -92,6 +92,9 @@ else:
 DATABASES["default"]["ENGINE"] = "django.db.backends.postgresql"
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DB_CONN_MAX_AGE", default=60))
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("DB_CONN_HEALTH_CHECKS", default=True)
+# Django turns psycopg's prepared statements off; only plum.core.db's cursors use them (Django's own
+# cursors bind parameters on the client and never prepare), for the statements on every request's path.
+DATABASES["default"].setdefault("OPTIONS", {}).setdefault("prepare_threshold", 5)
 if env("DATABASE_REPLICA_URL", default=""):
     DATABASES["replica"] = env.db("DATABASE_REPLICA_URL")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
