@@ -5,6 +5,7 @@
 - plum: POST /api/v1/points/requests/ on gunicorn, `connections` keep-alive connections with tokens,
   distinct request_ids over 1,000 wallets, for `seconds`; every answer must be 201.
 - bare DRF: a DRF view answering a constant on the same gunicorn (no auth, no database).
+- for reference, the same constant behind Plum's token authentication, scope check and rate limit.
 - raw SQL: the credit's own statement (points_request_credit: request row, wallet, one budget shard
   with SKIP LOCKED, lot, ledger transaction and entries, outbox event; one round trip, its own commit),
   prepared, from `connections` processes with a psycopg connection each.
@@ -42,7 +43,7 @@ local template = '{"request_id":"%(prefix)s-%%s-%%d","employee_id":"%%s","points
 request = function()
   counter = counter + 1
   local body = string.format(template, tid, counter, employees[(counter %% #employees) + 1])
-  return wrk.format("POST", "/api/v1/points/requests/", headers, body)
+  return wrk.format("POST", "%(path)s", headers, body)
 end
 """
 
@@ -260,7 +261,7 @@ def main(argv=None) -> int:
             " ON CONFLICT DO NOTHING",
             [organisation.pk],
         )
-    script = LUA % {
+    script_values = {
         "employees": ",".join(f'"{e}"' for e in employees),
         "token": _token(issued),
         "prefix": uuid.uuid4().hex[:8],
@@ -270,7 +271,10 @@ def main(argv=None) -> int:
     try:
         _wrk("/bench/constant/", 3, args.connections)  # warm-up
         bare = _with_cpu(lambda: _wrk("/bench/constant/", args.seconds, args.connections))
-        plum = _with_cpu(lambda: _wrk("/api/v1/points/requests/", args.seconds, args.connections, script))
+        credit_script = LUA % {**script_values, "path": "/api/v1/points/requests/"}
+        check_script = LUA % {**script_values, "path": "/bench/authenticated/"}
+        plum = _with_cpu(lambda: _wrk("/api/v1/points/requests/", args.seconds, args.connections, credit_script))
+        authenticated = _with_cpu(lambda: _wrk("/bench/authenticated/", args.seconds, args.connections, check_script))
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
@@ -285,6 +289,13 @@ def main(argv=None) -> int:
     rows = [
         ["plum credit (REST)", f"{plum['per_second']:,.0f}", str(plum["errors"]), plum["p50"], plum["p99"]],
         ["bare DRF endpoint", f"{bare['per_second']:,.0f}", str(bare["errors"]), bare["p50"], bare["p99"]],
+        [
+            "DRF + Plum's token check",
+            f"{authenticated['per_second']:,.0f}",
+            str(authenticated["errors"]),
+            authenticated["p50"],
+            authenticated["p99"],
+        ],
         ["raw SQL credit", f"{raw['per_second']:,.0f}", "0", "-", "-"],
     ]
     print(
@@ -295,7 +306,7 @@ def main(argv=None) -> int:
     ratio_bare = plum["per_second"] / bare["per_second"]
     ratio_raw = plum["per_second"] / raw["per_second"]
     print(f"plum / bare DRF = {ratio_bare:.2f} (target >= 0.25); plum / raw SQL = {ratio_raw:.2f}")
-    for name, run in (("plum", plum), ("bare DRF", bare)):
+    for name, run in (("plum", plum), ("bare DRF", bare), ("token check", authenticated)):
         print(f"CPU per request, {name}: " + ", ".join(f"{k} {v:.2f} ms" for k, v in run["cpu_ms"].items()))
     print(
         f"201 answers {plum['requests'] - plum['errors']}, credited requests {credited}, "
@@ -310,6 +321,7 @@ def main(argv=None) -> int:
             "results": {
                 "plum": plum,
                 "bare_drf": bare,
+                "authenticated_constant": authenticated,
                 "raw_sql": raw,
                 "ratio_to_bare": ratio_bare,
                 "ratio_to_raw_sql": ratio_raw,
