@@ -142,3 +142,15 @@ def test_with_every_shard_held_elsewhere_the_general_path_waits_and_credits_once
     assert world.wallet().balance == 35
     assert world.budget() == 1000 - 35
     assert ledger_reconcile() == []
+
+
+@pytest.mark.parametrize("points", [0, -(10**30), 2**31, 10**30])
+def test_points_outside_the_column_range_are_refused_by_name(make_tenant, points):
+    world = make_world(make_tenant, budget=1000)
+    before = _counts()
+
+    with pytest.raises(PointsError) as refused:
+        world.credit("huge", points)
+
+    assert refused.value.code == PointsErrorCode.POINTS_OUT_OF_RANGE
+    assert _counts() == before

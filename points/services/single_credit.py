@@ -29,7 +29,7 @@ _validity_days: dict[tuple, int] = {}
 
 def credit_in_one_statement(actor: Actor, clean: dict, *, fingerprint: str, now) -> PointsRequest | None:
     """The credited request, or None when the general path must decide (and nothing was written)."""
-    if clean["points"] > MAX_REQUEST_POINTS:  # the column's range; the general path refuses it by name
+    if not 1 <= clean["points"] <= MAX_REQUEST_POINTS:  # the column's range; the general path refuses it
         return None
     key = (actor.organisation_id, clean["programme"])
     for _ in range(2):
