@@ -25,7 +25,8 @@ def _written(request_id: str) -> dict:
         "request": (request.status, request.points, request.balance_after, request.expires_at - request.credited_at),
         "transaction": (txn.kind, txn.reference == request_id, txn.memo),
         "entries": sorted(
-            (e.account.kind, e.amount, e.balance_after, e.reference == request_id)
+            # read right after the credit: each entry's balance_after is its account's balance now
+            (e.account.kind, e.amount, e.balance_after == e.account.balance, e.reference == request_id)
             for e in LedgerEntry.objects.filter(transaction=txn).select_related("account")
         ),
         "lot": (lot.account.employee_id == request.employee_id, lot.points, lot.remaining),
@@ -44,6 +45,7 @@ def test_the_one_statement_credit_writes_what_the_general_path_writes(make_tenan
 
     assert fast == general
     assert fast["request"][2] == 40 and fast["event"] == ("points_request.credited", True)
+    assert fast["entries"] == [("budget", -40, True, True), ("wallet", 40, True, True)]
     assert ledger_reconcile() == []
 
 
