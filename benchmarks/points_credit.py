@@ -169,45 +169,51 @@ def _wrk(path: str, seconds: int, connections: int, script: str | None = None) -
 RAW_CALL = "SELECT * FROM points_request_credit(" + ", ".join(["%s"] * 18) + ")"
 
 
-def _raw_sql_worker(dsn, org, employees, seconds, counts, index):
+def _rollbacks() -> int:
+    """Transactions rolled back in this database so far. During the REST runs the only ones are credits
+    that found every budget shard busy (PL001) and went on on the general path."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        time.sleep(1)  # backends report their counts when idle, at most once a second
+        cursor.execute("SELECT pg_stat_clear_snapshot()")
+        cursor.execute("SELECT xact_rollback FROM pg_stat_database WHERE datname = current_database()")
+        return cursor.fetchone()[0]
+
+
+def _raw_sql_worker(dsn, org, employees, seconds, counts, busy, index):
     """The credit's own statement (what the service sends for a credit), prepared, with a constant
-    event payload: the database's side of a credit without Python's."""
+    event payload: the database's side of a credit without Python's. When every budget shard is busy
+    (PL001: the statement rolled back) it is sent again, where the service would wait for a shard."""
     import psycopg
-    from psycopg.types.json import Jsonb
 
     done, now = 0, None
     with psycopg.connect(dsn, autocommit=True) as conn:
         deadline = time.perf_counter() + seconds
         while time.perf_counter() < deadline:
             now = conn.execute("SELECT now()").fetchone()[0] if now is None else now
-            row = conn.execute(
-                RAW_CALL,
-                [
-                    org,
-                    uuid.uuid4(),
-                    f"raw-{index}-{done}-{uuid.uuid4().hex[:8]}",
-                    "",
-                    employees[(done + index * 7) % len(employees)],
-                    "BENCH",
-                    POINTS,
-                    "",
-                    "",
-                    Jsonb({}),
-                    now,
-                    365,
-                    now + timedelta(days=365),
-                    uuid.uuid4(),
-                    uuid.uuid4(),
-                    [uuid.uuid4(), uuid.uuid4()],
-                    uuid.uuid4(),
-                    Jsonb({}),
-                ],
-                prepare=True,
-            ).fetchone()
+            employee_id = employees[(done + index * 7) % len(employees)]
+            try:
+                row = _raw_credit(conn, org, f"raw-{index}-{done}-{uuid.uuid4().hex[:8]}", employee_id, now)
+            except psycopg.Error as error:
+                if error.sqlstate != "PL001":
+                    raise
+                busy[index] += 1
+                continue
             if row[0] != "credited":
                 raise SystemExit(f"raw SQL credit answered {row[0]}")
             done += 1
     counts[index] = done
+
+
+def _raw_credit(conn, org, request_id: str, employee_id: str, now):
+    from psycopg.types.json import Jsonb
+
+    from plum.core.ids import uuid7
+
+    params = [org, uuid7(), request_id, "", employee_id, "BENCH", POINTS, "", "", Jsonb({}), now, 365]
+    params += [now + timedelta(days=365), uuid7(), uuid7(), [uuid7(), uuid7()], uuid7(), Jsonb({})]
+    return conn.execute(RAW_CALL, params, prepare=True).fetchone()
 
 
 def _raw_sql(organisation, seconds: int, connections: int) -> dict:
@@ -224,16 +230,20 @@ def _raw_sql(organisation, seconds: int, connections: int) -> dict:
         dsn += f" password={db['PASSWORD']}"
     employees = list(Employee.objects.filter(organisation=organisation).values_list("employee_id", flat=True))
     connection.close()  # no Django connection inherited by the forked workers
-    counts = multiprocessing.Array("i", connections)
+    counts, busy = multiprocessing.Array("i", connections), multiprocessing.Array("i", connections)
     workers = [
-        multiprocessing.Process(target=_raw_sql_worker, args=(dsn, organisation.pk, employees, seconds, counts, i))
+        multiprocessing.Process(
+            target=_raw_sql_worker, args=(dsn, organisation.pk, employees, seconds, counts, busy, i)
+        )
         for i in range(connections)
     ]
     for worker in workers:
         worker.start()
     for worker in workers:
         worker.join()
-    return {"requests": sum(counts), "per_second": sum(counts) / seconds, "errors": 0}
+    if any(worker.exitcode for worker in workers):
+        raise SystemExit("a raw SQL worker failed")
+    return {"requests": sum(counts), "per_second": sum(counts) / seconds, "errors": 0, "busy_shards": sum(busy)}
 
 
 def main(argv=None) -> int:
@@ -267,6 +277,7 @@ def main(argv=None) -> int:
         "prefix": uuid.uuid4().hex[:8],
         "points": POINTS,
     }
+    rollbacks_before = _rollbacks()
     server = _gunicorn(args.workers, args.threads)
     try:
         _wrk("/bench/constant/", 3, args.connections)  # warm-up
@@ -278,6 +289,7 @@ def main(argv=None) -> int:
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
+    plum["busy_shards"] = _rollbacks() - rollbacks_before
     raw = _raw_sql(organisation, args.seconds, args.connections)
 
     credited = (
@@ -308,6 +320,10 @@ def main(argv=None) -> int:
     print(f"plum / bare DRF = {ratio_bare:.2f} (target >= 0.25); plum / raw SQL = {ratio_raw:.2f}")
     for name, run in (("plum", plum), ("bare DRF", bare), ("token check", authenticated)):
         print(f"CPU per request, {name}: " + ", ".join(f"{k} {v:.2f} ms" for k, v in run["cpu_ms"].items()))
+    print(
+        f"every budget shard busy (the credit went on on the general path): plum {plum['busy_shards']}, "
+        f"raw SQL {raw['busy_shards']} (sent again)"
+    )
     print(
         f"201 answers {plum['requests'] - plum['errors']}, credited requests {credited}, "
         f"reconciliation issues {len(issues)}"

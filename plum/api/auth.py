@@ -9,7 +9,7 @@ from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 
 from plum.core.actor import Actor
-from plum.core.db import prepared_cursor
+from plum.core.db import read_first_row
 
 
 @dataclass(frozen=True)
@@ -52,8 +52,7 @@ class BearerTokenAuthentication(BaseAuthentication):
         checksum = hashlib.sha256(parts[1]).hexdigest()
         if BearerTokenAuthentication._sql is None:
             BearerTokenAuthentication._sql = _token_sql()
-        with prepared_cursor() as cursor:
-            row = cursor.execute(self._sql, [checksum], prepare=True).fetchone()
+        row = read_first_row(self._sql, [checksum])
         if row is None or row[0] <= timezone.now():
             raise exceptions.AuthenticationFailed("The access token is invalid or expired.")
         _, token_scope, client_pk, client_id, client_active, allowed, organisation_id, organisation_active = row
