@@ -114,6 +114,7 @@ def test_create_an_existing_code_answers_409(api, tenant, other_tenant):
         ({"code": "has space", "name": "X"}, [("code", "invalid")]),
         ({"code": "C" * 33, "name": "X"}, [("code", "invalid")]),
         ({"code": "OK", "name": "  "}, [("name", "invalid")]),
+        ({"code": "OK", "name": "a\x00b"}, [("name", "invalid")]),
         ({"code": "OK", "name": "X", "approval_threshold": 0}, [("approval_threshold", "invalid")]),
         ({"code": "OK", "name": "X", "max_points_per_request": "10"}, [("max_points_per_request", "invalid")]),
         ({"code": "OK", "name": "X", "points_validity_days": True}, [("points_validity_days", "invalid")]),
@@ -125,6 +126,12 @@ def test_create_refuses_invalid_input_with_400(api, payload, errors):
     with points_nothing_changes():
         response = api.post(PROGRAMMES, payload, format="json")
     assert_problem(response, 400, "validation_error", errors)
+
+
+def test_create_refuses_a_name_postgresql_cannot_store(api):
+    with points_nothing_changes():
+        response = api.post(PROGRAMMES, '{"code": "OK", "name": "a\\ud800b"}', content_type="application/json")
+    assert_problem(response, 400, "validation_error", [("name", "invalid")])
 
 
 def test_create_refuses_a_body_that_is_not_an_object(api):

@@ -191,6 +191,9 @@ def test_another_organisations_employee_and_programme_do_not_exist(api, funded, 
         (body(metadata=["a"]), [("metadata", "invalid")]),
         (body(metadata={"k": "v" * 4100}), [("metadata", "invalid")]),
         (body(reason="nul\x00"), [("reason", "invalid")]),
+        (body(metadata={"note": "nul\x00"}), [("metadata", "invalid")]),
+        (body(metadata={"nul\x00": 1}), [("metadata", "invalid")]),
+        (body(points=600, metadata={"deep": [{"n": "\x00"}]}), [("metadata", "invalid")]),
         (body(priority="high"), [("priority", "unknown_field")]),
     ],
 )
@@ -198,6 +201,14 @@ def test_malformed_requests_answer_400_and_change_nothing(api, funded, payload, 
     with points_nothing_changes():
         response = api.post(REQUESTS, payload, format="json")
     assert_problem(response, 400, "validation_error", errors)
+
+
+def test_metadata_with_escapes_postgresql_cannot_store_answers_400(api, funded):
+    for text in ('"\\u0000"', '"\\ud800"'):
+        payload = '{"request_id": "R1", "employee_id": "E1", "points": 10, "programme": "SPOT", "metadata": {"a": %s}}'
+        with points_nothing_changes():
+            response = api.post(REQUESTS, payload % text, content_type="application/json")
+        assert_problem(response, 400, "validation_error", [("metadata", "invalid")])
 
 
 def test_a_body_that_is_not_an_object_answers_400(api, funded):

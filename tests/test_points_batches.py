@@ -242,7 +242,7 @@ def test_same_batch_id_replays_and_other_requests_conflict(tenant, other_tenant)
         ("ok", [{}] * 100_001, [("requests", "invalid")]),
         (
             "ok",
-            [{"reason": "nul \x00"}, {}, {"reason": "\ud800"}],
+            [{"reason": "nul \x00"}, {"reason": "a literal \\u0000 is text"}, {"metadata": {"k": ["\ud800"]}}],
             [("requests[0]", "invalid"), ("requests[2]", "invalid")],
         ),
     ],

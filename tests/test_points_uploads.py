@@ -2,6 +2,7 @@
 valid rows into a batch, once."""
 
 import io
+import zipfile
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -29,6 +30,15 @@ def xlsx_file(rows: list[list], name: str = "awards.xlsx"):
     return SimpleUploadedFile(
         name, buffer.getvalue(), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     )
+
+
+def xlsx_with_broken_xml(part: str):
+    """A well-formed zip of a real workbook in which one XML part is cut off mid-tag."""
+    source, out = io.BytesIO(xlsx_file([["employee_id"]]).read()), io.BytesIO()
+    with zipfile.ZipFile(source) as original, zipfile.ZipFile(out, "w") as broken:
+        for name in original.namelist():
+            broken.writestr(name, b"<?xml version='1.0'?><Types><Default" if name == part else original.read(name))
+    return SimpleUploadedFile("awards.xlsx", out.getvalue(), "application/octet-stream")
 
 
 def upload(api, file):
@@ -196,6 +206,9 @@ def test_wrong_kinds_and_sizes_of_file(api, org):
     assert_problem(
         upload(api, csv_file(b"PK\x03\x04junk", name="awards.xlsx")), 400, "invalid_file", [("file", "unreadable_file")]
     )
+    for part in ("[Content_Types].xml", "xl/workbook.xml", "xl/worksheets/sheet1.xml"):
+        broken = upload(api, xlsx_with_broken_xml(part))
+        assert_problem(broken, 400, "invalid_file", [("file", "unreadable_file")])
     assert_problem(upload(api, csv_file(b"old excel", name="awards.xls")), 415, "unsupported_file_type")
     row = "E00000,1,x,a,KUDOS\n"
     big = csv_file(HEADER + row * ((10 * 1024 * 1024 - len(HEADER)) // len(row) + 50))  # just over 10 MiB

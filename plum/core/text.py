@@ -7,3 +7,20 @@ def storable_text(value: str) -> bool:
     except UnicodeEncodeError:
         return False
     return True
+
+
+def storable_json(value) -> bool:
+    """Every string of a decoded JSON value, keys included, is storable text (jsonb refuses \\u0000 too).
+    Walked with a stack: a deeply nested document must not exhaust Python's recursion limit."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            if not storable_text(item):
+                return False
+        elif isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return True

@@ -27,6 +27,7 @@ from plum.core.errors import CoreErrorCode, ValidationFailed, field_error
 from plum.core.ids import uuid7
 from plum.core.jobs import record_chunk_failure, send_on_commit, stale_jobs
 from plum.core.outbox import Event, outbox_emit
+from plum.core.text import storable_json
 from points.batch_selectors import batch_document
 from points.errors import BatchErrorCode, PointsError
 from points.models import PointsBatch, PointsBatchItem
@@ -121,11 +122,7 @@ def _item_rows(batch_uuid, requests: list, rows: list[int] | None) -> list[tuple
     out, errors, batch = [], [], str(batch_uuid)
     for index, data in enumerate(requests):
         text = _dumps(data)
-        try:
-            text.encode("utf-8")
-        except UnicodeEncodeError:
-            text = "\\u0000"
-        if "\\u0000" in text:
+        if not storable_json(data):
             message = "Holds text that cannot be stored (a NUL character or an unpaired surrogate)."
             errors.append(field_error(f"requests[{index}]", CoreErrorCode.INVALID, message))
         rid = data.get("request_id") if isinstance(data, dict) else None

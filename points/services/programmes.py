@@ -6,6 +6,7 @@ from django.db import IntegrityError, transaction
 
 from plum.core.actor import Actor
 from plum.core.errors import CoreErrorCode, ValidationFailed, field_error
+from plum.core.text import storable_text
 from points.errors import PointsError, PointsErrorCode
 from points.models import LedgerTransaction, Programme
 from points.services.ledger import budget_shards_create, budget_topup, post_transaction
@@ -35,7 +36,7 @@ def _clean_programme(data: dict) -> dict:
                 "code", CoreErrorCode.INVALID if code else CoreErrorCode.REQUIRED, "1 to 32 letters, digits, _ or -."
             )
         )
-    if not isinstance(name, str) or not name.strip() or len(name) > 200:
+    if not isinstance(name, str) or not name.strip() or len(name) > 200 or not storable_text(name):
         errors.append(
             field_error("name", CoreErrorCode.INVALID if name else CoreErrorCode.REQUIRED, "1 to 200 characters.")
         )

@@ -14,7 +14,7 @@ from plum.core.actor import Actor
 from plum.core.errors import CoreErrorCode, ValidationFailed, field_error
 from plum.core.ids import parse_uuid
 from plum.core.outbox import Event, outbox_emit
-from plum.core.text import storable_text
+from plum.core.text import storable_json, storable_text
 from points.errors import PointsError, PointsErrorCode
 from points.models import LedgerTransaction, Lot, PointsRequest, Programme
 from points.selectors import points_request_document
@@ -74,7 +74,7 @@ def clean_points_request(data) -> dict:
     if metadata is not None and (
         not isinstance(metadata, dict)
         or len(json.dumps(metadata, ensure_ascii=False)) > METADATA_MAX_BYTES
-        or not storable_text(json.dumps(metadata, ensure_ascii=False))
+        or not storable_json(metadata)
     ):
         errors.append(
             field_error("metadata", CoreErrorCode.INVALID, f"A JSON object of at most {METADATA_MAX_BYTES} bytes.")

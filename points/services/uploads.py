@@ -72,7 +72,17 @@ def _xlsx_rows(file):
             yield from workbook.worksheets[0].iter_rows(values_only=True)
         finally:
             workbook.close()
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, TypeError, IndexError, OSError):
+    # malformed XML inside the zip raises ElementTree's ParseError, a SyntaxError
+    except (
+        zipfile.BadZipFile,
+        InvalidFileException,
+        KeyError,
+        ValueError,
+        TypeError,
+        IndexError,
+        OSError,
+        SyntaxError,
+    ):
         message = "The file is not a readable Excel (.xlsx) workbook."
         raise _invalid_file(BatchErrorCode.UNREADABLE_FILE, message) from None
 
