@@ -96,15 +96,34 @@ def test_a_repeated_request_id_with_the_same_body_replays_200(api, funded, point
     assert again.json() == first.json()
 
 
-def test_a_replay_answers_the_current_state(api, funded):
+def test_a_replay_repeats_the_first_answer_after_an_approval(api, funded):
     first = post(api, points=500)
-    assert api.post(f"{REQUESTS}{first.json()['id']}/approve/").status_code == 200
+    assert first.status_code == 202
+    approved = api.post(f"{REQUESTS}{first.json()['id']}/approve/")
+    assert approved.json()["status"] == "credited"
 
-    again = post(api, points=500)
+    with points_nothing_changes():
+        again = post(api, points=500)
 
     assert again.status_code == 200
-    assert again.json()["status"] == "credited"
-    assert again.json() == request_document(PointsRequest.objects.get(request_id="R1"))
+    assert again.json() == first.json()
+    current = api.get(f"{REQUESTS}{first.json()['id']}/").json()
+    assert current == request_document(PointsRequest.objects.get(request_id="R1"))
+    assert (current["status"], current["balance_after"]) == ("credited", 500)
+
+
+def test_a_replay_repeats_the_first_answer_after_a_reversal_or_a_rejection(api, funded):
+    credited = post(api, points=300)
+    assert api.post(f"{REQUESTS}{credited.json()['id']}/reverse/", {"reason": "typo"}, format="json").status_code == 200
+    pending = post(api, request_id="R2", points=500)
+    assert api.post(f"{REQUESTS}{pending.json()['id']}/reject/").status_code == 200
+
+    with points_nothing_changes():
+        again = [post(api, points=300), post(api, request_id="R2", points=500)]
+
+    assert [a.status_code for a in again] == [200, 200]
+    assert [a.json() for a in again] == [credited.json(), pending.json()]
+    assert PointsRequest.objects.get(request_id="R1").status == "reversed"
 
 
 @pytest.mark.parametrize(

@@ -116,6 +116,11 @@ def test_create_waits_for_approval_then_replays(funded):
     assert again == first | {"replayed": True}
     assert (balance(funded), budget(funded)) == (0, 1_000)
 
+    run(funded, decide("pointsRequestApprove"), {"id": first["pointsRequest"]["id"]})
+    with points_nothing_changes():
+        after_approval = run(funded, CREATE, create_input(points=500))
+    assert after_approval == first | {"replayed": True}  # the first answer, as REST replays it
+
 
 @pytest.mark.parametrize(
     ("fields", "code", "field"),

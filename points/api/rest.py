@@ -162,7 +162,8 @@ class ProgrammeViewSet(PlumViewSet):
             ),
         },
         description="201 credited at once; 202 waiting for approval (at or above the programme's threshold); "
-        "200 the request as it is now for a repeated request_id with the same body; 409 request_id_conflict "
+        "200 the first answer again for a repeated request_id with the same body (what happened since, such as "
+        "an approval or a reversal, is at GET /api/v1/points/requests/{id}/); 409 request_id_conflict "
         "for one with another body.",
     ),
     approve=extend_schema(

@@ -163,7 +163,22 @@ def _replay(actor: Actor, clean: dict) -> Submitted | None:
             f"request_id {clean['request_id']!r} was already used with another body.",
             field="request_id",
         )
-    return Submitted(PointsRequest.objects.select_related("employee", "programme").get(pk=row[0]), replayed=True)
+    request = PointsRequest.objects.select_related("employee", "programme").get(pk=row[0])
+    return Submitted(_as_first_answered(request), replayed=True)
+
+
+def _as_first_answered(request: PointsRequest) -> PointsRequest:
+    """The request as its submission answered it, for a replay (API.md: "200 with the first answer"):
+    credited at once, or waiting for approval. What came later (an approval, a rejection, a reversal)
+    is left out; GET /points/requests/{id}/ tells the request as it is now. Never saved."""
+    if request.credited_at is None or request.decided_at is not None:  # it waited for a decision
+        request.status = PointsRequest.Status.PENDING_APPROVAL
+        request.balance_after = request.transaction_id = request.lot_id = None
+        request.credited_at = request.expires_at = request.decided_at = None
+    else:
+        request.status = PointsRequest.Status.CREDITED
+    request.reversed_at, request.reversal_reason = None, ""
+    return request
 
 
 def _emit(request: PointsRequest, event_type: str) -> None:
