@@ -463,6 +463,9 @@ def test_page_size_above_500_is_capped(crowd, arguments, first_id, last_id, has_
         ("(last: -1)", "`last` must be 0 or more."),
         ("(offset: -3)", "`offset` must be 0 or more."),
         ('(offset: 1, before: "YXJyYXljb25uZWN0aW9uOjE=")', "`offset` and `before` cannot be used together."),
+        ('(offset: 1, after: "garbage")', "`after` is not a cursor this list gave."),
+        ('(after: "garbage")', "`after` is not a cursor this list gave."),
+        ('(before: "YXJyYXljb25uZWN0aW9uOi01")', "`before` is not a cursor this list gave."),  # offset -5
     ],
 )
 def test_bad_page_arguments_are_a_client_error(tenant, arguments, message):

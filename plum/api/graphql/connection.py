@@ -4,6 +4,7 @@ import graphene
 from graphene import relay
 from graphene_django import DjangoConnectionField
 from graphql import GraphQLError
+from graphql_relay import cursor_to_offset
 
 
 class CountedConnection(relay.Connection):
@@ -44,6 +45,11 @@ class PlumConnectionField(DjangoConnectionField):
         for name in ("first", "last", "offset"):
             if args.get(name) is not None and args[name] < 0:
                 raise _bad_argument(f"`{name}` must be 0 or more.")
+        for name in ("after", "before"):
+            if args.get(name) is not None:
+                offset = cursor_to_offset(args[name])
+                if offset is None or offset < 0:
+                    raise _bad_argument(f"`{name}` is not a cursor this list gave.")
         if args.get("offset") is not None and args.get("before") is not None:
             raise _bad_argument("`offset` and `before` cannot be used together.")
         if max_limit:
