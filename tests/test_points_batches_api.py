@@ -182,3 +182,28 @@ def test_graphql_creates_and_reads_a_batch(api, tenant, other_tenant):
     assert theirs["data"]["pointsBatch"] is None
     _, denied = graphql(tenant.api(scopes=["points:read"]), CREATE, {"input": {"batchId": "G-2", "requests": requests}})
     assert denied["errors"][0]["extensions"]["code"] == "insufficient_scope"
+
+
+LIST = "{ pointsBatches(first: 50) { totalCount edges { node { batchId status total credited } } } }"
+
+
+def test_graphql_batch_list_costs_the_same_queries_for_one_batch_or_many(api, tenant):
+    org = make_org(tenant, employees=3)
+    org.batch("L-0", credits(org, 1))
+    with CaptureQueriesContext(connection) as one:
+        assert graphql(api, LIST)[1]["data"]["pointsBatches"]["totalCount"] == 1
+    for n in range(1, 6):
+        org.batch(f"L-{n}", credits(org, 1, prefix=f"L-{n}"))
+    with CaptureQueriesContext(connection) as six:
+        assert graphql(api, LIST)[1]["data"]["pointsBatches"]["totalCount"] == 6
+    assert len(one) == len(six)
+
+
+def test_graphql_batch_items_are_asked_of_one_batch_not_within_the_list(api, tenant):
+    org = make_org(tenant, employees=3)
+    org.batch("L-0", credits(org, 1))
+    status, body = graphql(api, "{ pointsBatches { edges { node { batchId items(first: 1) { totalCount } } } } }")
+    assert status == 200
+    assert [(e["message"], e["extensions"]["code"]) for e in body["errors"]] == [
+        ("`items` is asked of one batch at a time: use pointsBatch(id).", "bad_request")
+    ]

@@ -4,6 +4,7 @@ import graphene
 from graphene import relay
 from graphene.types.generic import GenericScalar
 from graphene_django import DjangoObjectType
+from graphql import GraphQLError
 
 from plum.api.auth import actor_of
 from plum.api.graphql.base import BaseMutation
@@ -73,7 +74,12 @@ class PointsBatchItemNode(DjangoObjectType):
 class PointsBatchNode(DjangoObjectType):
     status = graphene.Field(PointsBatchStatus, required=True)
     batch_uuid = graphene.UUID(required=True, description="The id REST uses")
-    items = PlumConnectionField(PointsBatchItemNode, status=PointsBatchItemStatus())
+    items = PlumConnectionField(
+        PointsBatchItemNode,
+        status=PointsBatchItemStatus(),
+        description="The batch's items in order. Asked of one batch at a time (pointsBatch, pointsBatchCreate), "
+        "not within pointsBatches: a batch holds up to 100,000 of them.",
+    )
 
     class Meta:
         model = PointsBatch
@@ -106,8 +112,20 @@ class PointsBatchNode(DjangoObjectType):
         return self.pk
 
     def resolve_items(self, info, status=None, **kwargs):
+        if _within_a_list(info.path):  # one query per batch of the page otherwise
+            raise GraphQLError(
+                "`items` is asked of one batch at a time: use pointsBatch(id).", extensions={"code": "bad_request"}
+            )
         items = PointsBatchItem.objects.filter(batch=self)
         return (items.filter(status=plain(status)) if status else items).order_by("index")
+
+
+def _within_a_list(path) -> bool:
+    while path is not None:
+        if isinstance(path.key, int):
+            return True
+        path = path.prev
+    return False
 
 
 class PointsBatchesQuery(graphene.ObjectType):
