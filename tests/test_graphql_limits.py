@@ -305,6 +305,19 @@ def test_malformed_requests_answer_400(tenant, body, message):
     assert (response.status_code, response.json()) == (400, expected)
 
 
+def test_bodies_and_documents_past_their_sizes_answer_413(tenant):
+    document = "{ __typename " + " " * (1024 * 1024) + "}"  # a document of just over 1 MiB
+    with nothing_changes():
+        response = tenant.api().post("/graphql/", {"query": document}, format="json")
+        huge = tenant.api().generic(
+            "POST", "/graphql/", b"{}", content_type="application/json", CONTENT_LENGTH=str(48 * 1024 * 1024 + 1)
+        )
+    assert response.status_code == 413
+    assert response.json()["errors"][0]["extensions"] == {"code": "payload_too_large"}
+    assert response.json()["errors"][0]["message"].endswith("at most 1048576: send bulk data as variables.")
+    assert (huge.status_code, huge.json()["code"]) == (413, "payload_too_large")
+
+
 def test_unknown_field_is_a_400_with_errors_and_no_data(tenant):
     with nothing_changes():
         status, body = graphql(tenant.api(READ), "{ employees { totalCount salary } }")

@@ -207,3 +207,24 @@ def test_graphql_batch_items_are_asked_of_one_batch_not_within_the_list(api, ten
     assert [(e["message"], e["extensions"]["code"]) for e in body["errors"]] == [
         ("`items` is asked of one batch at a time: use pointsBatch(id).", "bad_request")
     ]
+
+
+def test_graphql_takes_a_batch_larger_than_other_calls_bodies_as_variables(api, tenant):
+    org = make_org(tenant, employees=3)
+    requests = [
+        {
+            "requestId": f"big-{n}",
+            "employeeId": org.employees[n % 3],
+            "points": 1,
+            "programme": "KUDOS",
+            "reason": "r" * 120,
+        }
+        for n in range(8_000)
+    ]
+    body = json.dumps({"query": CREATE, "variables": {"input": {"batchId": "BIG", "requests": requests}}})
+    assert len(body) > 1024 * 1024
+
+    response = api.post("/graphql/", body, content_type="application/json")
+
+    payload = response.json()["data"]["pointsBatchCreate"]
+    assert (response.status_code, payload["errors"], payload["batch"]["total"]) == (200, [], 8_000)

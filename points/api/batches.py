@@ -10,6 +10,7 @@ from rest_framework.response import Response
 
 from plum.api.auth import actor_of
 from plum.api.idempotency import idempotent
+from plum.api.limits import BULK_MAX_BODY_BYTES
 from plum.api.openapi import enum_field
 from plum.api.scopes import Scope
 from plum.api.views import PlumViewSet
@@ -19,7 +20,6 @@ from points.models import PointsBatch, PointsBatchItem, PointsUpload
 from points.services.uploads import MAX_FILE_BYTES
 
 READ, WRITE = Scope.POINTS_READ, Scope.POINTS_WRITE
-BATCH_MAX_BODY_BYTES = 48 * 1024 * 1024  # 100,000 requests with reasons; settings' hard cap must be above
 ID = OpenApiParameter("id", OpenApiTypes.UUID, OpenApiParameter.PATH)
 
 
@@ -112,7 +112,7 @@ class PointsBatchViewSet(PlumViewSet):
         return ("index",) if self.action == "items" else ("created_at", "id")
 
     def get_max_body_bytes(self):
-        return BATCH_MAX_BODY_BYTES if self.action == "create" else super().get_max_body_bytes()
+        return BULK_MAX_BODY_BYTES if self.action == "create" else super().get_max_body_bytes()
 
     def list(self, request):
         batches = selectors.batch_list(actor=actor_of(request), status=_status_filter(request))

@@ -14,14 +14,14 @@ from rest_framework.views import APIView
 
 from plum.api.graphql.limits import NoIntrospection, max_aliases_rule, max_cost_rule, max_depth_rule
 from plum.api.graphql.scoping import ScopeMiddleware
-from plum.api.limits import DEFAULT_MAX_BODY_BYTES, check_body_size
+from plum.api.limits import BULK_MAX_BODY_BYTES, MAX_QUERY_DOCUMENT_CHARS, check_body_size
 from plum.api.permissions import HasDeclaredScopes
 from plum.api.scopes import AUTHENTICATED
 from plum.core.errors import DomainError
 
 logger = logging.getLogger(__name__)
 _SUGGESTION = re.compile(r"\s*Did you mean .*\?$")
-HTTP_ERROR_CODES = {400: "bad_request", 405: "method_not_allowed"}
+HTTP_ERROR_CODES = {400: "bad_request", 405: "method_not_allowed", 413: "payload_too_large"}
 
 
 def _config() -> dict:
@@ -76,6 +76,10 @@ class PlumGraphQLView(GraphQLView):
     def execute_graphql_request(self, request, data, query, variables, operation_name, show_graphiql=False):
         if query is not None and not isinstance(query, str):
             raise bad_request("`query` must be a string.")
+        if query is not None and len(query) > MAX_QUERY_DOCUMENT_CHARS:
+            limit = MAX_QUERY_DOCUMENT_CHARS
+            message = f"The query is {len(query)} characters; at most {limit}: send bulk data as variables."
+            raise bad_request(message, status=413)
         if variables is not None and not isinstance(variables, dict):
             raise bad_request("`variables` must be a JSON object.")
         if operation_name is not None and not isinstance(operation_name, str):
@@ -147,7 +151,7 @@ class GraphQLEndpoint(APIView):
         return cls._graphql_view
 
     def initial(self, request, *args, **kwargs):
-        check_body_size(request, DEFAULT_MAX_BODY_BYTES)
+        check_body_size(request, BULK_MAX_BODY_BYTES)  # pointsBatchCreate's requests, as variables
         super().initial(request, *args, **kwargs)
 
     def perform_content_negotiation(self, request, force=False):
