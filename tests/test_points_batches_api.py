@@ -5,6 +5,7 @@ import json
 
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from graphql_relay import from_global_id
 
 from points.services import points_batch_process
 from tests.conftest import graphql
@@ -228,3 +229,39 @@ def test_graphql_takes_a_batch_larger_than_other_calls_bodies_as_variables(api, 
 
     payload = response.json()["data"]["pointsBatchCreate"]
     assert (response.status_code, payload["errors"], payload["batch"]["total"]) == (200, [], 8_000)
+
+
+ITEMS = """query($id: UUID!, $first: Int) { pointsBatch(id: $id) { items(first: $first) { edges { node {
+  index status pointsRequestId pointsRequest { id requestId status points employeeId programme } } } } } }"""
+APPROVE = """mutation($input: PointsRequestApproveInput!) { pointsRequestApprove(input: $input) {
+  pointsRequest { requestId status } errors { code } } }"""
+
+
+def test_graphql_batch_items_lead_to_their_requests_which_can_be_approved(api, tenant):
+    org = make_org(tenant, employees=3, approval_threshold=50)
+    batch = org.batch("A-1", [*credits(org, 4), {**credits(org, 1, prefix="big")[0], "points": 60}])
+    points_batch_process(batch.pk)
+
+    with CaptureQueriesContext(connection) as two:
+        graphql(api, ITEMS, {"id": str(batch.pk), "first": 2})
+    with CaptureQueriesContext(connection) as five:
+        _, body = graphql(api, ITEMS, {"id": str(batch.pk), "first": 5})
+    nodes = [e["node"] for e in body["data"]["pointsBatch"]["items"]["edges"]]
+    pending = nodes[4]
+
+    assert len(two) == len(five)
+    assert [n["status"] for n in nodes] == ["credited"] * 4 + ["pending_approval"]
+    assert pending["pointsRequest"] | {"id": None} == {
+        "id": None,
+        "requestId": "big-0",
+        "status": "pending_approval",
+        "points": 60,
+        "employeeId": "E00000",
+        "programme": "KUDOS",
+    }
+    assert from_global_id(pending["pointsRequest"]["id"]) == ("PointsRequest", pending["pointsRequestId"])
+    _, approved = graphql(api, APPROVE, {"input": {"id": pending["pointsRequest"]["id"]}})
+    assert approved["data"]["pointsRequestApprove"] == {
+        "pointsRequest": {"requestId": "big-0", "status": "credited"},
+        "errors": [],
+    }

@@ -36,7 +36,11 @@ class PointsBatchItemNode(DjangoObjectType):
     row = graphene.Int(description="Row of the uploaded file, for upload batches")
     request_id = graphene.String()
     error = graphene.Field(PointsBatchItemError)
-    points_request_id = graphene.UUID()
+    points_request_id = graphene.UUID(description="The id REST uses")
+    points_request = graphene.Field(
+        "points.api.graphql.PointsRequestNode",
+        description="The request the item became (its id is what pointsRequestApprove and the others take)",
+    )
 
     class Meta:
         model = PointsBatchItem
@@ -69,6 +73,9 @@ class PointsBatchItemNode(DjangoObjectType):
 
     def resolve_error(self, info):
         return selectors.item_error(self)
+
+    def resolve_points_request(self, info):
+        return self.points_request  # joined by resolve_items
 
 
 class PointsBatchNode(DjangoObjectType):
@@ -116,7 +123,9 @@ class PointsBatchNode(DjangoObjectType):
             raise GraphQLError(
                 "`items` is asked of one batch at a time: use pointsBatch(id).", extensions={"code": "bad_request"}
             )
-        items = PointsBatchItem.objects.filter(batch=self)
+        items = PointsBatchItem.objects.filter(batch=self).select_related(
+            "points_request__employee", "points_request__programme"
+        )
         return (items.filter(status=plain(status)) if status else items).order_by("index")
 
 
