@@ -1,5 +1,6 @@
 import django_filters
 
+from plum.core.filters import UtcDateTimeFilter
 from points.models import PointsRequest
 
 
@@ -8,7 +9,7 @@ class PointsRequestFilter(django_filters.FilterSet):
     employee_id = django_filters.CharFilter(field_name="employee__employee_id")
     programme = django_filters.CharFilter(field_name="programme__code")
     source = django_filters.CharFilter()
-    created_since = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_since = UtcDateTimeFilter(field_name="created_at", lookup_expr="gte")
 
     class Meta:
         model = PointsRequest

@@ -1,5 +1,6 @@
 import django_filters
 
+from plum.core.filters import UtcDateTimeFilter
 from users.models import Employee
 
 
@@ -9,7 +10,7 @@ class EmployeeFilter(django_filters.FilterSet):
     cost_centre = django_filters.CharFilter(field_name="cost_centre__code")
     country = django_filters.CharFilter(method="filter_country")
     department = django_filters.CharFilter()
-    updated_since = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+    updated_since = UtcDateTimeFilter(field_name="updated_at", lookup_expr="gte")
     email = django_filters.CharFilter(lookup_expr="iexact")
 
     class Meta:

@@ -1,5 +1,6 @@
 import django_filters
 
+from plum.core.filters import UtcDateTimeFilter
 from vouchers.models import Product, Voucher
 
 
@@ -19,7 +20,7 @@ class VoucherFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=Voucher.Status.choices)
     product_id = django_filters.UUIDFilter(field_name="product_id")
     campaign = django_filters.CharFilter(field_name="recipient__campaign__campaign_id")
-    expires_before = django_filters.IsoDateTimeFilter(field_name="expires_at", lookup_expr="lt")
+    expires_before = UtcDateTimeFilter(field_name="expires_at", lookup_expr="lt")
 
     class Meta:
         model = Voucher

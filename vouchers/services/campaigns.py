@@ -17,6 +17,8 @@ from django.utils import timezone
 from plum.core.actor import Actor
 from plum.core.errors import CoreErrorCode, ValidationFailed, field_error
 from plum.core.ids import parse_uuid, uuid7
+from plum.core.text import storable_text
+from plum.core.timefmt import parse_aware
 from points.selectors import programme_get
 from points.services import programme_for_spending
 from vouchers.errors import VoucherError, VoucherErrorCode
@@ -51,7 +53,7 @@ class CampaignCreated:
 
 
 def _text(value, longest: int) -> bool:
-    return isinstance(value, str) and 0 < len(value) <= longest and "\x00" not in value
+    return isinstance(value, str) and 0 < len(value) <= longest and storable_text(value)
 
 
 def clean_campaign(data) -> dict:
@@ -97,11 +99,8 @@ def _recipient_errors(clean: dict) -> list[dict]:
 
 
 def _future_time(value, errors: list) -> datetime | None:
-    try:
-        moment = datetime.fromisoformat(value) if isinstance(value, str) else None
-    except ValueError:
-        moment = None
-    if moment is None or moment.tzinfo is None or moment <= timezone.now():
+    moment = parse_aware(value)
+    if moment is None or moment <= timezone.now():
         errors.append(field_error("expires_at", CoreErrorCode.INVALID, "A future ISO 8601 time with its offset."))
         return None
     return moment

@@ -2,7 +2,6 @@
 
 import csv
 import io
-from datetime import datetime
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -10,6 +9,8 @@ from django.db import IntegrityError, transaction
 from plum.core.actor import Actor
 from plum.core.errors import CoreErrorCode, ValidationFailed, field_error
 from plum.core.ids import uuid7
+from plum.core.text import storable_text
+from plum.core.timefmt import parse_aware
 from vouchers import codes
 from vouchers.errors import VoucherError, VoucherErrorCode
 from vouchers.models import Brand, Product, StockCode, StockImport
@@ -91,10 +92,18 @@ def _parse(product: Product, content: bytes) -> tuple[list[dict], list[dict]]:
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError:
         return [], [_row_error(1, None, E.INVALID_STOCK_FILE, "Not UTF-8 text.")]
-    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        return _rows(product, csv.reader(io.StringIO(text, newline="")))
+    except csv.Error as exc:  # a field past the csv module's size limit, say
+        return [], [_row_error(1, None, E.INVALID_STOCK_FILE, f"The CSV cannot be read: {exc}.")]
+
+
+def _rows(product: Product, reader) -> tuple[list[dict], list[dict]]:
     header = [h.strip().lower() for h in next(reader, [])]
     if sorted(header) != sorted(STOCK_COLUMNS):
-        message = f"Columns must be {', '.join(STOCK_COLUMNS)}; found {', '.join(header) or 'none'}."
+        found = ", ".join(header) or "none"
+        found = found if storable_text(found) else repr(found)  # the report is stored
+        message = f"Columns must be {', '.join(STOCK_COLUMNS)}; found {found}."
         return [], [_row_error(1, None, E.INVALID_STOCK_FILE, message)]
     rows, errors, seen = [], [], {}
     for number, values in enumerate(reader, start=2):
@@ -116,21 +125,27 @@ def _parse(product: Product, content: bytes) -> tuple[list[dict], list[dict]]:
     return rows, errors
 
 
+def _code_text(code: str) -> bool:
+    return storable_text(code) and bool(codes.normalise(code))
+
+
+def _small_whole(text: str) -> bool:
+    """ASCII digits only: str.isdigit() also admits '²' and other digits int() refuses."""
+    return text.isascii() and text.isdigit() and len(text) <= 10
+
+
 def _row_errors(product: Product, number: int, row: dict) -> list[dict]:
     errors = []
-    if not row["code"] or len(row["code"]) > MAX_CODE_LENGTH or not codes.normalise(row["code"]):
+    if not row["code"] or len(row["code"]) > MAX_CODE_LENGTH or not _code_text(row["code"]):
         errors.append(_row_error(number, "code", CoreErrorCode.INVALID, f"1 to {MAX_CODE_LENGTH} characters."))
-    if len(row["pin"]) > MAX_CODE_LENGTH:
+    if len(row["pin"]) > MAX_CODE_LENGTH or not storable_text(row["pin"]):
         errors.append(_row_error(number, "pin", CoreErrorCode.INVALID, f"At most {MAX_CODE_LENGTH} characters."))
-    if not row["denomination"].isdigit() or int(row["denomination"]) not in product.denominations:
+    if not _small_whole(row["denomination"]) or int(row["denomination"]) not in product.denominations:
         message = f"One of the product's denominations: {', '.join(map(str, product.denominations))}."
         errors.append(_row_error(number, "denomination", E.DENOMINATION_NOT_OFFERED, message))
     if row["expires_at"]:
-        try:
-            moment = datetime.fromisoformat(row["expires_at"])
-        except ValueError:
-            moment = None
-        if moment is None or moment.tzinfo is None:
+        moment = parse_aware(row["expires_at"])
+        if moment is None:
             message = "An ISO 8601 time with its offset, or empty."
             errors.append(_row_error(number, "expires_at", CoreErrorCode.INVALID, message))
         row["expires_at"] = moment

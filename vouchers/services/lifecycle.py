@@ -7,6 +7,7 @@ from plum.core.actor import Actor
 from plum.core.errors import CoreErrorCode, ValidationFailed, field_error
 from plum.core.ids import parse_uuid
 from plum.core.outbox import Event, outbox_emit, outbox_emit_many
+from plum.core.text import storable_text
 from points.services import budget_refund, points_refund
 from vouchers import codes
 from vouchers.errors import VoucherError, VoucherErrorCode
@@ -38,7 +39,12 @@ def _state_error(voucher: Voucher, now) -> VoucherError | None:
 def voucher_redeem(*, actor: Actor, code) -> Voucher:
     """Redeem by code, exactly once: a guarded UPDATE lets one of any number of parallel calls win.
     An unknown code is 404 whether or not another organisation has it (the lookup is per organisation)."""
-    if not isinstance(code, str) or not 0 < len(code) <= MAX_CODE_LENGTH or not codes.normalise(code):
+    if (
+        not isinstance(code, str)
+        or not 0 < len(code) <= MAX_CODE_LENGTH
+        or not storable_text(code)
+        or not codes.normalise(code)
+    ):
         raise ValidationFailed([field_error("code", CoreErrorCode.INVALID, "The voucher's code.")])
     digest, now = codes.lookup_hash(code), timezone.now()
     with transaction.atomic():

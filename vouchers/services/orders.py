@@ -63,7 +63,9 @@ def clean_order(data) -> dict:
         errors.append(field_error("programme", CoreErrorCode.REQUIRED, "Required when funding is `programme`."))
     elif clean["funding"] == Funding.POINTS and programme is not None:
         errors.append(field_error("programme", CoreErrorCode.INVALID, "Only with funding `programme`."))
-    elif programme is not None and not (isinstance(programme, str) and 0 < len(programme) <= 128):
+    elif programme is not None and not (
+        isinstance(programme, str) and 0 < len(programme) <= 128 and storable_text(programme)
+    ):
         errors.append(field_error("programme", CoreErrorCode.INVALID, "A programme code."))
     if errors:
         raise ValidationFailed(errors)

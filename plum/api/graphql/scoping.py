@@ -6,6 +6,7 @@ A root field without a declaration is refused at run time and reported by the st
 from graphql import GraphQLError, get_named_type
 
 from plum.api.scopes import Scope
+from plum.core.text import storable_json
 
 QUERY_SCOPES: dict[str, tuple[str, ...]] = {}
 MUTATION_SCOPES: dict[str, tuple[str, ...]] = {}  # by payload type name
@@ -39,6 +40,18 @@ class ScopeMiddleware:
             missing = [s for s in scopes if s not in actor_of(info).scopes]
             if missing:
                 raise permission_error(f"The token lacks the scope {' '.join(missing)}.")
+        return next_(root, info, **kwargs)
+
+
+class StorableArgumentsMiddleware:
+    """A query's root arguments go to lookups and filters: text PostgreSQL cannot hold (NUL, unpaired
+    surrogates) is a bad request there, as in REST. Mutations check their input and answer typed errors."""
+
+    def resolve(self, next_, root, info, **kwargs):
+        if info.path.prev is None and info.operation.operation.value == "query" and not storable_json(kwargs):
+            raise GraphQLError(
+                "Arguments cannot hold NUL characters or unpaired surrogates.", extensions={"code": "bad_request"}
+            )
         return next_(root, info, **kwargs)
 
 

@@ -13,7 +13,7 @@ from graphql.validation import specified_rules
 from rest_framework.views import APIView
 
 from plum.api.graphql.limits import NoIntrospection, max_aliases_rule, max_cost_rule, max_depth_rule
-from plum.api.graphql.scoping import ScopeMiddleware
+from plum.api.graphql.scoping import ScopeMiddleware, StorableArgumentsMiddleware
 from plum.api.limits import BULK_MAX_BODY_BYTES, MAX_QUERY_DOCUMENT_CHARS, check_body_size
 from plum.api.permissions import HasDeclaredScopes
 from plum.api.scopes import AUTHENTICATED
@@ -56,7 +56,9 @@ class PlumGraphQLView(GraphQLView):
     """
 
     def __init__(self, **kwargs):
-        super().__init__(graphiql=_config()["GRAPHIQL"], middleware=[ScopeMiddleware()], **kwargs)
+        super().__init__(
+            graphiql=_config()["GRAPHIQL"], middleware=[ScopeMiddleware(), StorableArgumentsMiddleware()], **kwargs
+        )
 
     def parse_body(self, request):
         if self.get_content_type(request) != "application/json":
