@@ -18,6 +18,7 @@ from plum.api.auth import actor_of
 from plum.api.errors import PROBLEM_CONTENT_TYPE, Conflict, Unprocessable, problem_exception_handler
 from plum.api.models import IdempotencyRecord
 from plum.core.errors import DomainError
+from plum.core.text import storable_json
 
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
@@ -112,7 +113,10 @@ def idempotent(handler=None, *, secret_answer: bool = False):
         if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
             raise exceptions.ValidationError({HEADER: [f"Must be 1 to {MAX_KEY_LENGTH} printable characters."]})
         client_id = actor_of(request).client_id
-        fingerprint = request_fingerprint(request)
+        try:
+            fingerprint = request_fingerprint(request)
+        except RecursionError:
+            raise exceptions.ParseError("The body is nested too deeply.") from None
         if not _claim(client_id, key, fingerprint):
             return _replay(client_id, key, fingerprint, lambda: handler(view, request, *args, **kwargs))
         try:
@@ -122,14 +126,15 @@ def idempotent(handler=None, *, secret_answer: bool = False):
         except BaseException:
             IdempotencyRecord.objects.filter(client_id=client_id, key=key).delete()
             raise
-        if response.status_code >= 500:
+        body = None if secret_answer and response.status_code < 400 else response.data
+        if response.status_code >= 500 or not storable_json(body):  # an error echoing NUL, say: not kept
             IdempotencyRecord.objects.filter(client_id=client_id, key=key).delete()
             return response
         content_type = PROBLEM_CONTENT_TYPE if response.status_code >= 400 else ""
         IdempotencyRecord.objects.filter(client_id=client_id, key=key).update(
             status=IdempotencyRecord.Status.COMPLETED,
             response_status=response.status_code,
-            response_body=None if secret_answer and response.status_code < 400 else response.data,
+            response_body=body,
             response_content_type=content_type,
             completed_at=timezone.now(),
         )

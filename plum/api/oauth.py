@@ -10,6 +10,7 @@ from oauth2_provider import views as oauth_views
 
 from plum.api.errors import PROBLEM_CONTENT_TYPE, problem
 from plum.api.throttling import FixedKeyThrottle
+from plum.core.text import storable_text
 
 GRANT_TYPE = "client_credentials"
 
@@ -38,6 +39,10 @@ class TokenView(oauth_views.TokenView):
     def post(self, request, *args, **kwargs):
         if request.POST.get("grant_type") != GRANT_TYPE:
             return _oauth_problem(400, "unsupported_grant_type", "Only grant_type=client_credentials is supported.")
+        if not storable_text(_client_id_of(request) or ""):  # no such client; the lookup would fail
+            return _oauth_problem(
+                401, "invalid_client", "Unknown client or wrong secret.", {"WWW-Authenticate": 'Basic realm="plum"'}
+            )
         throttles = [
             FixedKeyThrottle("token_address", FixedKeyThrottle.get_ident(None, request)),
             FixedKeyThrottle("token_client", _client_id_of(request) or "-"),

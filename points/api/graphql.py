@@ -156,7 +156,7 @@ class PointsQuery(graphene.ObjectType):
 
     def resolve_points_requests(root, info, **kwargs):
         filters = plain({k: v for k, v in kwargs.items() if k not in PAGE_ARGUMENTS})
-        if "created_since" in filters:
+        if filters.get("created_since") is not None:
             filters["created_since"] = filters["created_since"].isoformat()
         requests = selectors.points_request_list(actor=actor_of(info), filters=filters)
         return requests.order_by("-created_at", "-id")

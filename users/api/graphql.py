@@ -61,7 +61,7 @@ class UsersQuery(graphene.ObjectType):
 
     def resolve_employees(root, info, **kwargs):
         filters = plain({k: v for k, v in kwargs.items() if k not in ("first", "last", "before", "after", "offset")})
-        if "updated_since" in filters:
+        if filters.get("updated_since") is not None:
             filters["updated_since"] = filters["updated_since"].isoformat()
         return selectors.employee_list(actor=actor_of(info), filters=filters).order_by("employee_id")
 

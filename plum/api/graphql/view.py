@@ -115,6 +115,8 @@ class PlumGraphQLView(GraphQLView):
         if isinstance(error, HttpError):
             code = HTTP_ERROR_CODES.get(error.response.status_code, "bad_request")
             return {"message": error.message, "extensions": {"code": code}}
+        if isinstance(error, RecursionError) or isinstance(getattr(error, "original_error", None), RecursionError):
+            return {"message": "The document or its input is nested too deeply.", "extensions": {"code": "bad_request"}}
         if not isinstance(error, GraphQLError):
             logger.error("GraphQL request failed", exc_info=error)
             return {"message": "Internal error; it has been logged.", "extensions": {"code": "internal_error"}}
