@@ -23,33 +23,21 @@ def test_a_client_id_with_nul_is_an_unknown_client(tenant, basic):
     assert (response.status_code, response.json()["code"]) == (401, "invalid_client")
 
 
-def test_an_error_echoing_unstorable_text_is_answered_and_not_kept_for_its_key(tenant):
+@pytest.mark.parametrize(
+    ("path", "body", "field"),
+    [
+        ("/api/v1/programmes/", '{"code": "P", "name": "P", "\\ud800": 1}', "\ud800"),
+        ("/api/v1/employees/", '{"employee_id": "E9", "\\u0000": "x"}', "\x00"),
+    ],
+)
+def test_an_error_echoing_unstorable_text_is_answered_and_not_kept_for_its_key(tenant, path, body, field):
     api = tenant.api()
     for _ in range(2):  # the retry runs again instead of finding the key stuck in progress
-        response = api.post(
-            "/api/v1/programmes/",
-            '{"code": "P", "name": "P", "\\ud800": 1}',
-            content_type="application/json",
-            HTTP_IDEMPOTENCY_KEY="k-1",
-        )
-        assert_problem(response, 400, "validation_error", [("\ud800", "unknown_field")])
+        response = api.post(path, body, content_type="application/json", HTTP_IDEMPOTENCY_KEY="k-1")
+        assert response.status_code == 400
+        assert (field, "unknown_field") in [(e["field"], e["code"]) for e in response.json()["errors"]]
+        assert "Idempotent-Replayed" not in response
     assert IdempotencyRecord.objects.count() == 0
-
-
-def test_an_unknown_field_named_with_nul_is_echoed_escaped_and_replayed(tenant):
-    api = tenant.api()
-    answers = [
-        api.post(
-            "/api/v1/employees/",
-            '{"employee_id": "E9", "\\u0000": "x"}',
-            content_type="application/json",
-            HTTP_IDEMPOTENCY_KEY="k-1",
-        )
-        for _ in range(2)
-    ]
-    assert [a.status_code for a in answers] == [400, 400]
-    assert ("\\x00", "unknown_field") in [(e["field"], e["code"]) for e in answers[0].json()["errors"]]
-    assert answers[1].json() == answers[0].json() and answers[1]["Idempotent-Replayed"] == "true"
 
 
 def test_a_body_nested_past_the_recursion_limit_with_an_idempotency_key(tenant):

@@ -41,7 +41,7 @@ def printable_key(value) -> str | None:
     """A client's key, safe to echo back in an error (JSON answers are UTF-8)."""
     if not isinstance(value, str):
         return None
-    return value if storable_text(value) else value.encode("unicode_escape").decode("ascii")  # \x00, \ud800
+    return value if storable_text(value) else value.encode("utf-8", "backslashreplace").decode("ascii", "replace")
 
 
 def clean_employee_fields(data: dict) -> tuple[dict, list[dict]]:
