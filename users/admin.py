@@ -2,10 +2,13 @@
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.template.response import TemplateResponse
 from oauth2_provider.models import AccessToken, Grant, IDToken, RefreshToken
 
 from plum.core.actor import Actor
+from plum.core.admin_base import GuardedModelAdmin
 from plum.core.errors import DomainError
 from plum.core.scopes import ALL_SCOPES
 from users import services
@@ -19,13 +22,20 @@ for _model in (ApiClient, AccessToken, RefreshToken, Grant, IDToken):
     if admin.site.is_registered(_model):
         admin.site.unregister(_model)
 
+# Django's own user and group admins get the same guard as ours against junk in the address bar.
+for _model in (get_user_model(), Group):
+    if admin.site.is_registered(_model):
+        _base = type(admin.site.get_model_admin(_model))
+        admin.site.unregister(_model)
+        admin.site.register(_model, type(_base.__name__, (GuardedModelAdmin, _base), {}))
+
 
 def staff_actor(request, organisation_id) -> Actor:
     return Actor.staff(organisation_id, request.user.pk, label=f"staff:{request.user.get_username()}")
 
 
 @admin.register(Organisation)
-class OrganisationAdmin(admin.ModelAdmin):
+class OrganisationAdmin(GuardedModelAdmin):
     list_display = ("slug", "name", "is_active", "created_at")
     list_filter = ("is_active",)
     search_fields = ("slug", "name")
@@ -54,7 +64,7 @@ class ApiClientForm(forms.ModelForm):
 
 
 @admin.register(ApiClient)
-class ApiClientAdmin(admin.ModelAdmin):
+class ApiClientAdmin(GuardedModelAdmin):
     form = ApiClientForm
     list_display = ("name", "organisation", "client_id", "scope_list", "is_active", "created")
     list_filter = ("is_active", "organisation")
@@ -108,7 +118,7 @@ class ApiClientAdmin(admin.ModelAdmin):
         return TemplateResponse(request, "admin/users/apiclient/secret.html", context)  # admin pages are no-store
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(GuardedModelAdmin):
     """HR systems own these records (sync, SCIM); staff look, filter and use the actions."""
 
     def has_add_permission(self, request):

@@ -4,11 +4,11 @@ and follow the batch's progress. Writes go through points.services with a staff 
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponseNotAllowed, HttpResponseRedirect
-from django.shortcuts import get_object_or_404
+from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils.html import format_html
 
+from plum.core.admin_base import GuardedModelAdmin
 from plum.core.errors import DomainError
 from points import batch_selectors, services
 from points.models import PointsBatch, PointsBatchItem, PointsUpload
@@ -136,7 +136,7 @@ class UploadForm(forms.ModelForm):
 
 
 @admin.register(PointsUpload)
-class PointsUploadAdmin(admin.ModelAdmin):
+class PointsUploadAdmin(GuardedModelAdmin):
     form = UploadForm
     list_display = ("filename", "organisation", "status", "rows", "valid", "invalid", "created_at")
     list_filter = ("status", "organisation")
@@ -197,7 +197,9 @@ class PointsUploadAdmin(admin.ModelAdmin):
     def confirm_view(self, request, object_id):
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
-        upload = get_object_or_404(PointsUpload, pk=object_id)
+        upload = self.get_object(request, object_id)  # None for an unknown or malformed id
+        if upload is None:
+            raise Http404("No such upload.")
         if not request.user.has_perm("points.add_pointsupload"):
             raise PermissionDenied
         try:

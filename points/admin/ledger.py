@@ -9,10 +9,11 @@ from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
 from django.core.validators import RegexValidator
 
+from plum.core.admin_base import GuardedModelAdmin
 from plum.core.errors import DomainError
 from points import selectors, services
 from points.models import Account, LedgerEntry, PointsRequest, Programme, ReconciliationIssue
-from points.services.programmes import CODE_PATTERN, MAX_POINTS
+from points.services.programmes import CODE_PATTERN, MAX_POINTS, MAX_VALIDITY_DAYS
 from users.admin import ReadOnlyAdmin, staff_actor
 
 
@@ -25,7 +26,7 @@ class ProgrammeForm(forms.ModelForm):
     code = forms.CharField(max_length=32, validators=[RegexValidator(CODE_PATTERN, "1 to 32 letters, digits, _ or -.")])
     approval_threshold = forms.IntegerField(min_value=1, max_value=MAX_POINTS, required=False)
     max_points_per_request = forms.IntegerField(min_value=1, max_value=MAX_POINTS, initial=100_000)
-    points_validity_days = forms.IntegerField(min_value=1, max_value=MAX_POINTS, initial=365)
+    points_validity_days = forms.IntegerField(min_value=1, max_value=MAX_VALIDITY_DAYS, initial=365)
 
     class Meta:
         model = Programme
@@ -47,7 +48,7 @@ class TopupForm(ActionForm):
 
 
 @admin.register(Programme)
-class ProgrammeAdmin(admin.ModelAdmin):
+class ProgrammeAdmin(GuardedModelAdmin):
     form = ProgrammeForm
     action_form = TopupForm
     actions = ("top_up",)

@@ -14,14 +14,15 @@ from points.services.ledger import budget_shards_create, budget_topup, post_tran
 CODE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$")
 PROGRAMME_FIELDS = {"code", "name", "approval_threshold", "max_points_per_request", "points_validity_days", "status"}
 MAX_POINTS = 2_000_000_000
+MAX_VALIDITY_DAYS = 36_500  # a hundred years; far beyond that an expiry date leaves the calendar
 
 
-def _positive_int(data, name, errors, *, nullable=False):
+def _positive_int(data, name, errors, *, nullable=False, largest=MAX_POINTS):
     value = data.get(name)
     if value is None and nullable:
         return None
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_POINTS:
-        errors.append(field_error(name, CoreErrorCode.INVALID, f"A whole number from 1 to {MAX_POINTS}."))
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= largest:
+        errors.append(field_error(name, CoreErrorCode.INVALID, f"A whole number from 1 to {largest}."))
     return value
 
 
@@ -42,8 +43,11 @@ def _clean_programme(data: dict) -> dict:
         )
     clean = {"code": code, "name": name.strip() if isinstance(name, str) else name}
     clean["approval_threshold"] = _positive_int(data, "approval_threshold", errors, nullable=True)
-    for key, default in (("max_points_per_request", 100_000), ("points_validity_days", 365)):
-        clean[key] = _positive_int(data, key, errors) if key in data else default
+    for key, default, largest in (
+        ("max_points_per_request", 100_000, MAX_POINTS),
+        ("points_validity_days", 365, MAX_VALIDITY_DAYS),
+    ):
+        clean[key] = _positive_int(data, key, errors, largest=largest) if key in data else default
     status = data.get("status", Programme.Status.ACTIVE)
     if status not in Programme.Status.values:
         errors.append(field_error("status", CoreErrorCode.INVALID, "Must be 'active' or 'inactive'."))

@@ -7,6 +7,7 @@ from django.core.validators import RegexValidator
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
+from plum.core.admin_base import GuardedModelAdmin
 from users.admin import staff_actor
 from vouchers import selectors, services
 from vouchers.models import Brand, Product
@@ -28,7 +29,7 @@ class BrandForm(forms.ModelForm):
 
 
 @admin.register(Brand)
-class BrandAdmin(admin.ModelAdmin):
+class BrandAdmin(GuardedModelAdmin):
     form = BrandForm
     list_display = ("name", "organisation", "created_at")
     list_filter = ("organisation",)
@@ -106,7 +107,7 @@ class LowStockFilter(admin.SimpleListFilter):
 
 
 @admin.register(Product)
-class ProductAdmin(admin.ModelAdmin):
+class ProductAdmin(GuardedModelAdmin):
     form = ProductForm
     list_display = ("name", "brand", "organisation", "currency", "source", "status", "stock", "low_stock_flag")
     list_filter = (LowStockFilter, "source", "status", "currency", "organisation")

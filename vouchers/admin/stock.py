@@ -7,6 +7,7 @@ from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
+from plum.core.admin_base import GuardedModelAdmin
 from users.admin import ReadOnlyAdmin, staff_actor
 from vouchers import services
 from vouchers.admin.common import MaskedCodeColumns, ProductListFilter, product_label, products_for_choices
@@ -22,7 +23,7 @@ class StockUploadForm(forms.ModelForm):
 
 
 @admin.register(StockImport)
-class StockImportAdmin(admin.ModelAdmin):
+class StockImportAdmin(GuardedModelAdmin):
     """Adding is uploading; an import is never edited, so the detail page is its result."""
 
     form = StockUploadForm

@@ -1,7 +1,7 @@
 """The catalogue: brands, products and the stock of codes bought from brands."""
 
 from django.contrib.postgres.fields import ArrayField
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 from plum.core.ids import uuid7
@@ -40,7 +40,9 @@ class Product(TenantOwned):
     points_per_unit = models.PositiveIntegerField(
         validators=[MinValueValidator(1)], help_text="Points cost = denomination * points per unit"
     )
-    validity_days = models.PositiveIntegerField(default=365, validators=[MinValueValidator(1)])
+    validity_days = models.PositiveIntegerField(
+        default=365, validators=[MinValueValidator(1), MaxValueValidator(36_500)], help_text="At most 100 years"
+    )
     country = models.CharField(max_length=2, help_text="ISO 3166-1 alpha-2 where it can be used")
     category = models.CharField(max_length=64, blank=True)
     source = models.CharField(max_length=16, choices=Source.choices)
