@@ -39,13 +39,14 @@ class TokenView(oauth_views.TokenView):
     def post(self, request, *args, **kwargs):
         if request.POST.get("grant_type") != GRANT_TYPE:
             return _oauth_problem(400, "unsupported_grant_type", "Only grant_type=client_credentials is supported.")
-        if not storable_text(_client_id_of(request) or ""):  # no such client; the lookup would fail
+        client_id = _client_id_of(request)
+        if not storable_text(client_id or ""):  # no such client; the lookup would fail
             return _oauth_problem(
                 401, "invalid_client", "Unknown client or wrong secret.", {"WWW-Authenticate": 'Basic realm="plum"'}
             )
         throttles = [
             FixedKeyThrottle("token_address", FixedKeyThrottle.get_ident(None, request)),
-            FixedKeyThrottle("token_client", _client_id_of(request) or "-"),
+            FixedKeyThrottle("token_client", client_id or "-"),
         ]
         for throttle in throttles:
             if not throttle.allow_request(request, self):

@@ -1,14 +1,8 @@
-from datetime import datetime
-
 from django.core.exceptions import FieldDoesNotExist
-from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import pagination
 from rest_framework.exceptions import NotFound, ValidationError
 
-from plum.core.text import storable_text
-from plum.core.timefmt import as_utc
-
-_BIGINT = 2**63
+from plum.core.fields import storable_value
 
 
 class CursorPagination(pagination.CursorPagination):
@@ -42,16 +36,7 @@ class CursorPagination(pagination.CursorPagination):
             field = self._model._meta.get_field(self.ordering[0].lstrip("-"))
         except FieldDoesNotExist:
             return True
-        try:
-            value = field.to_python(position)
-        except (DjangoValidationError, ValueError, TypeError, OverflowError):
-            return False
-        if isinstance(value, datetime):  # an offset PostgreSQL takes, a time Python can read back
-            offset = value.utcoffset().total_seconds() if value.tzinfo else None
-            return offset is not None and offset % 60 == 0 and abs(offset) < 16 * 3600 and as_utc(value) is not None
-        if isinstance(value, int):
-            return -_BIGINT <= value < _BIGINT
-        return storable_text(value) if isinstance(value, str) else True
+        return storable_value(field, position)
 
     def _invalid(self) -> ValidationError:
         return ValidationError({self.cursor_query_param: ["Invalid cursor."]})

@@ -6,12 +6,9 @@ straight to the database; these come from the address bar as much as from the ad
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.options import IncorrectLookupParameters
-from django.core.exceptions import ValidationError
 from django.db import DataError
 
-from plum.core.text import storable_text
-
-_BIGINT = 2**63
+from plum.core.fields import storable_value
 
 
 class GuardedModelAdmin(admin.ModelAdmin):
@@ -22,16 +19,9 @@ class GuardedModelAdmin(admin.ModelAdmin):
             raise IncorrectLookupParameters(exc) from exc
 
     def response_action(self, request, queryset):
-        if not all(self._is_pk(value) for value in request.POST.getlist(helpers.ACTION_CHECKBOX_NAME)):
+        if not all(
+            storable_value(self.model._meta.pk, value) for value in request.POST.getlist(helpers.ACTION_CHECKBOX_NAME)
+        ):
             self.message_user(request, "The selection holds something that is not a row's id.", messages.WARNING)
             return None
         return super().response_action(request, queryset)
-
-    def _is_pk(self, value) -> bool:
-        try:
-            pk = self.model._meta.pk.to_python(value)
-        except (ValidationError, ValueError, TypeError):
-            return False
-        if isinstance(pk, int):
-            return -_BIGINT <= pk < _BIGINT
-        return pk is not None and (not isinstance(pk, str) or storable_text(pk))
