@@ -1,6 +1,6 @@
 """Single points credits over REST under parallel load, against two baselines from the same run.
 
-    python -m benchmarks.points_credit [--seconds 20] [--connections 16] [--workers 4] [--threads 4]
+    python -m benchmarks.points_credit [--seconds 20] [--connections 16] [--workers 4] [--threads 4] [--shards N]
 
 - plum: POST /api/v1/points/requests/ on gunicorn, `connections` keep-alive connections with tokens,
   distinct request_ids over 1,000 wallets, for `seconds`; every answer must be 201.
@@ -48,9 +48,11 @@ end
 """
 
 
-def _prepare():
+def _prepare(shards: int | None):
     from plum.core.actor import Actor
     from points import services as points_services
+    from points.models import Programme
+    from points.services.ledger import budget_shards_create
     from users import services as users_services
 
     slug = f"bench-points-credit-{secrets.token_hex(3)}"
@@ -64,6 +66,9 @@ def _prepare():
     points_services.programme_create(
         actor=actor, data={"code": "BENCH", "name": "Benchmark", "max_points_per_request": 1000}
     )
+    if shards is not None:  # more shards than the default, made before the top-up spreads the budget over them
+        Programme.objects.filter(organisation=organisation, code="BENCH").update(budget_shards=shards)
+        budget_shards_create(Programme.objects.get(organisation=organisation, code="BENCH"))
     points_services.programme_topup(actor=actor, programme_code="BENCH", points=1_000_000_000)
     issued = users_services.api_client_create(organisation=organisation, name="bench", scopes=["points:write"])
     return organisation, actor, [r["employee_id"] for r in records], issued
@@ -252,6 +257,9 @@ def main(argv=None) -> int:
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument(
+        "--shards", type=int, choices=range(8, 65), metavar="8..64", help="the programme's budget shards"
+    )
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
     if not shutil.which("wrk"):
         print("wrk is needed: apt-get install wrk", file=sys.stderr)
@@ -260,7 +268,7 @@ def main(argv=None) -> int:
     from points.models import PointsRequest
     from points.services import ledger_reconcile
 
-    organisation, _, employees, issued = _prepare()
+    organisation, _, employees, issued = _prepare(args.shards)
     # Wallets exist before the run, as they would for a live organisation (the first credit creates one).
     from django.db import connection
 
@@ -312,7 +320,7 @@ def main(argv=None) -> int:
     ]
     print(
         f"\nSingle credits, {args.connections} connections, {args.seconds} s each, gunicorn {args.workers}x"
-        f"{args.threads} gthread, {os.cpu_count()} cores"
+        f"{args.threads} gthread, {args.shards or 'default'} budget shards, {os.cpu_count()} cores"
     )
     print(format_table(["target", "requests/s", "errors", "p50", "p99"], rows))
     ratio_bare = plum["per_second"] / bare["per_second"]
