@@ -51,7 +51,6 @@ end
 def _prepare(shards: int | None):
     from plum.core.actor import Actor
     from points import services as points_services
-    from points.models import Programme
     from points.services.ledger import budget_shards_create
     from users import services as users_services
 
@@ -63,12 +62,13 @@ def _prepare(shards: int | None):
         for n in range(WALLETS)
     ]
     users_services.employees_sync(actor=actor, mode="upsert", source="bench", records=records)
-    points_services.programme_create(
+    programme = points_services.programme_create(
         actor=actor, data={"code": "BENCH", "name": "Benchmark", "max_points_per_request": 1000}
     )
     if shards is not None:  # more shards than the default, made before the top-up spreads the budget over them
-        Programme.objects.filter(organisation=organisation, code="BENCH").update(budget_shards=shards)
-        budget_shards_create(Programme.objects.get(organisation=organisation, code="BENCH"))
+        programme.budget_shards = shards
+        programme.save(update_fields=["budget_shards"])
+        budget_shards_create(programme)
     points_services.programme_topup(actor=actor, programme_code="BENCH", points=1_000_000_000)
     issued = users_services.api_client_create(organisation=organisation, name="bench", scopes=["points:write"])
     return organisation, actor, [r["employee_id"] for r in records], issued
