@@ -38,3 +38,4 @@ class BatchErrorCode(ErrorCode):
     UNKNOWN_COLUMN = "unknown_column", 400
     DUPLICATE_COLUMN = "duplicate_column", 400
     DUPLICATE_REQUEST_ID = "duplicate_request_id", 422
+    REQUEST_ID_USED = "request_id_used", 422  # an upload's row naming an existing request, whatever its body

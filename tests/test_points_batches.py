@@ -255,3 +255,32 @@ def test_a_malformed_batch_is_refused_whole(tenant, batch_id, requests, errors):
     assert (str(refused.value.code), refused.value.http_status) == ("validation_error", 400)
     assert [(e["field"], e["code"]) for e in refused.value.errors] == errors
     assert batch_tables() == before
+
+
+@pytest.mark.parametrize("chunk_size", [1, 2, 5000])
+def test_repeats_of_one_request_id_get_the_in_order_answer_whatever_the_chunk(tenant, chunk_size):
+    org = make_org(tenant, employees=3)
+    refused = {"request_id": "e", "employee_id": "NOPE", "points": 5, "programme": "KUDOS"}
+    credited = {"request_id": "e", "employee_id": "E00002", "points": 5, "programme": "KUDOS"}
+    batch = org.batch("repeats", [refused, credited, refused])
+
+    points_batch_process(batch.pk, chunk_size=chunk_size)
+
+    assert outcomes(batch) == [
+        (0, "rejected", "employee_not_found", "employee_id"),
+        (1, "credited", "", ""),
+        (2, "rejected", "request_id_conflict", "request_id"),
+    ]
+    assert wallets(org) == {"E00002": 5}
+
+
+def test_an_item_missing_several_fields_names_them_all(tenant):
+    org = make_org(tenant, employees=1)
+    batch = org.batch("missing", [{"request_id": "q"}])
+    points_batch_process(batch.pk)
+    item = PointsBatchItem.objects.get(batch=batch)
+    assert (item.error_code, item.error_field, item.error_message) == (
+        "required",
+        "employee_id",
+        "employee_id: This field is required.; programme: This field is required.; points: This field is required.",
+    )

@@ -3,6 +3,7 @@
 import re
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from points.models import PointsBatch, PointsUpload
@@ -75,3 +76,32 @@ def test_lists_filter_by_status_and_pages_load(admin_client, org):
     ):
         assert admin_client.get(url).status_code == 200
     assert admin_client.get(f"/admin/points/pointsupload/{done.pk}/confirm/").status_code == 405
+
+
+def test_error_text_with_braces_shows_escaped(admin_client, org):
+    item = {"request_id": "a{0}", "employee_id": "<b>{x}</b>", "points": 5, "programme": "KUDOS"}
+    batch = org.batch("braces", [item])
+    points_batch_process(batch.pk)
+    page = admin_client.get(f"/admin/points/pointsbatch/{batch.pk}/change/")
+    assert page.status_code == 200
+    shown = "<li>#0 a{0} employee_not_found: No employee &#x27;&lt;b&gt;{x}&lt;/b&gt;&#x27;.</li>"
+    assert shown in page.content.decode()
+
+
+def test_only_staff_who_may_change_batches_can_retry_them(client, django_user_model, org):
+    batch = org.batch("failed", credits(org, 2, prefix="f"))
+    PointsBatch.objects.filter(pk=batch.pk).update(status=PointsBatch.Status.FAILED)
+    viewer = django_user_model.objects.create_user("viewer", password="pw", is_staff=True)
+    viewer.user_permissions.add(Permission.objects.get(codename="view_pointsbatch"))
+    client.force_login(viewer)
+
+    assert 'value="retry"' not in client.get("/admin/points/pointsbatch/").content.decode()
+    client.post("/admin/points/pointsbatch/", {"action": "retry", "_selected_action": [batch.pk]})
+    assert PointsBatch.objects.get(pk=batch.pk).status == PointsBatch.Status.FAILED
+
+    viewer.user_permissions.add(Permission.objects.get(codename="change_pointsbatch"))
+    viewer = django_user_model.objects.get(pk=viewer.pk)  # permissions are cached on the instance
+    client.force_login(viewer)
+    assert 'value="retry"' in client.get("/admin/points/pointsbatch/").content.decode()
+    client.post("/admin/points/pointsbatch/", {"action": "retry", "_selected_action": [batch.pk]})
+    assert PointsBatch.objects.get(pk=batch.pk).status == PointsBatch.Status.PROCESSING

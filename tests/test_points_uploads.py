@@ -7,11 +7,12 @@ import zipfile
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from openpyxl import Workbook
+from openpyxl.styles import Font
 
 from points.models import PointsBatchItem, PointsUpload
 from points.services import points_batch_process, points_request_submit, programme_create
 from tests.support import assert_problem
-from tests.test_points_batches_support import UPLOADS, batch_tables, make_org, wallets
+from tests.test_points_batches_support import BATCHES, UPLOADS, batch_tables, make_org, wallets
 from users.services import employee_deactivate
 
 HEADER = "employee_id,points,reason,request_id,programme\n"
@@ -76,7 +77,7 @@ def test_a_valid_csv_is_checked_and_credits_nothing_until_confirmed(api, org):
     confirmed = api.post(f"{UPLOADS}{body['id']}/confirm/")
     assert confirmed.status_code == 202
     receipt = confirmed.json()
-    assert receipt == {"id": receipt["id"], "batch_id": f"upload-{body['id']}", "status": "queued", "total": 2}
+    assert receipt == {"id": receipt["id"], "batch_id": f"upload {body['id']}", "status": "queued", "total": 2}
     again = api.post(f"{UPLOADS}{body['id']}/confirm/")
     assert (again.status_code, again.json()["id"]) == (200, receipt["id"])  # the same batch, not another
     points_batch_process(receipt["id"])
@@ -154,7 +155,7 @@ def test_every_bad_row_gets_a_precise_error(api, org):
         (10, "programme", "programme_not_found"),
         (11, "programme", "programme_inactive"),
         (12, "request_id", "duplicate_request_id"),
-        (13, "request_id", "request_id_conflict"),
+        (13, "request_id", "request_id_used"),
         (15, "points", "required"),
         (15, "request_id", "required"),
         (16, "request_id", "invalid"),
@@ -247,3 +248,65 @@ def test_an_upload_with_an_idempotency_key_replays_and_a_different_file_is_refus
     assert again.json() == first.json() and again["Idempotent-Replayed"] == "true"
     assert_problem(other, 422, "idempotency_key_reused")
     assert PointsUpload.objects.count() == 1
+
+
+def test_odd_but_readable_files_get_row_errors_not_refusals(api, org):
+    blank_header_cells = "employee_id,points,reason,request_id,programme,,\nE00000,5,,b-1,KUDOS,,\n"
+    assert upload(api, csv_file(blank_header_cells)).json()["valid"] == 1
+    workbook = Workbook()
+    workbook.active.append(HEADER.strip().split(","))
+    workbook.active.append(["E00000", 5, None, "b-2", "KUDOS"])
+    workbook.active["G1"].font = Font(bold=True)  # a formatted empty cell widens the sheet's header
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    assert upload(api, SimpleUploadedFile("wide.xlsx", buffer.getvalue())).json()["valid"] == 1
+
+    before = batch_tables()
+    body = upload(api, csv_file(HEADER + "E00000," + "9" * 5000 + ",,h-1,KUDOS\n")).json()
+    assert [(e["row"], e["field"], e["code"]) for e in body["errors"]] == [(2, "points", "invalid")]
+    bom_then_latin1 = b"\xef\xbb\xbf" + HEADER.encode() + b"E00000,1,ok,a,KUDOS\n\xe9,1,,b,KUDOS\n"
+    assert upload(api, csv_file(bom_then_latin1)).json()["errors"][0]["message"] == (
+        "The file is not UTF-8: byte 0xe9 on line 3. Save it as CSV UTF-8."
+    )
+    assert {k for k in before if before[k] != batch_tables()[k]} == {"uploads"}
+
+
+def test_a_workbook_that_unpacks_too_large_is_refused_before_it_is_parsed(api, org, monkeypatch):
+    from points.services import uploads
+
+    monkeypatch.setattr(uploads, "MAX_UNPACKED_XLSX_BYTES", 64 * 1024)
+    padded = io.BytesIO()
+    source = io.BytesIO(xlsx_file([["employee_id"]]).read())
+    with zipfile.ZipFile(source) as original, zipfile.ZipFile(padded, "w", zipfile.ZIP_DEFLATED) as bomb:
+        for name in original.namelist():
+            part = original.read(name)
+            if name == "xl/worksheets/sheet1.xml":
+                part = part.replace(b"<sheetData>", b"<sheetData>" + b" " * 100_000)
+            bomb.writestr(name, part)
+    assert len(padded.getvalue()) < 64 * 1024  # small on the wire, large unpacked
+    before = batch_tables()
+    response = upload(api, SimpleUploadedFile("bomb.xlsx", padded.getvalue(), "application/octet-stream"))
+    assert_problem(response, 400, "invalid_file", [("file", "file_too_large")])
+    assert batch_tables() == before
+
+
+def test_a_file_of_endless_blank_rows_is_refused(api, org, monkeypatch):
+    from points.services import uploads
+
+    monkeypatch.setattr(uploads, "MAX_FILE_ROWS", 50)
+    before = batch_tables()
+    response = upload(api, csv_file(HEADER + "\n" * 60 + "E00000,1,,late,KUDOS\n"))
+    assert_problem(response, 400, "invalid_file", [("file", "invalid_file")])
+    assert batch_tables() == before
+
+
+def test_a_client_batch_cannot_take_the_name_of_an_uploads_batch(api, org):
+    body = upload(api, csv_file(HEADER + "E00000,5,,n-1,KUDOS\n")).json()
+    requests = [{"request_id": "other", "employee_id": "E00001", "points": 1, "programme": "KUDOS"}]
+    lookalike = api.post(BATCHES, {"batch_id": f"upload-{body['id']}", "requests": requests}, format="json")
+    assert lookalike.status_code == 202
+    taken = api.post(BATCHES, {"batch_id": f"upload {body['id']}", "requests": requests}, format="json")
+    assert_problem(taken, 400, "validation_error", [("batch_id", "invalid")])
+
+    confirmed = api.post(f"{UPLOADS}{body['id']}/confirm/")
+    assert confirmed.status_code == 202 and confirmed.json()["batch_id"] == f"upload {body['id']}"

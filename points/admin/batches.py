@@ -6,7 +6,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
 from django.urls import path, reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
 from plum.core.admin_base import GuardedModelAdmin
 from plum.core.errors import DomainError
@@ -64,6 +64,13 @@ class PointsBatchAdmin(ReadOnlyAdmin):
     def has_change_permission(self, request, obj=None):
         return False
 
+    def get_actions(self, request):
+        # A retry is a write: offered to staff who may change batches, although the form is read-only.
+        actions = super().get_actions(request)
+        if not request.user.has_perm("points.change_pointsbatch"):
+            actions.pop("retry", None)
+        return actions
+
     @admin.display(description="Progress")
     def percent(self, obj):
         return f"{100 * obj.processed // obj.total if obj.total else 100}%"
@@ -77,11 +84,10 @@ class PointsBatchAdmin(ReadOnlyAdmin):
         errors = batch_selectors.batch_document(obj)["errors"]
         if not errors:
             return "—"
-        rows = "".join(
-            format_html("<li>#{} {} {}: {}</li>", e["index"], e["request_id"] or "", e["code"], e["message"])
-            for e in errors
+        rows = format_html_join(
+            "", "<li>#{} {} {}: {}</li>", ((e["index"], e["request_id"] or "", e["code"], e["message"]) for e in errors)
         )
-        return format_html("<ul>{}</ul>", format_html(rows))
+        return format_html("<ul>{}</ul>", rows)
 
     @admin.display(description="Items")
     def items_link(self, obj):

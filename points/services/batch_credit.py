@@ -9,6 +9,7 @@ entries for each entry, so small transactions keep it linear) and entries by COP
 Lock order is that of points.services.ledger: requests, then wallets, then budget shards.
 """
 
+import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from types import SimpleNamespace
@@ -18,7 +19,7 @@ from django.db import connection
 
 from plum.core.errors import ValidationFailed
 from plum.core.ids import uuid7
-from plum.core.outbox import Event, outbox_emit_many
+from plum.core.outbox import outbox_copy_json
 from points.errors import PointsError, PointsErrorCode
 from points.models import PointsBatchItem, Programme
 from points.selectors import points_request_document
@@ -244,21 +245,27 @@ class _Chunk:
 
     def _resolve_repeats(self, repeats: list[Item], firsts: list[Item]) -> None:
         """A repeat of a request made here replays it (or conflicts); a repeat of a refused one with the
-        same body is refused alike; one with another body is left queued for a later chunk."""
-        by_rid = {it.clean["request_id"]: it for it in firsts}
+        same body is refused alike; one with another body is left queued for a later chunk, and so is
+        every later repeat of its request_id (index order decides, whatever the chunk size)."""
+        by_rid, deferred = {it.clean["request_id"]: it for it in firsts}, set()
         for it in repeats:
             rid = it.clean["request_id"]
             first = by_rid[rid]
+            if rid in deferred:
+                continue
             if rid in self.known:
                 it.replay_or_conflict(*self.known[rid])
             elif first.status in MADE:
                 it.replay_or_conflict(first.request_uuid, first.fingerprint)
             elif it.fingerprint == first.fingerprint:
                 it.status, it.error = first.status, first.error
+            else:
+                deferred.add(rid)
 
     def _emit(self, made: list[Item]) -> None:
-        """The events a single request emits: points_request.credited or .pending_approval."""
-        events = []
+        """The events a single request emits: points_request.credited or .pending_approval. Their JSON is
+        written here and copied as text (psycopg adapting each payload was a sixth of a chunk's time)."""
+        by_type: dict[str, list[tuple]] = {}
         for it in made:
             request = _RequestView(
                 id=it.request_uuid,
@@ -276,10 +283,15 @@ class _Chunk:
                 expires_at=it.expires_at,
                 created_at=self.now,
             )
-            document = points_request_document(request)
-            events.append(Event(f"points_request.{it.status}", "points_request", str(it.request_uuid), document))
-        if events:
-            outbox_emit_many(organisation_id=self.organisation_id, events=events)
+            payload = json.dumps(points_request_document(request))
+            by_type.setdefault(f"points_request.{it.status}", []).append((str(it.request_uuid), payload))
+        for event_type, events in by_type.items():
+            outbox_copy_json(
+                organisation_id=self.organisation_id,
+                event_type=event_type,
+                aggregate_type="points_request",
+                events=events,
+            )
 
 
 class _Named(SimpleNamespace):
@@ -301,7 +313,10 @@ def _clean(items: list[Item]) -> list[Item]:
             it.clean = clean_points_request(it.data)
         except ValidationFailed as exc:
             first = exc.errors[0]
-            it.reject(first["code"], "; ".join(e["message"] for e in exc.errors), first["field"])
+            message = first["message"]
+            if len(exc.errors) > 1:  # the item names one field; the message names them all
+                message = "; ".join(f"{e['field'] or 'item'}: {e['message']}" for e in exc.errors)
+            it.reject(first["code"], message, first["field"])
             continue
         it.fingerprint = fingerprint(it.clean)
         live.append(it)

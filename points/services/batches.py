@@ -77,9 +77,16 @@ def _fingerprint(requests: list) -> str:
     return hashlib.sha256(body.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def _clean_envelope(batch_id, requests) -> None:
+def upload_batch_id(upload_pk) -> str:
+    """The batch_id of an upload's batch. Its space is refused in a client's batch_id, so no client batch
+    can take it first."""
+    return f"upload {upload_pk}"
+
+
+def _clean_envelope(batch_id, requests, source: str) -> None:
     errors = []
-    if not isinstance(batch_id, str) or not REQUEST_ID_PATTERN.match(batch_id):
+    client_named = source != PointsBatch.Source.UPLOAD  # an upload's is upload_batch_id's
+    if client_named and (not isinstance(batch_id, str) or not REQUEST_ID_PATTERN.match(batch_id)):
         code = CoreErrorCode.REQUIRED if batch_id is None else CoreErrorCode.INVALID
         errors.append(field_error("batch_id", code, "1 to 128 printable ASCII characters."))
     if requests is None:
@@ -95,7 +102,7 @@ def points_batch_create(
 ) -> BatchCreated:
     """Store the batch and its items (one transaction) and queue it; items are checked when processed,
     each like a single request. The same batch_id with the same requests replays, with others is 409."""
-    _clean_envelope(batch_id, requests)
+    _clean_envelope(batch_id, requests, source)
     batch_uuid, fingerprint = uuid7(), _fingerprint(requests)
     item_rows = _item_rows(batch_uuid, requests, rows)
     with transaction.atomic():

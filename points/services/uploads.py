@@ -19,11 +19,15 @@ from points.batch_selectors import upload_get
 from points.errors import BatchErrorCode, PointsError, PointsErrorCode
 from points.models import PointsBatch, PointsUpload, Programme
 from points.services.batch_sql import existing_requests
-from points.services.batches import MAX_BATCH_ITEMS, BatchCreated, points_batch_create
+from points.services.batches import MAX_BATCH_ITEMS, BatchCreated, points_batch_create, upload_batch_id
 from points.services.requests import REQUEST_ID_PATTERN
 from users.models import Employee
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
+# 100,000 rows with 500-character reasons unpack to about 60 MiB
+MAX_UNPACKED_XLSX_BYTES = 128 * 1024 * 1024
+# blank rows are skipped, but each costs a parse: a file of empty rows must not run unbounded
+MAX_FILE_ROWS = 2 * MAX_BATCH_ITEMS
 MAX_ERRORS = 1000
 COLUMNS = ("employee_id", "points", "reason", "request_id", "programme")
 REQUIRED = ("employee_id", "points", "request_id", "programme")
@@ -54,8 +58,9 @@ def _csv_rows(data: bytes):
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        message = f"The file is not UTF-8: byte 0x{data[exc.start]:02x} on line {line}. Save it as CSV UTF-8."
+        at = exc.start + (3 if data.startswith(b"\xef\xbb\xbf") else 0)  # the codec counts after the BOM
+        line = data[:at].count(b"\n") + 1
+        message = f"The file is not UTF-8: byte 0x{data[at]:02x} on line {line}. Save it as CSV UTF-8."
         raise _invalid_file(BatchErrorCode.INVALID_ENCODING, message) from None
     if "\x00" in text:
         raise _invalid_file(BatchErrorCode.INVALID_ENCODING, "The file holds NUL characters; it is not a text CSV.")
@@ -67,6 +72,7 @@ def _csv_rows(data: bytes):
 
 def _xlsx_rows(file):
     try:
+        _refuse_zip_bomb(file)
         workbook = load_workbook(file, read_only=True, data_only=True)
         try:
             yield from workbook.worksheets[0].iter_rows(values_only=True)
@@ -87,6 +93,16 @@ def _xlsx_rows(file):
         raise _invalid_file(BatchErrorCode.UNREADABLE_FILE, message) from None
 
 
+def _refuse_zip_bomb(file) -> None:
+    """A workbook is a zip: 10 MiB of it can unpack to gigabytes that openpyxl would parse in full."""
+    with zipfile.ZipFile(file) as archive:
+        unpacked = sum(member.file_size for member in archive.infolist())
+    file.seek(0)
+    if unpacked > MAX_UNPACKED_XLSX_BYTES:
+        message = f"The workbook unpacks to {unpacked:,} bytes; at most {MAX_UNPACKED_XLSX_BYTES:,} are read."
+        raise _invalid_file(BatchErrorCode.FILE_TOO_LARGE, message)
+
+
 def _text(value) -> str:
     """A cell as text: Excel stores whole numbers as floats (employee 1001 arrives as 1001.0)."""
     if value is None:
@@ -100,9 +116,11 @@ def _header(cells) -> list[str]:
     names = [_text(c).lower() for c in cells]
     errors, seen = [], set()
     for name in names:
+        if not name:  # a blank header cell (spreadsheets export a few); values under it are refused per row
+            continue
         if name in seen:
             errors.append(field_error(name, BatchErrorCode.DUPLICATE_COLUMN, f"Column {name!r} appears twice."))
-        elif name and name not in COLUMNS:
+        elif name not in COLUMNS:
             errors.append(field_error(name, BatchErrorCode.UNKNOWN_COLUMN, f"Unknown column {name!r}."))
         seen.add(name)
     errors += [
@@ -118,6 +136,9 @@ def _read(rows) -> list[tuple[int, dict]]:
     """(row number, {column: value}) for each non-blank row under the header (the first non-blank row)."""
     header, header_row, out = None, 0, []
     for number, cells in enumerate(rows, start=1):
+        if number > MAX_FILE_ROWS:
+            message = f"The file has more than {MAX_FILE_ROWS:,} rows, blank ones included; split it."
+            raise _invalid_file(BatchErrorCode.INVALID_FILE, message)
         cells = list(cells or ())
         if not any(_text(c) for c in cells):
             continue
@@ -150,7 +171,7 @@ def _check_row(number: int, values: dict, errors: list) -> dict | None:
         elif len(text) > LIMITS.get(name, 128) or not storable_text(text):
             found.append(field_error(name, CoreErrorCode.INVALID, f"At most {LIMITS.get(name, 128)} characters."))
         clean[name] = text
-    if clean["points"]:
+    if clean["points"] and not any(e["field"] == "points" for e in found):  # too long: never parsed
         if not WHOLE_NUMBER.match(clean["points"]):
             found.append(field_error("points", CoreErrorCode.INVALID, f"{clean['points']!r} is not a whole number."))
         elif int(clean["points"]) < 1:
@@ -184,7 +205,7 @@ def _check_against_database(actor: Actor, rows: list[tuple[int, dict]], errors: 
             found.append(field_error("request_id", BatchErrorCode.DUPLICATE_REQUEST_ID, message))
         elif rid in used:
             message = f"request_id {rid!r} was already used by another points request."
-            found.append(field_error("request_id", PointsErrorCode.REQUEST_ID_CONFLICT, message))
+            found.append(field_error("request_id", BatchErrorCode.REQUEST_ID_USED, message))
         first_row.setdefault(rid, number)
         programme = programmes.get(code)
         if programme is None:
@@ -251,7 +272,7 @@ def points_upload_confirm(*, actor: Actor, upload_uuid) -> BatchCreated:
         requests = [{k: v for k, v in r.items() if k != "row"} for r in upload.requests]
         created = points_batch_create(
             actor=actor,
-            batch_id=f"upload-{upload.pk}",
+            batch_id=upload_batch_id(upload.pk),
             requests=requests,
             source=PointsBatch.Source.UPLOAD,
             rows=[r["row"] for r in upload.requests],
