@@ -325,7 +325,11 @@ def main(argv=None) -> int:
     print(format_table(["target", "requests/s", "errors", "p50", "p99"], rows))
     ratio_bare = plum["per_second"] / bare["per_second"]
     ratio_raw = plum["per_second"] / raw["per_second"]
-    print(f"plum / bare DRF = {ratio_bare:.2f} (target >= 0.25); plum / raw SQL = {ratio_raw:.2f}")
+    ratio_authenticated = plum["per_second"] / authenticated["per_second"]
+    print(
+        f"plum / bare DRF = {ratio_bare:.2f} (target >= 0.25); plum / raw SQL = {ratio_raw:.2f};"
+        f" plum / token-checked constant = {ratio_authenticated:.2f}"
+    )
     for name, run in (("plum", plum), ("bare DRF", bare), ("token check", authenticated)):
         print(f"CPU per request, {name}: " + ", ".join(f"{k} {v:.2f} ms" for k, v in run["cpu_ms"].items()))
     print(
@@ -349,6 +353,7 @@ def main(argv=None) -> int:
                 "raw_sql": raw,
                 "ratio_to_bare": ratio_bare,
                 "ratio_to_raw_sql": ratio_raw,
+                "ratio_to_authenticated_constant": ratio_authenticated,
                 "credited": credited,
                 "reconciliation_issues": len(issues),
             },

@@ -130,7 +130,7 @@ def wallet_get(*, actor: Actor, employee_id: str) -> dict:
         "employee_id": employee.employee_id,
         "balance": balance,
         "expiring": [{"points": e["points"], "expires_at": iso(e["expires_at"])} for e in expiring],
-        "updated_at": iso(updated_at or account.created_at),
+        "updated_at": iso(updated_at),  # null until the first entry: a batch may open a wallet it then cannot pay
     }
 
 

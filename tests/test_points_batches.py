@@ -6,6 +6,7 @@ import pytest
 from plum.core.actor import Actor
 from plum.core.errors import DomainError
 from points.models import Account, PointsBatch, PointsBatchItem, PointsRequest
+from points.selectors import wallet_get
 from points.services import (
     ChunkFailed,
     points_batch_create,
@@ -284,3 +285,34 @@ def test_an_item_missing_several_fields_names_them_all(tenant):
         "employee_id",
         "employee_id: This field is required.; programme: This field is required.; points: This field is required.",
     )
+
+
+def test_a_float_too_large_for_digits_is_refused_like_a_single_requests(tenant):
+    org = make_org(tenant, employees=1)
+    body = {"request_id": "f", "employee_id": "E00000", "points": 1e308, "programme": "KUDOS"}
+    with pytest.raises(DomainError) as single:
+        points_request_submit(actor=org.actor, data=body)
+    batch = org.batch("floats", [body, {**body, "request_id": "g", "points": 10.0}])
+    points_batch_process(batch.pk)
+
+    assert [(e["field"], e["code"]) for e in single.value.errors] == [("points", "invalid")]
+    assert outcomes(batch) == [(0, "rejected", "invalid", "points"), (1, "rejected", "invalid", "points")]
+    assert wallets(org) == {}
+
+
+def test_a_wallet_opened_for_an_item_the_budget_refused_has_not_moved(tenant):
+    org = make_org(tenant, employees=2, budget=1000)
+    items = [
+        {"request_id": "x", "employee_id": "E00001", "points": 600, "programme": "KUDOS"},
+        {"request_id": "z", "employee_id": "E00000", "points": 500, "programme": "KUDOS"},
+    ]
+    batch = org.batch("short", items)
+    points_batch_process(batch.pk)
+
+    assert outcomes(batch)[1] == (1, "rejected", "budget_exhausted", "")
+    assert wallet_get(actor=org.actor, employee_id="E00000") == {
+        "employee_id": "E00000",
+        "balance": 0,
+        "expiring": [],
+        "updated_at": None,
+    }

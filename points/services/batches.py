@@ -128,6 +128,10 @@ def _item_rows(batch_uuid, requests: list, rows: list[int] | None) -> list[tuple
     """The items' COPY rows. Text PostgreSQL cannot store (NUL, unpaired surrogates) refuses the batch."""
     out, errors, batch = [], [], str(batch_uuid)
     for index, data in enumerate(requests):
+        if isinstance(data, dict) and isinstance(data.get("points"), float):
+            # jsonb would store 1e+308 as an integer, which the item would then accept as one; as text it
+            # is refused as a single request's float is ("Must be a whole number.")
+            data = {**data, "points": repr(data["points"])}
         text = _dumps(data)
         if not storable_json(data):
             message = "Holds text that cannot be stored (a NUL character or an unpaired surrogate)."
