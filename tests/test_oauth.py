@@ -1,5 +1,7 @@
 """POST /oauth/token/: client credentials, scopes limited to what the organisation allowed, throttled."""
 
+import base64
+
 import pytest
 from django.test import Client
 from oauth2_provider.models import AccessToken
@@ -128,3 +130,38 @@ def test_token_requests_are_throttled_per_address(limited, make_tenant, settings
 
     assert answers == [401, 401, 429, 429]
     assert token_request(limited.client.client_id, limited.client_secret, address="10.9.9.8").status_code == 200
+
+
+def test_a_disabled_client_or_organisation_gets_no_token(limited):
+    services.api_client_update(client=limited.client, name="x", scopes=limited.client.allowed_scopes, is_active=False)
+    refused = token_request(limited.client.client_id, limited.client_secret)
+    assert (refused.status_code, refused.json()["code"]) == (401, "invalid_client")
+
+    services.api_client_update(client=limited.client, name="x", scopes=limited.client.allowed_scopes, is_active=True)
+    services.organisation_update(organisation=limited.organisation, name="x", is_active=False)
+    refused = token_request(limited.client.client_id, limited.client_secret, basic=False)
+    assert (refused.status_code, refused.json()["code"]) == (401, "invalid_client")
+    assert not AccessToken.objects.exists()
+
+
+@pytest.mark.parametrize("scope", ["", "  ", " points:read   employees:read "])
+def test_an_empty_scope_counts_as_none_and_extra_spaces_as_nothing(limited, scope):
+    response = token_request(limited.client.client_id, limited.client_secret, scope=scope)
+    assert response.status_code == 200
+    assert sorted(response.json()["scope"].split()) == ["employees:read", "points:read"]
+
+
+def test_the_token_endpoint_answers_problems_for_other_methods_and_two_clients(limited, make_tenant):
+    get = Client().get("/oauth/token/")
+    assert (get.status_code, get["Content-Type"], get["Allow"]) == (405, "application/problem+json", "POST")
+    assert get.json()["code"] == "method_not_allowed"
+
+    other = make_tenant("other")
+    raw = base64.b64encode(f"{limited.client.client_id}:{limited.client_secret}".encode()).decode()
+    two = Client().post(
+        "/oauth/token/",
+        {"grant_type": "client_credentials", "client_id": other.client.client_id},
+        HTTP_AUTHORIZATION=f"Basic {raw}",
+    )
+    assert (two.status_code, two.json()["code"]) == (400, "invalid_request")
+    assert not AccessToken.objects.exists()

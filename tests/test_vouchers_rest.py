@@ -6,6 +6,7 @@ import pytest
 
 from plum.api.models import IdempotencyRecord
 from plum.core.scopes import Scope
+from tests.conftest import Tenant
 from tests.points_support import balance, budget, iso, make_programme, system
 from tests.support import assert_problem
 from tests.test_vouchers_rest_support import (
@@ -26,6 +27,7 @@ from tests.vouchers_support import (
     order_body,
     vouchers_nothing_changes,
 )
+from users.services import api_client_create
 from vouchers import services
 from vouchers.models import Product, Voucher, VoucherOrder, VoucherReveal
 
@@ -184,6 +186,22 @@ def test_a_repeated_order_id_replays_200_with_the_same_codes_recorded_as_a_revea
     )
 
 
+def test_another_client_replaying_an_order_sees_masked_codes_unless_it_may_reveal(api, shop, tenant):
+    first = post_order(api, shop, quantity=2)
+    issued = api_client_create(organisation=tenant.organisation, name="reports", scopes=[s.value for s in Scope])
+    other = Tenant(tenant.organisation, issued.client, issued.client_secret)
+
+    masked_replay = post_order(other.api(scopes=["vouchers:read", "vouchers:write"]), shop, quantity=2)
+    assert masked_replay.status_code == 200
+    vouchers = list(Voucher.objects.filter(order__order_id="O1").order_by("id"))
+    assert masked_replay.json()["vouchers"] == [voucher_expected(v) for v in vouchers]
+    assert not VoucherReveal.objects.exists()
+
+    revealed = post_order(other.api(scopes=["vouchers:write", "vouchers:reveal"]), shop, quantity=2)
+    assert revealed.json() == first.json()
+    assert VoucherReveal.objects.filter(client_id=issued.client.pk, reason="order_replay").count() == 2
+
+
 def test_an_idempotency_key_replays_the_first_answer(api, shop):
     first = api.post(ORDERS, order_body(product=shop.catalogue.stock), format="json", HTTP_IDEMPOTENCY_KEY="k1")
     with vouchers_nothing_changes():
@@ -310,3 +328,28 @@ def test_reading_orders_needs_vouchers_read(tenant, shop):
 @pytest.mark.parametrize("path", [PRODUCTS, ORDERS, CAMPAIGNS])
 def test_the_fixed_voucher_routes_are_not_taken_for_voucher_ids(api, shop, path):
     assert set(api.get(path).json()) == {"results", "next", "previous"}
+
+
+@pytest.mark.parametrize(("funding", "code"), [("points", "insufficient_balance"), ("programme", "budget_exhausted")])
+def test_an_order_costing_more_than_any_balance_holds_is_refused(api, shop, tenant, funding, code):
+    actor = system(tenant)
+    brand = services.brand_create(actor=actor, name="Dear")
+    dear = services.product_create(
+        actor=actor,
+        brand=brand,
+        name="Costly",
+        currency="EUR",
+        denominations=[1_000_000_000],
+        points_per_unit=2_000_000_000,
+        validity_days=30,
+        country="DE",
+        category="travel",
+        source=Product.Source.GENERATED,
+    )
+    body = order_body(product=dear, denomination=1_000_000_000, quantity=5, funding=funding)
+    if funding == "programme":
+        body["programme"] = "P1"
+    with vouchers_nothing_changes():
+        response = api.post(ORDERS, body, format="json")
+    assert_problem(response, 422, code)
+    assert not VoucherOrder.objects.filter(order_id="O1").exists()

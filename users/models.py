@@ -39,6 +39,10 @@ class ApiClient(AbstractApplication):
     class Meta(AbstractApplication.Meta):
         swappable = "OAUTH2_PROVIDER_APPLICATION_MODEL"
 
+    def is_usable(self, request) -> bool:
+        """django-oauth-toolkit asks this before it issues a token: a disabled client or organisation gets none."""
+        return self.is_active and self.organisation.is_active and super().is_usable(request)
+
     def __str__(self) -> str:
         return f"{self.name} ({self.client_id})"
 

@@ -35,11 +35,36 @@ def _oauth_problem(status: int, error: str, description: str, headers=None) -> J
     return response
 
 
+def _normalise_scope(request) -> None:
+    """RFC 6749 3.1: a parameter sent empty counts as omitted (all allowed scopes); extra spaces are no scope."""
+    scope = request.POST.get("scope")
+    if scope is None:
+        return
+    normal = " ".join(scope.split())
+    if normal == scope != "":
+        return
+    form = request.POST.copy()
+    if normal:
+        form["scope"] = normal
+    else:
+        del form["scope"]
+    request.POST = form
+
+
 class TokenView(oauth_views.TokenView):
+    def http_method_not_allowed(self, request, *args, **kwargs):
+        response = _oauth_problem(405, "method_not_allowed", "The token endpoint takes POST only.")
+        response["Allow"] = "POST"
+        return response
+
     def post(self, request, *args, **kwargs):
         if request.POST.get("grant_type") != GRANT_TYPE:
             return _oauth_problem(400, "unsupported_grant_type", "Only grant_type=client_credentials is supported.")
         client_id = _client_id_of(request)
+        named_in_form = request.POST.get("client_id")
+        if request.META.get("HTTP_AUTHORIZATION") and named_in_form and named_in_form != client_id:
+            return _oauth_problem(400, "invalid_request", "The Authorization header and client_id name two clients.")
+        _normalise_scope(request)
         if not storable_text(client_id or ""):  # no such client; the lookup would fail
             return _oauth_problem(
                 401, "invalid_client", "Unknown client or wrong secret.", {"WWW-Authenticate": 'Basic realm="plum"'}

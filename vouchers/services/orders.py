@@ -16,6 +16,7 @@ from plum.core.actor import Actor
 from plum.core.errors import CoreErrorCode, ValidationFailed, field_error
 from plum.core.ids import parse_uuid, uuid7
 from plum.core.outbox import Event, outbox_emit_many
+from plum.core.scopes import Scope
 from plum.core.text import storable_text
 from points.services import budget_spend, points_spend, programme_for_spending
 from users.models import Employee
@@ -27,6 +28,7 @@ from vouchers.selectors import order_document, order_vouchers, voucher_document
 from vouchers.services.issuing import Code, claim_stock, expiry, generate_codes
 from vouchers.services.shapes import checked_fields, reference_ok, whole
 
+MAX_ORDER_POINTS = 2**63 - 1
 ORDER_FIELDS = {"order_id", "employee_id", "product_id", "denomination", "quantity", "funding", "programme"}
 MAX_QUANTITY = 100
 REFERENCE_PATTERN_MAX = 128
@@ -135,6 +137,8 @@ def voucher_order_place(*, actor: Actor, data) -> Placed:
         )
         if order.funding == Funding.PROGRAMME:
             order.programme = programme_for_spending(actor=actor, code=clean["programme"])
+        if order.points > MAX_ORDER_POINTS:  # more than any wallet or budget (bigint) can ever hold
+            raise _unaffordable(order)
         if not _claim_order_id(order):
             return _replay(actor, clean["order_id"], digest)
         payment_reference = f"voucher order {order.order_id}"[:128]
@@ -154,6 +158,13 @@ def voucher_order_place(*, actor: Actor, data) -> Placed:
         events = [Event("voucher.issued", "voucher", str(v.pk), voucher_document(v)) for v in vouchers]
         outbox_emit_many(organisation_id=actor.organisation_id, events=events)
     return Placed(order, order_document(order, documents), replayed=False, vouchers=vouchers)
+
+
+def _unaffordable(order: VoucherOrder) -> VoucherError:
+    message = f"The order costs {order.points:,} points, more than any balance can hold."
+    if order.funding == Funding.PROGRAMME:
+        return VoucherError(VoucherErrorCode.BUDGET_EXHAUSTED, message)
+    return VoucherError(VoucherErrorCode.INSUFFICIENT_BALANCE, message)
 
 
 def _claim_order_id(order: VoucherOrder) -> bool:
@@ -244,7 +255,8 @@ def _create(order: VoucherOrder, product: Product, issued: list[Code], lots: lis
 
 
 def _replay(actor: Actor, order_id: str, digest: str) -> Placed:
-    """The first answer again, codes included (the client may have lost it), recorded as a reveal."""
+    """The first answer again. Codes in full (recorded as a reveal) only to whoever placed the order (it may
+    have lost the answer) or an actor allowed to reveal: order ids are not secret within an organisation."""
     order = VoucherOrder.objects.select_related("employee", "programme").get(
         organisation_id=actor.organisation_id, order_id=order_id
     )
@@ -252,6 +264,9 @@ def _replay(actor: Actor, order_id: str, digest: str) -> Placed:
         message = f"order_id {order_id!r} was already used for another order."
         raise VoucherError(VoucherErrorCode.ORDER_ID_CONFLICT, message, field="order_id")
     vouchers = list(order_vouchers(order))
+    if actor.label[:200] != order.created_by and Scope.VOUCHERS_REVEAL not in actor.scopes:
+        masked = [voucher_document(v) for v in vouchers]
+        return Placed(order, order_document(order, masked), replayed=True, vouchers=vouchers)
     documents = []
     for v in vouchers:
         code, pin = _plain(order.organisation_id, Code(v.code_ciphertext, v.pin_ciphertext, v.code_hash, v.code_last4))
