@@ -154,6 +154,7 @@ INVALID_CREATES = {
     "email too long": (employee_payload(email="a" * 250 + "@example.com"), [("email", "invalid")]),
     "unknown country": (employee_payload(country="XX"), [("country", "invalid")]),
     "alpha-3 country": (employee_payload(country="GBR"), [("country", "invalid")]),
+    "ligature folding to a code": (employee_payload(country="\ufb01"), [("country", "invalid")]),
     "exit before hire": (employee_payload(hire_date="2024-05-01", exit_date="2024-04-30"), [("exit_date", "invalid")]),
     "day out of range": (employee_payload(hire_date="2024-02-30"), [("hire_date", "invalid")]),
     "date not YYYY-MM-DD": (employee_payload(hire_date="01/02/2024"), [("hire_date", "invalid")]),

@@ -167,7 +167,7 @@ def test_top_up_action_funds_each_selected_budget(admin_client, ledger, other_te
     assert sorted(messages) == ["GP: added 250 points to the budget.", "P1: added 250 points to the budget."]
 
 
-@pytest.mark.parametrize("points", ["", "abc", "1.5"])
+@pytest.mark.parametrize("points", ["", "abc", "1.5", "1_000", "\u0663", "9" * 5000])
 def test_top_up_without_points_changes_nothing(admin_client, ledger, points):
     ids = list(Programme.objects.values_list("pk", flat=True))
     with points_nothing_changes():

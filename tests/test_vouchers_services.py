@@ -96,6 +96,18 @@ def test_catalogue_edits_go_through_the_service_and_keep_what_vouchers_rely_on(t
             source="stock",
         )
     assert [e["field"] for e in twin.value.errors] == [None]
+    with pytest.raises(ValidationFailed) as unorderable:  # orders and campaigns take at most 10**9
+        services.product_create(
+            actor=system(tenant),
+            brand=cat.stock.brand,
+            name="Dear",
+            currency="EUR",
+            denominations=[10**9 + 1],
+            points_per_unit=1,
+            country="DE",
+            source="stock",
+        )
+    assert [e["field"] for e in unorderable.value.errors] == ["denominations"]
     cat.stock.refresh_from_db()
     assert (cat.stock.currency, cat.stock.denominations, cat.stock.validity_days) == ("EUR", [25, 50], 365)
     renamed = services.brand_rename(actor=system(tenant), brand_id=cat.stock.brand_id, name="  Skyways ")

@@ -90,7 +90,7 @@ def clean_employee_fields(data: dict) -> tuple[dict, list[dict]]:
             else:
                 clean[field] = value
         elif field == "country":
-            value = value.upper()
+            value = value.upper() if value.isascii() else value  # "ﬁ".upper() is "FI"
             if value and value not in COUNTRY_CODES:
                 bad(field, "Must be an ISO 3166-1 alpha-2 country code.")
             else:

@@ -4,6 +4,8 @@ Writes go through points.services with a staff Actor of the object's organisatio
 is append-only, so its tables are shown read-only.
 """
 
+import re
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
@@ -15,6 +17,8 @@ from points import selectors, services
 from points.models import Account, LedgerEntry, PointsRequest, Programme, ReconciliationIssue
 from points.services.programmes import CODE_PATTERN, MAX_POINTS, MAX_VALIDITY_DAYS
 from users.admin import ReadOnlyAdmin, staff_actor
+
+WHOLE_NUMBER = re.compile(r"-?[0-9]{1,19}")  # the service checks the range
 
 
 def _failure(exc: DomainError) -> str:
@@ -95,11 +99,11 @@ class ProgrammeAdmin(GuardedModelAdmin):
 
     @admin.action(description="Top up the budget from the funding account", permissions=["change"])
     def top_up(self, request, queryset):
-        try:
-            points = int(request.POST.get("points", "").strip())
-        except ValueError:
+        raw = request.POST.get("points", "").strip()
+        if not WHOLE_NUMBER.fullmatch(raw):  # int() would also take "1_000" and "٣"
             self.message_user(request, f"Enter the points to add (1 to {MAX_POINTS}).", messages.WARNING)
             return
+        points = int(raw)
         for programme in queryset:
             try:
                 services.programme_topup(

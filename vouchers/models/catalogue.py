@@ -7,6 +7,8 @@ from django.db import models
 from plum.core.ids import uuid7
 from users.models import TenantOwned
 
+MAX_DENOMINATION = 10**9  # what orders and campaigns take
+
 
 class Brand(TenantOwned):
     id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
@@ -35,7 +37,8 @@ class Product(TenantOwned):
     name = models.CharField(max_length=200)
     currency = models.CharField(max_length=3, help_text="ISO 4217, e.g. EUR")
     denominations = ArrayField(
-        models.PositiveIntegerField(validators=[MinValueValidator(1)]), help_text="Face values offered, in whole units"
+        models.PositiveIntegerField(validators=[MinValueValidator(1), MaxValueValidator(MAX_DENOMINATION)]),
+        help_text="Face values offered, in whole units",
     )
     points_per_unit = models.PositiveIntegerField(
         validators=[MinValueValidator(1)], help_text="Points cost = denomination * points per unit"

@@ -23,6 +23,7 @@ from points.selectors import programme_get
 from points.services import programme_for_spending
 from vouchers.errors import VoucherError, VoucherErrorCode
 from vouchers.models import Campaign, Product
+from vouchers.models.catalogue import MAX_DENOMINATION
 from vouchers.services.jobs import enqueue_on_commit
 from vouchers.services.orders import offered
 from vouchers.services.shapes import checked_fields, reference_ok, whole
@@ -61,7 +62,7 @@ def clean_campaign(data) -> dict:
         "campaign_id": (reference_ok, "1 to 128 printable ASCII characters, no spaces."),
         "name": (lambda v: _text(v, 200), "A name of 1 to 200 characters."),
         "product_id": (lambda v: parse_uuid(v) is not None, "A product id (UUID)."),
-        "denomination": (lambda v: whole(v, 1, 10**9), "A whole number offered by the product."),
+        "denomination": (lambda v: whole(v, 1, MAX_DENOMINATION), "A whole number offered by the product."),
         "programme": (lambda v: _text(v, 128), "A programme code."),
     }
     required = ("campaign_id", "name", "product_id", "denomination", "programme")

@@ -23,6 +23,7 @@ from users.models import Employee
 from vouchers import codes
 from vouchers.errors import VoucherError, VoucherErrorCode
 from vouchers.models import Product, Voucher, VoucherOrder, VoucherReveal
+from vouchers.models.catalogue import MAX_DENOMINATION
 from vouchers.models.vouchers import Funding
 from vouchers.selectors import order_document, order_vouchers, voucher_document
 from vouchers.services.issuing import Code, claim_stock, expiry, generate_codes
@@ -52,7 +53,7 @@ def clean_order(data) -> dict:
         "order_id": (reference_ok, "1 to 128 printable ASCII characters, no spaces."),
         "employee_id": (lambda v: isinstance(v, str) and 0 < len(v) <= 128 and storable_text(v), "A string."),
         "product_id": (lambda v: parse_uuid(v) is not None, "A product id (UUID)."),
-        "denomination": (lambda v: whole(v, 1, 10**9), "A whole number offered by the product."),
+        "denomination": (lambda v: whole(v, 1, MAX_DENOMINATION), "A whole number offered by the product."),
         "quantity": (lambda v: whole(v, 1, MAX_QUANTITY), f"A whole number from 1 to {MAX_QUANTITY}."),
         "funding": (lambda v: v in Funding.values, "`points` (the wallet) or `programme` (its budget)."),
     }
