@@ -305,6 +305,24 @@ def test_malformed_requests_answer_400(tenant, body, message):
     assert (response.status_code, response.json()) == (400, expected)
 
 
+def test_a_query_body_that_is_not_utf8_answers_400(tenant):
+    with nothing_changes():
+        response = tenant.api().post("/graphql/", b"\xff{ __typename }", content_type="application/graphql")
+    expected = {"errors": [{"message": "The query is not UTF-8 text.", "extensions": {"code": "bad_request"}}]}
+    assert (response.status_code, response.json()) == (400, expected)
+    plain = tenant.api().post("/graphql/", b"{ __typename }", content_type="application/graphql")
+    assert (plain.status_code, plain.json()) == (200, {"data": {"__typename": "Query"}})
+
+
+def test_a_long_chain_of_fragment_spreads_answers_400(tenant):
+    chain = " ".join(f"fragment F{n} on Query {{ ...F{n + 1} }}" for n in range(2000))
+    document = "{ ...F0 } " + chain + " fragment F2000 on Query { __typename }"
+    with nothing_changes():
+        status, body = post(tenant.api(), {"query": document})
+    assert (status, body["errors"][0]["extensions"]) == (400, {"code": "bad_request"})
+    assert body["errors"][0]["message"] == "The document or its input is nested too deeply."
+
+
 def test_bodies_and_documents_past_their_sizes_answer_413(tenant):
     document = "{ __typename " + " " * (1024 * 1024) + "}"  # a document of just over 1 MiB
     with nothing_changes():
@@ -479,6 +497,8 @@ def test_page_size_above_500_is_capped(crowd, arguments, first_id, last_id, has_
         ('(offset: 1, after: "garbage")', "`after` is not a cursor this list gave."),
         ('(after: "garbage")', "`after` is not a cursor this list gave."),
         ('(before: "YXJyYXljb25uZWN0aW9uOi01")', "`before` is not a cursor this list gave."),  # offset -5
+        ('(after: "YXJyYXljb25uZWN0aW9uOiAx")', "`after` is not a cursor this list gave."),  # " 1"
+        ('(after: "YXJyYXljb25uZWN0aW9uOisx")', "`after` is not a cursor this list gave."),  # "+1"
     ],
 )
 def test_bad_page_arguments_are_a_client_error(tenant, arguments, message):

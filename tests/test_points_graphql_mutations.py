@@ -132,6 +132,8 @@ def test_create_waits_for_approval_then_replays(funded):
         ({"requestId": "N1", "programme": "P0"}, "programme_inactive", "programme"),
         ({"requestId": "N1", "points": 0}, "points_out_of_range", "points"),
         ({"requestId": "N1", "points": 801}, "points_out_of_range", "points"),
+        ({"requestId": "N1", "points": 3_000_000_000}, "points_out_of_range", "points"),  # past Int's 32 bits
+        ({"requestId": "N1", "points": 10**30}, "points_out_of_range", "points"),
         ({"requestId": "bad id"}, "invalid", "request_id"),
     ],
 )

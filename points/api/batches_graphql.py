@@ -10,7 +10,7 @@ from plum.api.auth import actor_of
 from plum.api.graphql.base import BaseMutation
 from plum.api.graphql.connection import CountedConnection, PlumConnectionField
 from plum.api.graphql.errors import error_type
-from plum.api.graphql.inputs import plain
+from plum.api.graphql.inputs import WholeNumber, plain
 from plum.api.graphql.scoping import register_query_scopes
 from plum.api.scopes import Scope
 from plum.core.errors import DomainError
@@ -157,7 +157,7 @@ register_query_scopes({"pointsBatches": Scope.POINTS_READ, "pointsBatch": Scope.
 class PointsBatchRequestInput(graphene.InputObjectType):
     request_id = graphene.String(required=True)
     employee_id = graphene.String(required=True)
-    points = graphene.Int(required=True)
+    points = WholeNumber(required=True)
     programme = graphene.String(required=True, description="Programme code")
     reason = graphene.String()
     source = graphene.String()

@@ -12,7 +12,7 @@ from plum.api.auth import actor_of
 from plum.api.graphql.base import BaseMutation
 from plum.api.graphql.connection import CountedConnection, PlumConnectionField
 from plum.api.graphql.errors import error_type
-from plum.api.graphql.inputs import plain
+from plum.api.graphql.inputs import WholeNumber, plain
 from plum.api.graphql.scoping import register_query_scopes
 from plum.api.scopes import Scope
 from points import selectors, services
@@ -228,7 +228,7 @@ class PointsRequestCreate(PointsRequestMutation):
     class Input:
         request_id = graphene.String(required=True, description="Your own reference; idempotent forever")
         employee_id = graphene.String(required=True)
-        points = graphene.Int(required=True)
+        points = WholeNumber(required=True)
         programme = graphene.String(required=True, description="Programme code")
         reason = graphene.String()
         source = graphene.String()

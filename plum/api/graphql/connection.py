@@ -4,7 +4,7 @@ import graphene
 from graphene import relay
 from graphene_django import DjangoConnectionField
 from graphql import GraphQLError
-from graphql_relay import cursor_to_offset
+from graphql_relay import cursor_to_offset, offset_to_cursor
 
 
 class CountedConnection(relay.Connection):
@@ -48,7 +48,8 @@ class PlumConnectionField(DjangoConnectionField):
         for name in ("after", "before"):
             if args.get(name) is not None:
                 offset = cursor_to_offset(args[name])
-                if offset is None or offset < 0:
+                # only the text the connection writes: int() would also take " 1", "+1" or "1_0"
+                if offset is None or offset < 0 or offset_to_cursor(offset) != args[name]:
                     raise _bad_argument(f"`{name}` is not a cursor this list gave.")
         if args.get("offset") is not None and args.get("before") is not None:
             raise _bad_argument("`offset` and `before` cannot be used together.")

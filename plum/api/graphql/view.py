@@ -61,6 +61,11 @@ class PlumGraphQLView(GraphQLView):
         )
 
     def parse_body(self, request):
+        if self.get_content_type(request) == "application/graphql":
+            try:
+                return {"query": request.body.decode("utf-8")}
+            except UnicodeDecodeError:
+                raise bad_request("The query is not UTF-8 text.") from None
         if self.get_content_type(request) != "application/json":
             return super().parse_body(request)
         try:
@@ -87,7 +92,10 @@ class PlumGraphQLView(GraphQLView):
         if operation_name is not None and not isinstance(operation_name, str):
             raise bad_request("`operationName` must be a string.")
         self.validation_rules = validation_rules(_config(), variables)
-        return super().execute_graphql_request(request, data, query, variables, operation_name, show_graphiql)
+        try:
+            return super().execute_graphql_request(request, data, query, variables, operation_name, show_graphiql)
+        except RecursionError:  # validation (a long chain of fragment spreads, say) runs outside format_error
+            raise bad_request("The document or its input is nested too deeply.") from None
 
     def dispatch(self, request, *args, **kwargs):
         try:
