@@ -27,7 +27,7 @@ def test_same_key_same_body_replays_the_first_answer(tenant):
     again = post(api, employee_payload("E1"), "key-1")
 
     assert first.status_code == again.status_code == 201
-    assert again.json() == first.json()
+    assert again.content == first.content  # byte for byte: the fields in their first order too
     assert again["Idempotent-Replayed"] == "true"
     assert "Idempotent-Replayed" not in first
     assert Employee.objects.filter(organisation=tenant.organisation).count() == 1

@@ -9,6 +9,7 @@ import json
 from functools import wraps
 
 from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 from django.utils import timezone
 from rest_framework import exceptions
@@ -85,7 +86,7 @@ def _replay(client_id: int, key: str, fingerprint: str, rerun) -> Response:
         )
     if record.status == IdempotencyRecord.Status.IN_PROGRESS:
         raise Conflict("The first request with this Idempotency-Key is still running.", code="request_in_progress")
-    body = record.response_body
+    body = None if record.response_body is None else json.loads(record.response_body)
     if body is None and record.response_status < 400:  # a secret answer, not stored: rendered again
         body = rerun().data
     return Response(
@@ -134,7 +135,7 @@ def idempotent(handler=None, *, secret_answer: bool = False):
         IdempotencyRecord.objects.filter(client_id=client_id, key=key).update(
             status=IdempotencyRecord.Status.COMPLETED,
             response_status=response.status_code,
-            response_body=body,
+            response_body=None if body is None else json.dumps(body, cls=DjangoJSONEncoder),
             response_content_type=content_type,
             completed_at=timezone.now(),
         )

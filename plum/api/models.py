@@ -1,4 +1,3 @@
-from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 
 
@@ -14,7 +13,8 @@ class IdempotencyRecord(models.Model):
     fingerprint = models.CharField(max_length=64)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.IN_PROGRESS)
     response_status = models.PositiveSmallIntegerField(null=True)
-    response_body = models.JSONField(null=True, encoder=DjangoJSONEncoder)
+    # JSON text, not jsonb: jsonb reorders keys, and a replay is the first answer as it was written
+    response_body = models.TextField(null=True)
     response_content_type = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField()
     completed_at = models.DateTimeField(null=True)
