@@ -123,6 +123,30 @@ def test_a_server_error_frees_the_key(tenant, monkeypatch):
     assert "Idempotent-Replayed" not in retried
 
 
+def test_a_request_that_outlived_its_claim_leaves_the_next_owners_answer_alone(tenant, settings, monkeypatch):
+    """The first request runs past the stale period; a retry takes the key over and answers. The first
+    one's late end (here a refusal: the retry created the employee) must not overwrite that answer."""
+    from users import services
+
+    api, create, answers, calls = tenant.api(), services.employee_create, [], []
+
+    def slow_create(**kwargs):
+        calls.append(1)
+        if len(calls) == 1:  # the first request, still running when its claim goes stale
+            settings.PLUM_IDEMPOTENCY_STALE_AFTER = timedelta(0)
+            answers.append(post(api, employee_payload("E1"), "slow"))
+            settings.PLUM_IDEMPOTENCY_STALE_AFTER = timedelta(minutes=10)
+        return create(**kwargs)
+
+    monkeypatch.setattr("users.services.employee_create", slow_create)
+    late = post(api, employee_payload("E1"), "slow")
+    replay = post(api, employee_payload("E1"), "slow")
+
+    assert (answers[0].status_code, late.status_code) == (201, 409)
+    assert (replay.status_code, replay.content) == (201, answers[0].content)
+    assert Employee.objects.filter(organisation=tenant.organisation).count() == 1
+
+
 def test_old_keys_are_purged(tenant, settings):
     IdempotencyRecord.objects.create(
         client_id=1,
@@ -179,12 +203,12 @@ def test_naive_exists_then_insert_claim_lets_requests_run_twice(tenant, monkeypa
 
     def naive_claim(client_id, key, fingerprint):
         if IdempotencyRecord.objects.filter(client_id=client_id, key=key).exists():
-            return False
+            return None
         time.sleep(0.05)  # the gap every check-then-act has, made wide enough to see
-        IdempotencyRecord.objects.create(
+        record = IdempotencyRecord.objects.create(
             client_id=client_id, key=f"{key}-{time.monotonic_ns()}", fingerprint=fingerprint, created_at=timezone.now()
         )
-        return True
+        return record.created_at
 
     monkeypatch.setattr(idempotency, "_claim", naive_claim)
     answers = _parallel_posts(tenant, 20)

@@ -27,18 +27,18 @@ MAX_KEY_LENGTH = 255
 
 _CLAIM_SQL = """
 INSERT INTO api_idempotencyrecord (client_id, key, fingerprint, status, created_at, response_content_type)
-VALUES (%s, %s, %s, 'in_progress', now(), '')
+VALUES (%s, %s, %s, 'in_progress', clock_timestamp(), '')
 ON CONFLICT (client_id, key) DO NOTHING
-RETURNING id
+RETURNING created_at
 """
 # Take over a key whose first request died mid-way, or whose answer has outlived the retention period.
 _TAKEOVER_SQL = """
 UPDATE api_idempotencyrecord
-SET fingerprint = %s, status = 'in_progress', created_at = now(), completed_at = NULL,
+SET fingerprint = %s, status = 'in_progress', created_at = clock_timestamp(), completed_at = NULL,
     response_status = NULL, response_body = NULL, response_content_type = ''
 WHERE client_id = %s AND key = %s
   AND ((status = 'in_progress' AND created_at < %s) OR created_at < %s)
-RETURNING id
+RETURNING created_at
 """
 
 
@@ -64,16 +64,19 @@ def request_fingerprint(request) -> str:
     return hashlib.sha256(f"{request.method} {request.path}\n{body}".encode()).hexdigest()
 
 
-def _claim(client_id: int, key: str, fingerprint: str) -> bool:
+def _claim(client_id: int, key: str, fingerprint: str):
+    """The claim's time when this request may run, else None. A request that outlived its claim finds
+    a later time on the row (another request took it over) and leaves that row alone."""
     now = timezone.now()
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(_CLAIM_SQL, [client_id, key, fingerprint])
-        if cursor.fetchone():
-            return True
+        if row := cursor.fetchone():
+            return row[0]
         stale = now - settings.PLUM_IDEMPOTENCY_STALE_AFTER
         expired = now - settings.PLUM_IDEMPOTENCY_TTL
         cursor.execute(_TAKEOVER_SQL, [fingerprint, client_id, key, stale, expired])
-        return cursor.fetchone() is not None
+        row = cursor.fetchone()
+        return row[0] if row else None
 
 
 def _replay(client_id: int, key: str, fingerprint: str, rerun) -> Response:
@@ -118,21 +121,23 @@ def idempotent(handler=None, *, secret_answer: bool = False):
             fingerprint = request_fingerprint(request)
         except RecursionError:
             raise exceptions.ParseError("The body is nested too deeply.") from None
-        if not _claim(client_id, key, fingerprint):
+        claimed_at = _claim(client_id, key, fingerprint)
+        if claimed_at is None:
             return _replay(client_id, key, fingerprint, lambda: handler(view, request, *args, **kwargs))
+        claim = IdempotencyRecord.objects.filter(client_id=client_id, key=key, created_at=claimed_at)
         try:
             response = handler(view, request, *args, **kwargs)
         except (DomainError, exceptions.APIException) as exc:
             response = problem_exception_handler(exc, {"request": request, "view": view})
         except BaseException:
-            IdempotencyRecord.objects.filter(client_id=client_id, key=key).delete()
+            claim.delete()
             raise
         body = None if secret_answer and response.status_code < 400 else response.data
         if response.status_code >= 500 or not storable_json(body):  # an error echoing NUL, say: not kept
-            IdempotencyRecord.objects.filter(client_id=client_id, key=key).delete()
+            claim.delete()
             return response
         content_type = PROBLEM_CONTENT_TYPE if response.status_code >= 400 else ""
-        IdempotencyRecord.objects.filter(client_id=client_id, key=key).update(
+        claim.update(
             status=IdempotencyRecord.Status.COMPLETED,
             response_status=response.status_code,
             response_body=None if body is None else json.dumps(body, cls=DjangoJSONEncoder),
