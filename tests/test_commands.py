@@ -62,6 +62,8 @@ def test_plum_client_create_prints_a_working_client_once(db):
     [
         (["nobody", "--scopes", "employees:read"], "No organisation with slug 'nobody'."),
         (["demo", "--scopes", "employees:read root:all"], "Unknown scopes: root:all."),
+        (["demo", "--scopes", "employees:read", "--name", "x" * 256], r"\(name: 1 to 255 characters.\)"),
+        (["demo", "--scopes", "employees:read", "--name", "  "], r"\(name: 1 to 255 characters.\)"),
     ],
 )
 def test_plum_client_create_refuses_bad_input(db, args, message):

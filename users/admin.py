@@ -9,7 +9,7 @@ from oauth2_provider.models import AccessToken, Grant, IDToken, RefreshToken
 
 from plum.core.actor import Actor
 from plum.core.admin_base import GuardedModelAdmin
-from plum.core.errors import DomainError
+from plum.core.errors import DomainError, error_summary
 from plum.core.scopes import ALL_SCOPES
 from users import services
 from users.models import ApiClient, BusinessUnit, CostCentre, Employee, Organisation
@@ -92,7 +92,7 @@ class ApiClientAdmin(GuardedModelAdmin):
                 obj.pk = issued.client.pk
                 request._issued_client = issued
         except DomainError as exc:
-            messages.error(request, exc.message)
+            messages.error(request, error_summary(exc))
 
     def response_add(self, request, obj, post_url_continue=None):
         issued = getattr(request, "_issued_client", None)

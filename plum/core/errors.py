@@ -49,5 +49,11 @@ class ValidationFailed(DomainError):
         super().__init__(CoreErrorCode.VALIDATION_ERROR, "The input is not valid.", errors=errors)
 
 
+def error_summary(exc: DomainError) -> str:
+    """One line for a command's output: the message, then each field's."""
+    details = "; ".join(f"{e['field']}: {e['message']}" for e in exc.errors if e.get("field"))
+    return f"{exc.message} ({details})" if details else exc.message
+
+
 def field_error(field: str | None, code: ErrorCode | str, message: str) -> dict:
     return {"field": field, "code": str(code), "message": message}

@@ -6,8 +6,9 @@ from dataclasses import dataclass
 from django.db import transaction
 from oauth2_provider.models import AbstractApplication
 
-from plum.core.errors import DomainError
+from plum.core.errors import CoreErrorCode, DomainError, ValidationFailed, field_error
 from plum.core.scopes import ALL_SCOPES
+from plum.core.text import storable_text
 from users.errors import UsersErrorCode
 from users.models import ApiClient, Organisation
 
@@ -39,11 +40,18 @@ def _check_scopes(scopes) -> list[str]:
     return sorted(set(scopes))
 
 
+def _check_name(name) -> str:
+    limit = ApiClient._meta.get_field("name").max_length
+    if not isinstance(name, str) or not name.strip() or len(name) > limit or not storable_text(name):
+        raise ValidationFailed([field_error("name", CoreErrorCode.INVALID, f"1 to {limit} characters.")])
+    return name.strip()
+
+
 def api_client_create(*, organisation: Organisation, name: str, scopes) -> IssuedClient:
     secret = secrets.token_urlsafe(32)
     client = ApiClient.objects.create(
         organisation=organisation,
-        name=name,
+        name=_check_name(name),
         allowed_scopes=_check_scopes(scopes),
         client_type=AbstractApplication.CLIENT_CONFIDENTIAL,
         authorization_grant_type=AbstractApplication.GRANT_CLIENT_CREDENTIALS,
@@ -65,7 +73,7 @@ def api_client_rotate_secret(*, client: ApiClient) -> IssuedClient:
 
 def api_client_update(*, client: ApiClient, name: str, scopes, is_active: bool) -> ApiClient:
     """Scopes taken away stop working at once, in tokens already issued too (plum.api.auth)."""
-    client.name = name
+    client.name = _check_name(name)
     client.allowed_scopes = _check_scopes(scopes)
     client.is_active = is_active
     client.save(update_fields=["name", "allowed_scopes", "is_active", "updated"])

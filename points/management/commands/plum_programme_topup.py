@@ -3,14 +3,9 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 
 from plum.core.actor import Actor
-from plum.core.errors import DomainError
+from plum.core.errors import DomainError, error_summary
 from points import selectors, services
 from users.selectors import organisation_get_by_slug
-
-
-def _message(exc: DomainError) -> str:
-    details = "; ".join(f"{e['field']}: {e['message']}" for e in exc.errors if e.get("field"))
-    return f"{exc.message} ({details})" if details else exc.message
 
 
 class Command(BaseCommand):
@@ -33,7 +28,7 @@ class Command(BaseCommand):
                 actor=actor, programme_code=code, points=points, memo=memo or "Top-up by plum_programme_topup"
             )
         except DomainError as exc:
-            raise CommandError(_message(exc)) from None
+            raise CommandError(error_summary(exc)) from None
         balance = selectors.programme_get(actor=actor, code=code).budget_balance
         if options["json"]:
             out = {"organisation": slug, "programme": code, "points": points, "budget_balance": balance}

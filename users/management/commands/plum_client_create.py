@@ -2,7 +2,7 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from plum.core.errors import DomainError
+from plum.core.errors import DomainError, error_summary
 from users import selectors, services
 
 
@@ -24,7 +24,7 @@ class Command(BaseCommand):
                 organisation=organisation, name=options["name"], scopes=options["scopes"].replace(",", " ").split()
             )
         except DomainError as exc:
-            raise CommandError(exc.message) from None
+            raise CommandError(error_summary(exc)) from None
         out = {
             "organisation": organisation.slug,
             "client_id": issued.client.client_id,
