@@ -3,6 +3,7 @@
 import re
 
 import pytest
+from django.contrib.auth.models import Permission
 
 from plum.core.models import OutboxEvent
 from tests.conftest import employee_payload, token_request
@@ -90,3 +91,28 @@ def test_employees_cannot_be_edited_by_hand(admin_client, staffed):
     employee.refresh_from_db()
     assert response.status_code == 403
     assert employee.first_name == "Ada"
+
+
+def test_blank_client_name_is_a_form_error_and_adds_nothing(admin_client, tenant):
+    before = ApiClient.objects.count()
+    response = admin_client.post(
+        "/admin/users/apiclient/add/",
+        {"organisation": tenant.organisation.pk, "name": "   ", "allowed_scopes": ["employees:read"]},
+    )
+    assert response.status_code == 200
+    assert "A client needs a name." in response.content.decode()
+    assert ApiClient.objects.count() == before
+
+
+def test_staff_who_may_only_view_clients_cannot_rotate_a_secret(client, django_user_model, tenant):
+    viewer = django_user_model.objects.create_user("viewer", password="pw", is_staff=True)
+    viewer.user_permissions.add(Permission.objects.get(codename="view_apiclient"))
+    client.force_login(viewer)
+    stored = ApiClient.objects.get(pk=tenant.client.pk).client_secret
+
+    assert 'value="rotate_secret"' not in client.get("/admin/users/apiclient/").content.decode()
+    response = client.post(
+        "/admin/users/apiclient/", {"action": "rotate_secret", "_selected_action": [tenant.client.pk]}
+    )
+    assert "client-secret" not in response.content.decode()
+    assert ApiClient.objects.get(pk=tenant.client.pk).client_secret == stored

@@ -64,6 +64,8 @@ def test_plum_client_create_prints_a_working_client_once(db):
         (["demo", "--scopes", "employees:read root:all"], "Unknown scopes: root:all."),
         (["demo", "--scopes", "employees:read", "--name", "x" * 256], r"\(name: 1 to 255 characters.\)"),
         (["demo", "--scopes", "employees:read", "--name", "  "], r"\(name: 1 to 255 characters.\)"),
+        (["demo", "--scopes", ","], "A client needs at least one scope."),
+        (["demo\x00", "--scopes", "employees:read"], "No organisation with slug"),
     ],
 )
 def test_plum_client_create_refuses_bad_input(db, args, message):
@@ -188,3 +190,18 @@ def test_plum_demo_seeds_a_voucher_catalogue_with_stock_once(db):
     coffee = StockCode.objects.filter(product_id=ids["Coffee card"])
     assert coffee.count() == coffee.filter(pin_ciphertext__isnull=False).count() == 100
     assert not StockCode.objects.filter(product_id=ids["Gift card"], pin_ciphertext__isnull=False).exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--organisation", "Bad Slug"], "--organisation must be a slug"),
+        (["--organisation", "x\x00"], "--organisation must be a slug"),
+        (["--organisation", "a" * 65], "--organisation must be a slug"),
+        (["--employees", "-1"], "--employees must be 0 or more."),
+    ],
+)
+def test_plum_demo_refuses_bad_arguments_before_writing(db, args, message):
+    with pytest.raises(CommandError, match=message):
+        call_command("plum_demo", *args)
+    assert not Organisation.objects.exists() and not ApiClient.objects.exists()

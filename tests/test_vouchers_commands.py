@@ -63,8 +63,17 @@ def test_imports_a_file_for_the_products_organisation(tenant, other_tenant, tmp_
         (
             "code,value\nAAA-1,25\n",
             [
-                "row 1, file: Columns must be code, pin, denomination, expires_at; found code, value."
-                " (invalid_stock_file)"
+                "row 1, file: The first row must name the columns code, pin, denomination, expires_at; missing:"
+                " pin, denomination, expires_at; 1 other value(s), not shown (a file without its header row starts"
+                " with a code). (invalid_stock_file)"
+            ],
+        ),
+        (
+            "SECRETCODE-9999-AAAA,PIN4321,25,\n",
+            [
+                "row 1, file: The first row must name the columns code, pin, denomination, expires_at; missing:"
+                " code, pin, denomination, expires_at; 4 other value(s), not shown (a file without its header row"
+                " starts with a code). (invalid_stock_file)"
             ],
         ),
         ("", ["row 1, file: The file is empty. (invalid_stock_file)"]),
@@ -84,7 +93,16 @@ def test_imports_a_file_for_the_products_organisation(tenant, other_tenant, tmp_
             ],
         ),
     ],
-    ids=["duplicate-rows", "already-in-stock", "wrong-columns", "empty", "header-only", "denomination", "expires_at"],
+    ids=[
+        "duplicate-rows",
+        "already-in-stock",
+        "wrong-columns",
+        "no-header-codes-not-echoed",
+        "empty",
+        "header-only",
+        "denomination",
+        "expires_at",
+    ],
 )
 def test_a_rejected_file_imports_nothing_and_prints_every_error(tenant, tmp_path, content, report):
     cat = make_catalogue(tenant, stock_codes=2)

@@ -62,6 +62,12 @@ class ApiClientForm(forms.ModelForm):
         model = ApiClient
         fields = ("organisation", "name", "allowed_scopes", "is_active")
 
+    def clean_name(self):
+        name = self.cleaned_data["name"].strip()
+        if not name:
+            raise forms.ValidationError("A client needs a name.")
+        return name
+
 
 @admin.register(ApiClient)
 class ApiClientAdmin(GuardedModelAdmin):
@@ -100,7 +106,7 @@ class ApiClientAdmin(GuardedModelAdmin):
             return super().response_add(request, obj, post_url_continue)
         return self._secret_page(request, issued, "API client created")
 
-    @admin.action(description="Rotate the secret (revokes its tokens)")
+    @admin.action(description="Rotate the secret (revokes its tokens)", permissions=["change"])
     def rotate_secret(self, request, queryset):
         if queryset.count() != 1:
             self.message_user(request, "Rotate one client at a time.", messages.WARNING)

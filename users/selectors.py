@@ -6,6 +6,7 @@ from django.db.models import QuerySet
 
 from plum.core.actor import Actor
 from plum.core.errors import CoreErrorCode, ValidationFailed, field_error
+from plum.core.text import storable_text
 from plum.core.timefmt import iso
 from users.errors import EmployeeNotFound
 from users.filters import EmployeeFilter
@@ -64,6 +65,8 @@ def cost_centre_list(*, actor: Actor) -> QuerySet[CostCentre]:
 
 def organisation_get_by_slug(slug: str) -> Organisation | None:
     """For operations tooling (commands, admin), which acts across organisations by design."""
+    if not storable_text(slug):  # a NUL names no organisation; PostgreSQL would refuse the query
+        return None
     return Organisation.objects.filter(slug=slug).first()
 
 

@@ -32,6 +32,8 @@ class IssuedClient:
 
 
 def _check_scopes(scopes) -> list[str]:
+    if not scopes:
+        raise DomainError(UsersErrorCode.INVALID_SCOPE, "A client needs at least one scope.", field="allowed_scopes")
     unknown = sorted(set(scopes) - set(ALL_SCOPES))
     if unknown:
         raise DomainError(

@@ -101,9 +101,14 @@ def _parse(product: Product, content: bytes) -> tuple[list[dict], list[dict]]:
 def _rows(product: Product, reader) -> tuple[list[dict], list[dict]]:
     header = [h.strip().lower() for h in next(reader, [])]
     if sorted(header) != sorted(STOCK_COLUMNS):
-        found = ", ".join(header) or "none"
-        found = found if storable_text(found) else repr(found)  # the report is stored
-        message = f"Columns must be {', '.join(STOCK_COLUMNS)}; found {found}."
+        # Names the unknown columns' count, never their text: a file without its header row has a
+        # code and PIN in the first line, and the report is stored and shown.
+        unknown = [h for h in header if h not in STOCK_COLUMNS]
+        missing = [c for c in STOCK_COLUMNS if c not in header]
+        message = (
+            f"The first row must name the columns {', '.join(STOCK_COLUMNS)}; missing: {', '.join(missing) or 'none'};"
+            f" {len(unknown)} other value(s), not shown (a file without its header row starts with a code)."
+        )
         return [], [_row_error(1, None, E.INVALID_STOCK_FILE, message)]
     rows, errors, seen = [], [], {}
     for number, values in enumerate(reader, start=2):

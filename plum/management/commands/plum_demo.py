@@ -5,6 +5,7 @@ It lives in the composition root because it seeds several apps (users may not im
 
 import json
 import random
+import re
 import secrets
 
 from django.core.management.base import BaseCommand, CommandError
@@ -71,6 +72,9 @@ DEMO_CATALOGUE = [
     },
 ]
 DEMO_CODES_PER_DENOMINATION = 50
+
+# the slug also names the demo employees' e-mail domain, so no underscores
+SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
 
 
 def demo_records(slug: str, count: int) -> list[dict]:
@@ -169,6 +173,10 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         slug = options["organisation"]
+        if not SLUG.fullmatch(slug):  # checked before anything is written
+            raise CommandError(f"--organisation must be a slug of 1 to 64 lower-case letters, digits and -: {slug!r}.")
+        if options["employees"] < 0:
+            raise CommandError("--employees must be 0 or more.")
         organisation, _ = services.organisation_ensure(slug=slug, name=f"{slug.title()} Ltd")
         records = demo_records(slug, options["employees"])
         actor = Actor.system(organisation.id, label="plum_demo")

@@ -29,6 +29,8 @@ class Command(BaseCommand):
             content = file.read_bytes()
         except OSError as exc:
             raise CommandError(f"Cannot read {file}: {exc.strerror}.") from None
+        except ValueError:  # a NUL in the path
+            raise CommandError(f"Cannot read {str(file)!r}: not a file path.") from None
         actor = Actor.system(product.organisation_id, label="plum_stock_import")
         try:
             record = services.stock_import(actor=actor, product_id=product.pk, content=content, filename=file.name)
