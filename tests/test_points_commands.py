@@ -49,6 +49,9 @@ def test_topup_json(tenant):
         (["acme", "P1", "0"], r"The input is not valid. \(points: A whole number from 1 to 2000000000.\)"),
         (["acme", "P1", "-5"], r"The input is not valid. \(points: A whole number from 1 to 2000000000.\)"),
         (["acme", "P1", "ten"], "argument points: invalid int value: 'ten'"),
+        (["acme\x00", "P1", "10"], "No organisation with slug"),
+        (["acme", "P\x00", "10"], "No programme"),
+        (["acme", "P1", "10", "--memo", "x\x00"], r"\(memo: Text without NUL characters.\)"),
     ],
 )
 def test_topup_refuses_bad_input_and_changes_nothing(tenant, other_tenant, args, message):

@@ -108,6 +108,18 @@ def test_catalogue_edits_go_through_the_service_and_keep_what_vouchers_rely_on(t
             source="stock",
         )
     assert [e["field"] for e in unorderable.value.errors] == ["denominations"]
+    with pytest.raises(ValidationFailed) as twice:
+        services.product_create(
+            actor=system(tenant),
+            brand=cat.stock.brand,
+            name="Twice",
+            currency="EUR",
+            denominations=[25, 25],
+            points_per_unit=1,
+            country="DE",
+            source="stock",
+        )
+    assert [(e["field"], e["message"]) for e in twice.value.errors] == [("denominations", "Each face value once.")]
     cat.stock.refresh_from_db()
     assert (cat.stock.currency, cat.stock.denominations, cat.stock.validity_days) == ("EUR", [25, 50], 365)
     renamed = services.brand_rename(actor=system(tenant), brand_id=cat.stock.brand_id, name="  Skyways ")

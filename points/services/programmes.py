@@ -79,8 +79,12 @@ def programme_topup(*, actor: Actor, programme_code: str, points: int, memo: str
         raise ValidationFailed(
             [field_error("points", CoreErrorCode.INVALID, f"A whole number from 1 to {MAX_POINTS}.")]
         )
+    if not storable_text(memo):
+        raise ValidationFailed([field_error("memo", CoreErrorCode.INVALID, "Text without NUL characters.")])
     with transaction.atomic():
-        programme = Programme.objects.filter(organisation_id=actor.organisation_id, code=programme_code).first()
+        programme = None
+        if storable_text(programme_code):  # a NUL names no programme; PostgreSQL would refuse the query
+            programme = Programme.objects.filter(organisation_id=actor.organisation_id, code=programme_code).first()
         if programme is None:
             raise PointsError(PointsErrorCode.PROGRAMME_NOT_FOUND, f"No programme {programme_code!r}.")
         lines = budget_topup(programme, points)

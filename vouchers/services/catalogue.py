@@ -61,6 +61,9 @@ def product_create(*, actor: Actor, brand: Brand, **fields) -> Product:
     if brand.organisation_id != actor.organisation_id:
         raise VoucherError(E.PRODUCT_NOT_FOUND, "The brand belongs to another organisation.")
     product = Product(id=uuid7(), organisation_id=actor.organisation_id, brand=brand, **fields)
+    denominations = product.denominations
+    if isinstance(denominations, list) and len(set(map(str, denominations))) != len(denominations):
+        raise ValidationFailed([field_error("denominations", CoreErrorCode.INVALID, "Each face value once.")])
     _clean_and_save(product, force_insert=True)
     return product
 
