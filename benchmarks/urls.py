@@ -1,8 +1,13 @@
+from django.db import DatabaseError
 from django.urls import path
+from django.utils import timezone
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from benchmarks.credit_statement import CALL, NO_FREE_SHARD, credit_params
+from plum.api.auth import actor_of
 from plum.api.scopes import PUBLIC
+from plum.core.db import prepared_cursor
 from plum.core.scopes import Scope
 from plum.urls import urlpatterns as plum_urlpatterns
 
@@ -28,8 +33,30 @@ class AuthenticatedConstantView(APIView):
         return Response({"status": "ok"}, status=201)
 
 
+class CreditFloorView(APIView):
+    """The floor of any credit written in Python on this stack: Plum's token check, the parsed body and
+    the credit's own statement (the raw SQL baseline's, with constant reason, source, metadata and event),
+    then a constant answer. No validation, no confirmation built, no event document: a credit endpoint
+    can only cost more than this."""
+
+    required_scopes = Scope.POINTS_WRITE
+
+    def post(self, request):
+        organisation_id, body = actor_of(request).organisation_id, request.data
+        params = credit_params(organisation_id, body["request_id"], body["employee_id"], timezone.now())
+        while True:  # every budget shard busy: sent again, as the raw SQL baseline does
+            try:
+                with prepared_cursor() as cursor:
+                    cursor.execute(CALL, params, prepare=True).fetchone()
+                return Response({"status": "ok"}, status=201)
+            except DatabaseError as error:
+                if getattr(error.__cause__, "sqlstate", None) != NO_FREE_SHARD:
+                    raise
+
+
 urlpatterns = [
     path("bench/constant/", ConstantView.as_view()),
     path("bench/authenticated/", AuthenticatedConstantView.as_view()),
+    path("bench/credit-floor/", CreditFloorView.as_view()),
     *plum_urlpatterns,
 ]
