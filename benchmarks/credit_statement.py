@@ -8,7 +8,6 @@ from psycopg.types.json import Jsonb
 from plum.core.ids import uuid7
 
 CALL = "SELECT * FROM points_request_credit(" + ", ".join(["%s"] * 18) + ")"
-NO_FREE_SHARD = "PL001"
 POINTS = 10
 
 

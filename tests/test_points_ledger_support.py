@@ -2,6 +2,7 @@
 barrier-released thread pool, and read-outs of the ledger that the assertions compare exactly."""
 
 import threading
+import time
 from dataclasses import dataclass
 
 from django.db import connection
@@ -11,6 +12,7 @@ from plum.core.actor import Actor
 from plum.core.models import OutboxEvent
 from points.models import Account, LedgerEntry, LedgerTransaction, Lot, PointsRequest, Programme
 from points.services import points_request_submit, programme_create, programme_topup
+from points.services.ledger import fetchone
 from tests.support import seed
 
 # PostgreSQL here allows 100 connections and other suites share it: a pool of threads, each with its
@@ -141,3 +143,19 @@ def codes(results: list) -> dict:
         key = str(getattr(result, "code", None) or type(result).__name__)
         counts[key] = counts.get(key, 0) + 1
     return counts
+
+
+def wait_for_lock_waiters(count: int) -> None:
+    """Until `count` other sessions of this database wait for a lock on rows of the points accounts,
+    directly or inside the one-statement credit."""
+    for _ in range(500):
+        fetchone("SELECT pg_stat_clear_snapshot()", [])  # else the view stays as first read in a transaction
+        waiting = fetchone(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            " AND (query LIKE %s OR query LIKE %s)",
+            ["%points_account%", "%points_request_credit(%"],
+        )[0]
+        if waiting >= count:
+            return
+        time.sleep(0.01)
+    raise AssertionError(f"{count} sessions never waited")

@@ -2,7 +2,6 @@
 
 import random
 import threading
-import time
 
 import pytest
 from django.db import OperationalError, transaction
@@ -19,7 +18,14 @@ from points.services import (
 )
 from points.services.ledger import budget_shards_create, fetchall, fetchone
 from points.services.wallets import Spent
-from tests.test_points_ledger_support import codes, make_world, run_parallel, shard_balances, unbalanced_transactions
+from tests.test_points_ledger_support import (
+    codes,
+    make_world,
+    run_parallel,
+    shard_balances,
+    unbalanced_transactions,
+    wait_for_lock_waiters,
+)
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -76,21 +82,6 @@ def test_credits_spends_reversals_approvals_and_top_ups_together_neither_deadloc
     assert world.sink(Account.Kind.REDEMPTION) == spent
     assert ledger_reconcile() == []
     assert unbalanced_transactions() == []
-
-
-def wait_for_lock_waiters(count: int) -> None:
-    """Until `count` other sessions of this database wait for a lock (rows of the points accounts)."""
-    for _ in range(500):
-        fetchone("SELECT pg_stat_clear_snapshot()", [])  # else the view stays as first read in a transaction
-        waiting = fetchone(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
-            " AND query LIKE %s",
-            ["%points_account%"],
-        )[0]
-        if waiting >= count:
-            return
-        time.sleep(0.01)
-    raise AssertionError(f"{count} sessions never waited")
 
 
 def _budget_first_refund(programme_pk, employee_pk, shards_locked: threading.Event) -> None:

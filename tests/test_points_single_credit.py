@@ -10,8 +10,8 @@ from plum.core.models import OutboxEvent
 from points.errors import PointsError, PointsErrorCode
 from points.models import LedgerEntry, LedgerTransaction, Lot, PointsRequest, Programme
 from points.selectors import points_request_document
-from points.services import ledger_reconcile, single_credit
-from tests.test_points_ledger_support import make_world
+from points.services import ledger_reconcile, requests, single_credit
+from tests.test_points_ledger_support import make_world, wait_for_lock_waiters
 from users.models import Employee
 
 
@@ -100,39 +100,53 @@ def _counts() -> tuple:
     return PointsRequest.objects.count(), LedgerEntry.objects.count(), OutboxEvent.objects.count()
 
 
+def _general_path_calls(monkeypatch) -> list:
+    """Records each time a credit goes on to the general path (which starts by looking for a replay)."""
+    calls, replay = [], requests._replay
+    monkeypatch.setattr(
+        requests, "_replay", lambda actor, clean: calls.append(clean["request_id"]) or replay(actor, clean)
+    )
+    return calls
+
+
+def _hold_every_shard(world, holding: threading.Event, release: threading.Event, then=None):
+    """In one transaction: lock every budget shard, optionally run `then()`, and commit once released."""
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT id FROM points_account WHERE programme_id = %s AND kind = 'budget' ORDER BY id FOR UPDATE",
+                [world.programme.pk],
+            )
+        if then:
+            then()
+        holding.set()
+        release.wait(10)
+    connection.close()
+
+
 @pytest.mark.django_db(transaction=True)
-def test_with_every_shard_held_elsewhere_the_general_path_waits_and_credits_once(make_tenant):
+def test_with_every_shard_held_elsewhere_the_statement_waits_and_credits_once(make_tenant, monkeypatch):
     world = make_world(make_tenant, budget=1000)
     world.credit("warm", 10)  # the validity is known: the next call goes straight to the statement
+    general = _general_path_calls(monkeypatch)
     holding, release, outcome = threading.Event(), threading.Event(), {}
-
-    def hold_every_shard():
-        with transaction.atomic():
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    "SELECT id FROM points_account WHERE programme_id = %s AND kind = 'budget' FOR UPDATE",
-                    [world.programme.pk],
-                )
-            holding.set()
-            release.wait(10)
-        connection.close()
 
     def credit_in_a_transaction():
         try:
-            with transaction.atomic():  # the caller's transaction survives the declined statement
+            with transaction.atomic():  # the statement runs in a savepoint of the caller's transaction
                 outcome["request"] = world.credit("held", 25).request
         except Exception as error:
             outcome["error"] = error
         finally:
             connection.close()
 
-    holder = threading.Thread(target=hold_every_shard)
+    holder = threading.Thread(target=_hold_every_shard, args=(world, holding, release))
     holder.start()
     assert holding.wait(10)
     creditor = threading.Thread(target=credit_in_a_transaction)
     creditor.start()
-    creditor.join(1)
-    assert creditor.is_alive()  # waiting for a shard, having written nothing that another can see
+    wait_for_lock_waiters(1)  # the statement waits for a shard, having written nothing another can see
+    assert creditor.is_alive()
     assert not PointsRequest.objects.filter(request_id="held").exists()
     release.set()
     holder.join(10)
@@ -140,9 +154,48 @@ def test_with_every_shard_held_elsewhere_the_general_path_waits_and_credits_once
 
     assert "error" not in outcome, outcome
     assert outcome["request"].status == PointsRequest.Status.CREDITED
+    assert outcome["request"].balance_after == 35
+    assert general == []  # no rolled-back statement, no general path
     assert PointsRequest.objects.filter(request_id="held").count() == 1
     assert world.wallet().balance == 35
     assert world.budget() == 1000 - 35
+    assert ledger_reconcile() == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_shard_drained_while_the_statement_waits_sends_the_credit_to_the_general_path(make_tenant, monkeypatch):
+    """The waited-for shard can no longer pay: the statement rolls back whole (its stray shard lock
+    with it) and the general path, finding the whole budget short, refuses; nothing of it is written."""
+    world = make_world(make_tenant, budget=1000)
+    world.credit("warm", 10)
+    general = _general_path_calls(monkeypatch)
+    holding, release, outcome = threading.Event(), threading.Event(), {}
+
+    def late_credit():
+        try:
+            outcome["result"] = world.credit("late", 25)
+        except Exception as error:
+            outcome["error"] = error
+        finally:
+            connection.close()
+
+    holder = threading.Thread(
+        target=_hold_every_shard, args=(world, holding, release, lambda: world.credit("all", 980))
+    )
+    holder.start()
+    assert holding.wait(10)
+    creditor = threading.Thread(target=late_credit)
+    creditor.start()
+    wait_for_lock_waiters(1)
+    release.set()  # commits the credit that leaves the budget 10 points
+    holder.join(10)
+    creditor.join(10)
+
+    assert isinstance(outcome.get("error"), PointsError), outcome
+    assert outcome["error"].code == PointsErrorCode.BUDGET_EXHAUSTED
+    assert general == ["all", "late"]  # no shard pays 980 alone; "late" was handed over by the statement
+    assert not PointsRequest.objects.filter(request_id="late").exists()
+    assert (world.wallet().balance, world.budget()) == (990, 10)
     assert ledger_reconcile() == []
 
 

@@ -1,10 +1,10 @@
 """A single points request credited in one statement: the common case on the hottest path.
 
-The function points_request_credit (migration 0005) does what the general path of points_request_submit
-does, for a new request that the programme credits at once and a budget shard that is free to pay, in
-one round trip that commits on its own. For anything else it changes nothing and the caller takes the
-general path. The event's payload is built here, so the document has one author (its balance_after
-is added by the function)."""
+The function points_request_credit (migrations 0005 and 0006) does what the general path of
+points_request_submit does, for a new request that the programme credits at once and a budget shard
+that can pay it alone (waited for when every such shard is busy), in one round trip that commits on its
+own. For anything else it changes nothing and the caller takes the general path. The event's payload is
+built here, so the document has one author (its balance_after is added by the function)."""
 
 from datetime import timedelta
 
@@ -19,7 +19,7 @@ from points.selectors import points_request_document
 from users.models import Employee
 
 _CALL = "SELECT * FROM points_request_credit(" + ", ".join(["%s"] * 18) + ")"
-NO_FREE_SHARD = "PL001"
+NO_SHARD_PAYS_ALONE = "PL001"  # none can, or the one waited for was drained meanwhile
 MAX_REQUEST_POINTS = 2**31 - 1
 
 # (organisation id, programme code) -> points_validity_days as last seen: the function refuses a stale
@@ -99,6 +99,6 @@ def _call(request: PointsRequest, clean: dict, validity: int | None) -> tuple | 
         with prepared_cursor() as cursor:
             return cursor.execute(_CALL, params, prepare=True).fetchone()
     except DatabaseError as error:
-        if getattr(error.__cause__, "sqlstate", None) == NO_FREE_SHARD:
+        if getattr(error.__cause__, "sqlstate", None) == NO_SHARD_PAYS_ALONE:
             return None
         raise
