@@ -1,13 +1,16 @@
 """Every error path answers RFC 9457 problem+json with the status API.md fixes."""
 
+import threading
 import time
 
 import pytest
+from django.core.cache import caches
 from django.test import Client
 
 from plum.api import throttling
 from tests.conftest import employee_payload
 from tests.support import assert_problem
+from tests.test_points_ledger_support import run_parallel
 from users.models import Employee
 
 
@@ -105,6 +108,32 @@ def test_throttling_is_per_client(tenant, other_tenant, settings):
     assert tenant.api().get("/api/v1/employees/").status_code == 200
     assert tenant.api().get("/api/v1/employees/").status_code == 429
     assert other_tenant.api().get("/api/v1/employees/").status_code == 200
+
+
+def test_rate_counters_on_redis_count_every_parallel_call_once_and_expire(settings):
+    if not settings.REDIS_URL:
+        pytest.skip("without REDIS_URL the counters live in process memory (Django's locmem cache)")
+    key = "throttle:test:parallel"
+    results = run_parallel([lambda: throttling._count(key, 60)] * 200, workers=16)
+
+    assert sorted(results) == list(range(1, 201))
+    assert caches["default"].get(key) == 200  # the cache reads the counter as before
+    stored = caches["default"].make_and_validate_key(key)
+    assert 0 < caches["default"]._cache.get_client(stored).ttl(stored) <= 61
+
+
+def test_the_counter_harness_sees_lost_updates_of_a_read_then_write_counter(settings):
+    """The naive variant: every thread reads the count, then all write it back plus one."""
+    read_by_all = threading.Barrier(8)
+
+    def naive_count():
+        count = caches["default"].get("throttle:test:naive", 0)
+        read_by_all.wait(10)
+        caches["default"].set("throttle:test:naive", count + 1)
+
+    run_parallel([naive_count] * 8, workers=8)
+
+    assert caches["default"].get("throttle:test:naive") == 1  # seven updates lost
 
 
 def test_validation_errors_list_every_field(tenant):

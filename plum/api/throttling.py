@@ -5,9 +5,11 @@ each call: at 6,000 calls a minute that is a list of 6,000 floats pickled and se
 A counter per window costs the same at any rate; a client may burst up to twice the rate across a window
 boundary, which a rate limit of this kind tolerates."""
 
+import functools
 import time
 
-from django.core.cache import cache
+from django.core.cache import caches
+from django.core.cache.backends.redis import RedisCache
 from rest_framework.settings import api_settings
 from rest_framework.throttling import BaseThrottle
 
@@ -34,12 +36,26 @@ class FixedWindowThrottle(BaseThrottle):
 
 
 def _count(key: str, duration: int) -> int:
+    """The window's count after this call. On Redis one round trip (Django's cache.incr costs two: an
+    EXISTS, then the INCR), atomic: the key is made with its expiry if absent, then incremented."""
+    cache = caches["default"]  # the backend itself: django.core.cache.cache is a proxy of it
+    if isinstance(cache, RedisCache):
+        key = cache.make_key(key)
+        with _redis_writer(cache._cache).pipeline(transaction=True) as pipeline:
+            return pipeline.set(key, 0, ex=duration + 1, nx=True).incr(key).execute()[1]
     try:
         return cache.incr(key)
     except ValueError:  # the window's first call (or its key was evicted)
         if cache.add(key, 1, timeout=duration + 1):
             return 1
         return cache.incr(key)
+
+
+@functools.lru_cache(maxsize=64)
+def _redis_writer(cache_client):
+    """A redis client kept per cache client (one per thread): Django's get_client builds a new one on
+    every call, which cost more than the round trip itself. It shares the cache's connection pool."""
+    return cache_client.get_client(write=True)
 
 
 class ClientRateThrottle(FixedWindowThrottle):
