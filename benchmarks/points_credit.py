@@ -33,6 +33,8 @@ from benchmarks.credit_statement import POINTS
 
 PORT = 8077
 FLOOR_PATH = "/bench/credit-floor/"
+# With REDIS_URL (as deployed) every API call counts itself in Redis, one round trip; without, in memory.
+COUNTERS = "Redis" if os.environ.get("REDIS_URL") else "process memory"
 WALLETS = 1000
 LUA = """
 -- setup() runs in the main Lua state; each thread gets its own number through thread:set.
@@ -321,7 +323,8 @@ def main(argv=None) -> int:
     ]
     print(
         f"\nSingle credits, {args.connections} connections, {args.seconds} s each, gunicorn {args.workers}x"
-        f"{args.threads} gthread, {args.shards or 'default'} budget shards, {os.cpu_count()} cores"
+        f"{args.threads} gthread, {args.shards or 'default'} budget shards, {os.cpu_count()} cores,"
+        f" rate-limit counters in {COUNTERS}"
     )
     print(format_table(["target", "requests/s", "errors", "p50", "p99"], rows))
     ratio_bare = plum["per_second"] / bare["per_second"]
@@ -349,7 +352,7 @@ def main(argv=None) -> int:
         {
             "command": "python -m benchmarks.points_credit " + " ".join(sys.argv[1:] if argv is None else argv),
             "machine": machine_info(),
-            "parameters": vars(args),
+            "parameters": {**vars(args), "rate_limit_counters": COUNTERS},
             "results": {
                 "plum": plum,
                 "bare_drf": bare,
