@@ -56,4 +56,6 @@ USER plum
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 CMD ["plum-healthcheck", "/healthz"]
 
-CMD ["gunicorn", "plum.wsgi:application", "--bind", "0.0.0.0:8000", "--access-logfile", "-", "--worker-tmp-dir", "/dev/shm"]
+# Threads: a worker keeps serving while its requests wait on PostgreSQL, and clients keep their connections.
+CMD ["gunicorn", "plum.wsgi:application", "--bind", "0.0.0.0:8000", "--worker-class", "gthread", "--threads", "4", \
+     "--access-logfile", "-", "--worker-tmp-dir", "/dev/shm"]
