@@ -187,6 +187,7 @@ def test_a_shard_drained_while_the_statement_waits_sends_the_credit_to_the_gener
     creditor = threading.Thread(target=late_credit)
     creditor.start()
     wait_for_lock_waiters(1)
+    assert general == ["all"]  # "late" waits in its statement, not on the general path
     release.set()  # commits the credit that leaves the budget 10 points
     holder.join(10)
     creditor.join(10)

@@ -2,9 +2,10 @@
 
 The function points_request_credit (migrations 0005 and 0006) does what the general path of
 points_request_submit does, for a new request that the programme credits at once and a budget shard
-that can pay it alone (waited for when every such shard is busy), in one round trip that commits on its
-own. For anything else it changes nothing and the caller takes the general path. The event's payload is
-built here, so the document has one author (its balance_after is added by the function)."""
+that can pay it alone, in one round trip that commits on its own (two when every such shard is busy:
+the second waits for one). For anything else it changes nothing and the caller takes the general path.
+The event's payload is built here, so the document has one author (its balance_after is added by the
+function)."""
 
 from datetime import timedelta
 
@@ -18,8 +19,9 @@ from points.models import PointsRequest, Programme
 from points.selectors import points_request_document
 from users.models import Employee
 
-_CALL = "SELECT * FROM points_request_credit(" + ", ".join(["%s"] * 18) + ")"
+_CALL = "SELECT * FROM points_request_credit(" + ", ".join(["%s"] * 19) + ")"
 NO_SHARD_PAYS_ALONE = "PL001"  # none can, or the one waited for was drained meanwhile
+EVERY_SHARD_BUSY = "PL002"  # every one that can pay is held by another transaction
 MAX_REQUEST_POINTS = 2**31 - 1
 
 # (organisation id, programme code) -> points_validity_days as last seen: the function refuses a stale
@@ -95,10 +97,21 @@ def _call(request: PointsRequest, clean: dict, validity: int | None) -> tuple | 
         uuid7(),
         Jsonb(points_request_document(request)),
     ]
+    row = _send([*params, False])
+    # Every shard that could pay was busy: that statement rolled back whole, stray shard locks with it,
+    # and a second one waits for a shard (migration 0006 says why the wait needs a statement of its own).
+    return _send([*params, True]) if row == EVERY_SHARD_BUSY else row
+
+
+def _send(params: list) -> tuple | str | None:
+    """The statement's row; None when no shard can pay alone; EVERY_SHARD_BUSY (never when waiting)."""
     try:
         with prepared_cursor() as cursor:
             return cursor.execute(_CALL, params, prepare=True).fetchone()
     except DatabaseError as error:
-        if getattr(error.__cause__, "sqlstate", None) == NO_SHARD_PAYS_ALONE:
+        sqlstate = getattr(error.__cause__, "sqlstate", None)
+        if sqlstate == NO_SHARD_PAYS_ALONE:
             return None
+        if sqlstate == EVERY_SHARD_BUSY:
+            return EVERY_SHARD_BUSY
         raise
