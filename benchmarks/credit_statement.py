@@ -7,7 +7,6 @@ import psycopg
 from psycopg.types.json import Jsonb
 
 from plum.core.ids import uuid7
-from points.services.single_credit import EVERY_SHARD_BUSY
 
 CALL = "SELECT * FROM points_request_credit(" + ", ".join(["%s"] * 19) + ")"
 POINTS = 10
@@ -21,6 +20,8 @@ def credit_params(organisation_id, request_id: str, employee_id: str, now, point
 def credit(conn: psycopg.Connection, params: list) -> tuple:
     """Sent as the service sends it, on an autocommit connection: with a free shard, or, when every one
     that could pay is busy, again to wait for one."""
+    from points.services.single_credit import EVERY_SHARD_BUSY  # once Django is set up
+
     try:
         return conn.execute(CALL, [*params, False], prepare=True).fetchone()
     except psycopg.Error as error:
