@@ -109,6 +109,15 @@ def _general_path_calls(monkeypatch) -> list:
     return calls
 
 
+def _statements_sent(monkeypatch) -> list:
+    """(request_id, waits for a busy shard) of every credit statement sent."""
+    sent, send = [], single_credit._send
+    monkeypatch.setattr(
+        single_credit, "_send", lambda params, *, wait: sent.append((params[2], wait)) or send(params, wait=wait)
+    )
+    return sent
+
+
 def _hold_every_shard(world, holding: threading.Event, release: threading.Event, then=None):
     """In one transaction: lock every budget shard, optionally run `then()`, and commit once released."""
     with transaction.atomic():
@@ -128,7 +137,7 @@ def _hold_every_shard(world, holding: threading.Event, release: threading.Event,
 def test_with_every_shard_held_elsewhere_the_statement_waits_and_credits_once(make_tenant, monkeypatch):
     world = make_world(make_tenant, budget=1000)
     world.credit("warm", 10)  # the validity is known: the next call goes straight to the statement
-    general = _general_path_calls(monkeypatch)
+    general, sent = _general_path_calls(monkeypatch), _statements_sent(monkeypatch)
     holding, release, outcome = threading.Event(), threading.Event(), {}
 
     def credit_in_a_transaction():
@@ -155,7 +164,9 @@ def test_with_every_shard_held_elsewhere_the_statement_waits_and_credits_once(ma
     assert "error" not in outcome, outcome
     assert outcome["request"].status == PointsRequest.Status.CREDITED
     assert outcome["request"].balance_after == 35
-    assert general == []  # no rolled-back statement, no general path
+    assert general == []
+    # turned away at once (its locks let go), then a statement holding no shard waited for one
+    assert sent == [("held", False), ("held", True)]
     assert PointsRequest.objects.filter(request_id="held").count() == 1
     assert world.wallet().balance == 35
     assert world.budget() == 1000 - 35
@@ -168,7 +179,7 @@ def test_a_shard_drained_while_the_statement_waits_sends_the_credit_to_the_gener
     with it) and the general path, finding the whole budget short, refuses; nothing of it is written."""
     world = make_world(make_tenant, budget=1000)
     world.credit("warm", 10)
-    general = _general_path_calls(monkeypatch)
+    general, sent = _general_path_calls(monkeypatch), _statements_sent(monkeypatch)
     holding, release, outcome = threading.Event(), threading.Event(), {}
 
     def late_credit():
@@ -195,6 +206,7 @@ def test_a_shard_drained_while_the_statement_waits_sends_the_credit_to_the_gener
     assert isinstance(outcome.get("error"), PointsError), outcome
     assert outcome["error"].code == PointsErrorCode.BUDGET_EXHAUSTED
     assert general == ["all", "late"]  # no shard pays 980 alone; "late" was handed over by the statement
+    assert [wait for request_id, wait in sent if request_id == "late"] == [False, True]
     assert not PointsRequest.objects.filter(request_id="late").exists()
     assert (world.wallet().balance, world.budget()) == (990, 10)
     assert ledger_reconcile() == []

@@ -97,21 +97,21 @@ def _call(request: PointsRequest, clean: dict, validity: int | None) -> tuple | 
         uuid7(),
         Jsonb(points_request_document(request)),
     ]
-    row = _send([*params, False])
+    row = _send(params, wait=False)
     # Every shard that could pay was busy: that statement rolled back whole, stray shard locks with it,
     # and a second one waits for a shard (migration 0006 says why the wait needs a statement of its own).
-    return _send([*params, True]) if row == EVERY_SHARD_BUSY else row
+    return _send(params, wait=True) if row == EVERY_SHARD_BUSY else row
 
 
-def _send(params: list) -> tuple | str | None:
-    """The statement's row; None when no shard can pay alone; EVERY_SHARD_BUSY (never when waiting)."""
+def _send(params: list, *, wait: bool) -> tuple | str | None:
+    """The statement's row; None when no shard can pay alone; EVERY_SHARD_BUSY only when not waiting."""
     try:
         with prepared_cursor() as cursor:
-            return cursor.execute(_CALL, params, prepare=True).fetchone()
+            return cursor.execute(_CALL, [*params, wait], prepare=True).fetchone()
     except DatabaseError as error:
         sqlstate = getattr(error.__cause__, "sqlstate", None)
         if sqlstate == NO_SHARD_PAYS_ALONE:
             return None
-        if sqlstate == EVERY_SHARD_BUSY:
+        if sqlstate == EVERY_SHARD_BUSY and not wait:
             return EVERY_SHARD_BUSY
         raise
