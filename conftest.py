@@ -1,0 +1,98 @@
+"""Fixtures for every test folder (tests/ and each app's tests/): tenants with API clients and tokens, REST callers.
+
+Helpers to call the doors (graphql, employee_payload, token_request) are in tests/conftest.py."""
+
+import os
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+import pytest
+from django.conf import settings
+from django.core.cache import cache
+from django.utils import timezone
+from oauth2_provider.models import AccessToken
+from rest_framework.test import APIClient
+
+from plum.core.scopes import ALL_SCOPES
+from users import services
+from users.models import Organisation
+
+pytest_plugins = ["plum.testing.browser"]
+
+
+def pytest_configure(config):
+    # Staff passwords in tests need no million-round hashing; client secrets keep their real hasher.
+    settings.PASSWORD_HASHERS = [
+        "django.contrib.auth.hashers.MD5PasswordHasher",
+        "plum.core.hashers.ClientSecretHasher",
+    ]
+
+
+def pytest_sessionstart(session):
+    """In CI (PLUM_REQUIRE_SERVICES=1) the machine's PostgreSQL and Redis must really be in use."""
+    if os.environ.get("PLUM_REQUIRE_SERVICES") != "1":
+        return
+    db = settings.DATABASES["default"]
+    if db.get("HOST") not in ("127.0.0.1", "localhost") or str(db.get("PORT") or 5432) != "5432":
+        raise pytest.UsageError(f"CI must test against PostgreSQL on 127.0.0.1:5432, not {db.get('HOST')}")
+    if "RedisCache" not in settings.CACHES["default"]["BACKEND"] or settings.CELERY_TASK_ALWAYS_EAGER:
+        raise pytest.UsageError("CI must use Redis as cache and Celery broker (REDIS_URL)")
+    import redis
+
+    redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=3).ping()
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    cache.clear()  # throttle counters are per test
+    yield
+
+
+@dataclass
+class Tenant:
+    organisation: Organisation
+    client: object
+    client_secret: str
+
+    def token(self, scopes=ALL_SCOPES, *, expired: bool = False) -> str:
+        value = secrets.token_urlsafe(24)
+        expires = timezone.now() + (timedelta(seconds=-1) if expired else timedelta(hours=1))
+        AccessToken.objects.create(application=self.client, token=value, expires=expires, scope=" ".join(scopes))
+        return value
+
+    def api(self, scopes=ALL_SCOPES, **token_options) -> APIClient:
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {self.token(scopes, **token_options)}")
+        return client
+
+
+@pytest.fixture
+def make_tenant(db):
+    counter = iter(range(1, 1000))
+
+    def make(slug: str | None = None, scopes=ALL_SCOPES) -> Tenant:
+        slug = slug or f"org{next(counter)}-{secrets.token_hex(3)}"
+        organisation, _ = services.organisation_ensure(slug=slug, name=slug.title())
+        issued = services.api_client_create(organisation=organisation, name=f"{slug} client", scopes=scopes)
+        return Tenant(organisation, issued.client, issued.client_secret)
+
+    return make
+
+
+@pytest.fixture
+def tenant(make_tenant) -> Tenant:
+    return make_tenant("acme")
+
+
+@pytest.fixture
+def api(tenant) -> APIClient:
+    """The tenant's client with every scope; a server error comes back as a 500, not an exception."""
+    client = tenant.api()
+    client.raise_request_exception = False
+    return client
+
+
+@pytest.fixture
+def other_tenant(make_tenant) -> Tenant:
+    return make_tenant("globex")

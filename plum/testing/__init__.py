@@ -1,0 +1,1 @@
+"""Test support shared by every test folder (loaded by the root conftest.py); never imported by the app."""
