@@ -4,19 +4,15 @@ Helpers to call the doors (graphql, employee_payload, token_request) are in test
 
 import os
 import secrets
-from dataclasses import dataclass
-from datetime import timedelta
 
 import pytest
 from django.conf import settings
 from django.core.cache import cache
-from django.utils import timezone
-from oauth2_provider.models import AccessToken
 from rest_framework.test import APIClient
 
 from plum.core.scopes import ALL_SCOPES
+from plum.testing.tenants import Tenant
 from users import services
-from users.models import Organisation
 
 pytest_plugins = ["plum.testing.browser"]
 
@@ -47,24 +43,6 @@ def pytest_sessionstart(session):
 def _clear_cache():
     cache.clear()  # throttle counters are per test
     yield
-
-
-@dataclass
-class Tenant:
-    organisation: Organisation
-    client: object
-    client_secret: str
-
-    def token(self, scopes=ALL_SCOPES, *, expired: bool = False) -> str:
-        value = secrets.token_urlsafe(24)
-        expires = timezone.now() + (timedelta(seconds=-1) if expired else timedelta(hours=1))
-        AccessToken.objects.create(application=self.client, token=value, expires=expires, scope=" ".join(scopes))
-        return value
-
-    def api(self, scopes=ALL_SCOPES, **token_options) -> APIClient:
-        client = APIClient()
-        client.credentials(HTTP_AUTHORIZATION=f"Bearer {self.token(scopes, **token_options)}")
-        return client
 
 
 @pytest.fixture

@@ -17,4 +17,5 @@ app.conf.beat_schedule = {
     "reconcile-points-ledger": {"task": "points.tasks.reconcile_ledger_task", "schedule": 86400.0},
     "sweep-voucher-campaigns": {"task": "vouchers.tasks.campaigns_sweep_task", "schedule": 60.0},
     "expire-vouchers": {"task": "vouchers.tasks.expire_vouchers_task", "schedule": 300.0},
+    "reconcile-voucher-stock": {"task": "vouchers.tasks.reconcile_stock_task", "schedule": 86400.0},
 }

@@ -6,7 +6,7 @@ import pytest
 
 from plum.api.models import IdempotencyRecord
 from plum.core.scopes import Scope
-from tests.conftest import Tenant
+from plum.testing.tenants import Tenant
 from tests.points_support import balance, budget, iso, make_programme, system
 from tests.support import assert_problem
 from tests.test_vouchers_rest_support import (

@@ -33,3 +33,9 @@ def expire_vouchers_task() -> int:
     while (marked := services.vouchers_expire()) > 0:
         total += marked
     return total
+
+
+@shared_task
+def reconcile_stock_task() -> int:
+    """Codes issued = vouchers from stock; answers the number of codes that disagree (each logged)."""
+    return len(services.stock_reconcile())

@@ -10,6 +10,8 @@ import logging
 from celery import current_app
 from django.db import connection, transaction
 
+from plum.core.claims import claim_rows
+
 logger = logging.getLogger(__name__)
 
 
@@ -47,17 +49,18 @@ def record_chunk_failure(table: str, job_id, exc: Exception, *, max_failures: in
     return ChunkFailed(job_id, failures, final=status == "failed")
 
 
-def stale_jobs(table: str, *, stale_after, now) -> list:
-    """Unfinished jobs without progress for `stale_after`, marked as progressing now (so two sweepers do
-    not both take them); the caller sends them again, in its transaction."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {table} SET progress_at = %s WHERE id IN (SELECT id FROM {table}"
-            " WHERE status IN ('queued', 'processing') AND progress_at <= %s ORDER BY progress_at LIMIT 500"
-            " FOR UPDATE SKIP LOCKED) RETURNING id",
-            [now, now - stale_after],
-        )
-        ids = [row[0] for row in cursor.fetchall()]
+def stale_jobs(table: str, *, stale_after, now, limit: int = 500) -> list:
+    """Up to `limit` unfinished jobs without progress for `stale_after`, marked as progressing now (so two
+    sweepers do not both take them); the caller sends them again, in its transaction."""
+    rows = claim_rows(
+        f"WITH stale AS MATERIALIZED (SELECT id FROM {table}"
+        " WHERE status IN ('queued', 'processing') AND progress_at <= %s ORDER BY progress_at LIMIT %s"
+        f" FOR UPDATE SKIP LOCKED) UPDATE {table} j SET progress_at = %s FROM stale WHERE j.id = stale.id"
+        " RETURNING j.id",
+        [now - stale_after, limit, now],
+        at_most=limit,
+    )
+    ids = [row[0] for row in rows]
     for job_id in ids:
         logger.warning("%s %s made no progress for %s; sent again", table, job_id, stale_after)
     return ids

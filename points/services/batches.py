@@ -23,6 +23,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from plum.core.actor import Actor
+from plum.core.claims import claim_rows
 from plum.core.errors import CoreErrorCode, ValidationFailed, field_error
 from plum.core.ids import uuid7
 from plum.core.jobs import record_chunk_failure, send_on_commit, stale_jobs
@@ -33,7 +34,7 @@ from points.errors import BatchErrorCode, PointsError
 from points.models import PointsBatch, PointsBatchItem
 from points.services.batch_credit import Item, credit_chunk
 from points.services.batch_sql import copy_rows, copy_text
-from points.services.ledger import fetchall, fetchone
+from points.services.ledger import fetchone
 from points.services.requests import REQUEST_ID_PATTERN
 
 MAX_BATCH_ITEMS = 100_000
@@ -184,7 +185,7 @@ def points_batch_process(batch_uuid, *, chunk_size: int = CHUNK_SIZE, max_second
 
 def _process_chunk(batch_uuid, organisation_id, chunk_size: int) -> str | None:
     """Claim, credit and record one chunk; answers the batch's status, or None when nothing was claimed."""
-    rows = fetchall(CLAIM_SQL, [batch_uuid, chunk_size])
+    rows = claim_rows(CLAIM_SQL, [batch_uuid, chunk_size], at_most=chunk_size)
     if not rows:
         return None
     now = timezone.now()

@@ -13,12 +13,14 @@ from vouchers.services.catalogue import (
 from vouchers.services.jobs import campaign_process, campaign_retry, campaigns_sweep
 from vouchers.services.lifecycle import voucher_cancel, voucher_redeem, voucher_reveal, vouchers_expire
 from vouchers.services.orders import Placed, voucher_order_place
+from vouchers.services.reconcile import StockMismatch, stock_reconcile
 
 __all__ = [
     "PRODUCT_EDITABLE",
     "CampaignCreated",
     "ChunkFailed",
     "Placed",
+    "StockMismatch",
     "brand_create",
     "brand_rename",
     "campaign_create",
@@ -28,6 +30,7 @@ __all__ = [
     "product_create",
     "product_update",
     "stock_import",
+    "stock_reconcile",
     "voucher_cancel",
     "voucher_order_place",
     "voucher_redeem",

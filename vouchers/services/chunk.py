@@ -13,6 +13,7 @@ from datetime import datetime
 
 from django.db import connection
 
+from plum.core.claims import claim_rows
 from plum.core.ids import uuid7_texts
 from plum.core.outbox import outbox_copy_json
 from plum.core.timefmt import iso
@@ -63,8 +64,7 @@ def process_chunk(campaign: Campaign, chunk_size: int, now: datetime) -> Counter
             # One chunk of a stock campaign at a time: a parallel chunk would skip the codes this one holds
             # and call its recipients out of stock, for good, even if this one then rolled back.
             cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [f"campaign {campaign.pk}"])
-        cursor.execute(CLAIM_SQL, [campaign.pk, chunk_size])
-        claimed = cursor.fetchall()
+    claimed = claim_rows(CLAIM_SQL, [campaign.pk, chunk_size], at_most=chunk_size)
     if not claimed:
         return None
     outcomes: dict[int, str] = {}

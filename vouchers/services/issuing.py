@@ -3,19 +3,20 @@
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db import connection
-
+from plum.core.claims import claim_rows
 from vouchers import codes
 from vouchers.models import Product
 
 # Available codes of one product and value, first to expire first; rows other transactions hold are
 # skipped, never waited for, so parallel orders each take different codes. Locked and marked issued in
-# one statement (RETURNING comes in no particular order: claim_stock sorts).
+# one statement; the claim is MATERIALIZED so no plan can run it twice (plum.core.claims). RETURNING
+# comes in no particular order: claim_stock sorts.
 CLAIM_STOCK_SQL = (
-    "UPDATE vouchers_stockcode s SET status = 'issued' FROM (SELECT id FROM vouchers_stockcode"
+    "WITH claimed AS MATERIALIZED (SELECT id FROM vouchers_stockcode"
     " WHERE product_id = %s AND denomination = %s AND status = 'available'"
     " AND (expires_at IS NULL OR expires_at > %s)"
-    " ORDER BY expires_at NULLS LAST, id LIMIT %s FOR UPDATE SKIP LOCKED) c WHERE s.id = c.id"
+    " ORDER BY expires_at NULLS LAST, id LIMIT %s FOR UPDATE SKIP LOCKED)"
+    " UPDATE vouchers_stockcode s SET status = 'issued' FROM claimed c WHERE s.id = c.id"
     " RETURNING s.id, s.code_ciphertext, s.pin_ciphertext, s.code_hash, s.code_last4, s.expires_at"
 )
 
@@ -34,9 +35,7 @@ class Code:
 
 def claim_stock(product: Product, denomination: int, count: int, now: datetime) -> list[Code]:
     """Up to `count` available codes, locked and marked issued within the caller's transaction."""
-    with connection.cursor() as cursor:
-        cursor.execute(CLAIM_STOCK_SQL, [product.pk, denomination, now, count])
-        rows = cursor.fetchall()
+    rows = claim_rows(CLAIM_STOCK_SQL, [product.pk, denomination, now, count], at_most=count)
     rows.sort(key=lambda row: (row[5] is None, row[5] or now, row[0]))  # the claim's order
     return [
         Code(bytes(cipher), bytes(pin) if pin is not None else None, bytes(digest), last4, pk, expires)

@@ -1,0 +1,28 @@
+"""Query plans that broke row claims, forced on purpose (see plum.core.claims).
+
+`stale_statistics(table)` makes the planner believe `table` holds one row in a thousand pages, as
+statistics taken when it was nearly empty (a new database, a product before its stock import) do: it
+then puts a claim's locking subquery on the inner side of a nested loop, run again for every outer row.
+Both that and each PLANS entry's planner settings last until the test's transaction ends.
+"""
+
+from django.db import connection
+
+PLANS = {
+    "stale statistics": (),
+    "nested loops, no material": ("enable_hashjoin", "enable_mergejoin", "enable_material"),
+    "nested loops, no index": ("enable_hashjoin", "enable_mergejoin", "enable_material", "enable_indexscan"),
+}
+
+
+def stale_statistics(*tables: str) -> None:
+    with connection.cursor() as cursor:
+        for table in tables:
+            cursor.execute("UPDATE pg_class SET reltuples = 1, relpages = 1000 WHERE oid = %s::regclass", [table])
+
+
+def force_plan(name: str) -> None:
+    """Turn off the planner settings of PLANS[name] until the transaction ends."""
+    with connection.cursor() as cursor:
+        for setting in PLANS[name]:
+            cursor.execute(f"SET LOCAL {setting} = off")
