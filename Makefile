@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 export DJANGO_SETTINGS_MODULE := plum.settings
 
-.PHONY: run test lint contracts migrations-check schema-check schema test-fast bench worker clean-db
+.PHONY: run test test-steps lint contracts migrations-check schema-check schema test-fast bench worker clean-db browser
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
@@ -20,9 +20,11 @@ venv: $(STAMP)
 	@echo "Writing .env with a fresh local SECRET_KEY (not committed)"
 	@$(PY) -c "import secrets; import base64; print('SECRET_KEY=' + secrets.token_urlsafe(50)); print('PLUM_VOUCHER_KEY=' + base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()); print('DEBUG=1'); print('PLUM_GRAPHIQL=1')" > .env
 
+# Without DATABASE_URL the embedded PostgreSQL that a command starts is stopped when it ends (Ctrl-C too).
+EMBEDDED := $(PY) -m plum.embedded_db
+
 run: $(STAMP) .env
-	$(PY) manage.py plum_dev_setup
-	$(PY) manage.py runserver 127.0.0.1:8000
+	$(EMBEDDED) run sh -c '$(PY) manage.py plum_dev_setup && exec $(PY) manage.py runserver 127.0.0.1:8000'
 
 worker: $(STAMP)
 	$(VENV)/bin/celery -A plum worker --beat --loglevel=info --concurrency=2
@@ -44,11 +46,29 @@ schema-check: $(STAMP)
 schema: $(STAMP)
 	PLUM_ALLOW_EPHEMERAL_SECRET=1 $(PY) manage.py plum_schema
 
-test: lint contracts migrations-check schema-check
+test: $(STAMP) browser
+	$(EMBEDDED) run $(MAKE) --no-print-directory test-steps
+
+test-steps: lint contracts migrations-check schema-check
 	PLUM_ALLOW_EPHEMERAL_SECRET=1 $(VENV)/bin/pytest --create-db $(PYTEST_ARGS)
+
+# Page tests drive Debian's headless Chromium; installed when missing (as root, or with sudo).
+browser:
+	@command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1 || { \
+	  echo "Installing Debian's chromium and chromium-driver for the page tests"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium chromium-driver; }
+
+clean-db: $(STAMP)
+	$(EMBEDDED) remove
 
 test-fast: $(STAMP)
 	PLUM_ALLOW_EPHEMERAL_SECRET=1 $(VENV)/bin/pytest -m "not slow" $(PYTEST_ARGS)
 
 bench: $(STAMP)
 	PLUM_ALLOW_EPHEMERAL_SECRET=1 $(PY) -m benchmarks.run $(BENCH_ARGS)
+
+# Property-based tests of the OpenAPI schema against a live server, two tenants (database plum_schemathesis).
+.PHONY: schemathesis
+schemathesis: $(STAMP)
+	scripts/schemathesis.sh

@@ -220,7 +220,7 @@ codes AS (
     FROM r
 )"""
 STOCK_CODES = """
-picked AS (
+picked AS MATERIALIZED (
     SELECT id FROM vouchers_stockcode
     WHERE product_id = %(product)s AND denomination = %(denomination)s AND status = 'available'
       AND (expires_at IS NULL OR expires_at > now())
