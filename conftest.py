@@ -26,7 +26,10 @@ def pytest_configure(config):
 
 
 def pytest_sessionstart(session):
-    """In CI (PLUM_REQUIRE_SERVICES=1) the machine's PostgreSQL and Redis must really be in use."""
+    """In CI the servers it names must really be in use: PLUM_REQUIRE_SERVICES=1, the machine's PostgreSQL
+    and Redis; PLUM_REQUIRE_EMBEDDED=1, the embedded PostgreSQL 16 with tasks in-process."""
+    if os.environ.get("PLUM_REQUIRE_EMBEDDED") == "1":
+        _require_embedded()
     if os.environ.get("PLUM_REQUIRE_SERVICES") != "1":
         return
     db = settings.DATABASES["default"]
@@ -37,6 +40,18 @@ def pytest_sessionstart(session):
     import redis
 
     redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=3).ping()
+
+
+def _require_embedded():
+    db = settings.DATABASES["default"]
+    if not str(db.get("HOST", "")).startswith("/") or not settings.CELERY_TASK_ALWAYS_EAGER:  # a socket, no Redis
+        raise pytest.UsageError(f"This run must use the embedded PostgreSQL and no Redis, not {db.get('HOST')}")
+    import psycopg
+
+    with psycopg.connect(host=db["HOST"], user=db["USER"], dbname=db["NAME"]) as connection:
+        version = connection.info.server_version
+    if version // 10000 != 16:
+        raise pytest.UsageError(f"The embedded PostgreSQL is 16, this is {version}")
 
 
 @pytest.fixture(autouse=True)
