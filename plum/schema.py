@@ -3,9 +3,12 @@
 import graphene
 
 from points.api.batches_graphql import PointsBatchesMutation, PointsBatchesQuery
-from points.api.graphql import PointsMutation, PointsQuery
-from users.api.graphql import UsersMutation, UsersQuery
+from points.api.graphql import PointsMutation, PointsQuery, add_employee_wallet
+from users.api.graphql import EmployeeNode, UsersMutation, UsersQuery
 from vouchers.api.graphql import VouchersMutation, VouchersQuery
+
+# users sits below points: the points door adds Employee.wallet to the users door's type.
+add_employee_wallet(EmployeeNode)
 
 
 # graphene lists the last base first

@@ -54,6 +54,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "plum.api.errors.ProblemMiddleware",  # outermost: Django's own error pages under the API's paths
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -133,12 +134,21 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = True
 
-# --- Security defaults; plain HTTP only where DEBUG is on or asked for behind a TLS proxy.
+# --- Security. Off by default so development and tests speak plain HTTP; production behind a TLS proxy
+# turns every switch on (.env.example), and `manage.py check --deploy` then warns about nothing
+# (tests/test_deploy_check.py).
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("BEHIND_TLS_PROXY", default=False) else None
-SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=False)
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
+# The load balancer's probes come over plain HTTP and must get an answer, not a redirect.
+SECURE_REDIRECT_EXEMPT = [r"^healthz/?$", r"^readyz/?$"]
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=False)
+CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=False)
 
 # Hard cap for any request body; views set their own smaller limits (plum.api.limits).
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("PLUM_MAX_BODY_BYTES", default=48 * 1024 * 1024)
@@ -200,6 +210,8 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "plum.api.openapi.add_scopes_and_problem_schema",
+        "plum.api.openapi_rules.state_shared_rules",
+        "plum.api.openapi_links.add_links",
     ],
 }
 

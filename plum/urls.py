@@ -2,6 +2,7 @@
 
 from django.contrib import admin
 from django.urls import include, path
+from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import SimpleRouter
 
@@ -37,6 +38,7 @@ handler404 = "plum.api.errors.handler404"
 handler500 = "plum.api.errors.handler500"
 
 urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="docs", permanent=False), name="home"),
     path("healthz", healthz, name="healthz"),
     path("readyz", readyz, name="readyz"),
     path("oauth/token/", TokenView.as_view(), name="oauth-token"),

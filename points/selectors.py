@@ -3,8 +3,8 @@
 from collections.abc import Mapping
 from datetime import timedelta
 
-from django.db.models import Max, OuterRef, QuerySet, Subquery, Sum
-from django.db.models.functions import Coalesce
+from django.db.models import F, Max, OuterRef, QuerySet, Subquery, Sum, Window
+from django.db.models.functions import Coalesce, RowNumber
 from django.utils import timezone
 
 from plum.core.actor import Actor
@@ -113,25 +113,46 @@ def wallet_account(*, actor: Actor, employee_id: str) -> tuple[object, Account |
 def wallet_get(*, actor: Actor, employee_id: str) -> dict:
     """Balance = the unexpired points of the wallet's lots (points past their expiry leave the ledger
     balance when the expiry task runs, but are never spendable)."""
-    employee, account = wallet_account(actor=actor, employee_id=employee_id)
+    employee = employee_get(actor=actor, employee_id=employee_id)
+    return wallet_documents(actor=actor, employees=[employee])[employee.pk]
+
+
+def wallet_documents(*, actor: Actor, employees) -> dict[int, dict]:
+    """The wallet of each of `employees` of the actor's organisation, by employee pk, as wallet_get shows
+    it: four queries at most, whatever their number (a page of employees with their balances)."""
+    documents = {
+        e.pk: {"employee_id": e.employee_id, "balance": 0, "expiring": [], "updated_at": None}
+        for e in employees
+        if e.organisation_id == actor.organisation_id
+    }
+    wallets = dict(
+        Account.objects.filter(
+            organisation_id=actor.organisation_id, kind=Account.Kind.WALLET, employee_id__in=list(documents)
+        ).values_list("pk", "employee_id")
+    )
+    if not wallets:
+        return documents
     now = timezone.now()
-    if account is None:
-        return {"employee_id": employee.employee_id, "balance": 0, "expiring": [], "updated_at": None}
-    open_lots = Lot.objects.filter(account=account, remaining__gt=0, expires_at__gt=now)
-    balance = open_lots.aggregate(total=Coalesce(Sum("remaining"), 0))["total"]
+    open_lots = Lot.objects.filter(account_id__in=list(wallets), remaining__gt=0, expires_at__gt=now)
+    for row in open_lots.values("account_id").annotate(total=Sum("remaining")).order_by():
+        documents[wallets[row["account_id"]]]["balance"] = row["total"]
     expiring = (
         open_lots.filter(expires_at__lte=now + EXPIRING_WITHIN)
-        .values("expires_at")
+        .values("account_id", "expires_at")
         .annotate(points=Sum("remaining"))
-        .order_by("expires_at")[:50]
+        .annotate(rank=Window(RowNumber(), partition_by=F("account_id"), order_by=F("expires_at").asc()))
+        .filter(rank__lte=50)
+        .order_by("account_id", "expires_at")
     )
-    updated_at = LedgerEntry.objects.filter(account=account).aggregate(last=Max("created_at"))["last"]
-    return {
-        "employee_id": employee.employee_id,
-        "balance": balance,
-        "expiring": [{"points": e["points"], "expires_at": iso(e["expires_at"])} for e in expiring],
-        "updated_at": iso(updated_at),  # null until the first entry: a batch may open a wallet it then cannot pay
-    }
+    for row in expiring:
+        documents[wallets[row["account_id"]]]["expiring"].append(
+            {"points": row["points"], "expires_at": iso(row["expires_at"])}
+        )
+    # null until the first entry: a batch may open a wallet it then cannot pay
+    last_entries = LedgerEntry.objects.filter(account_id__in=list(wallets)).values("account_id")
+    for row in last_entries.annotate(last=Max("created_at")).order_by():
+        documents[wallets[row["account_id"]]]["updated_at"] = iso(row["last"])
+    return documents
 
 
 def wallet_lines(*, actor: Actor, employee_id: str) -> QuerySet[LedgerEntry]:

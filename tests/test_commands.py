@@ -86,7 +86,9 @@ def test_dev_setup_seeds_once_and_prints_credentials(db, tmp_path, monkeypatch):
 
     state = json.loads((tmp_path / "demo.json").read_text())
     assert state["client_id"] in first.getvalue() and state["client_secret"] in second.getvalue()
-    assert 'curl -s -H "Authorization: Bearer $TOKEN"' in first.getvalue()
+    # the variables the examples of README.md and docs/api.md start from
+    assert f"export CLIENT_ID={state['client_id']} CLIENT_SECRET={state['client_secret']}\n" in first.getvalue()
+    assert 'H="Authorization: Bearer $TOKEN"' in first.getvalue()
     assert Organisation.objects.filter(slug="demo").count() == 1
     assert ApiClient.objects.filter(organisation__slug="demo").count() == 1
 

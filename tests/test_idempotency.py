@@ -1,4 +1,4 @@
-"""The Idempotency-Key contract (API.md): replay, reuse refused, in flight, scoped to the client."""
+"""The Idempotency-Key contract (docs/api.md): replay, reuse refused, in flight, scoped to the client."""
 
 import threading
 import time

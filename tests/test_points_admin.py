@@ -71,7 +71,7 @@ def test_detail_pages_load(admin_client, ledger):
 def test_programme_list_shows_budget_balances(admin_client, ledger):
     page = admin_client.get("/admin/points/programme/").content.decode()
     assert '<td class="field-budget_balance">900</td>' in page
-    assert '<td class="field-budget_balance">5000</td>' in page
+    assert '<td class="field-budget_balance">5,000</td>' in page
 
 
 def test_request_filters_and_search_narrow_the_list(admin_client, ledger):

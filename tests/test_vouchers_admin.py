@@ -368,7 +368,7 @@ def test_campaigns_show_progress_and_a_failed_one_is_retried(admin_client, shop)
     page = admin_client.get(f"{ADMIN}/campaign/{done.pk}/change/").content.decode()
     assert "100% · 2 of 2 processed" in page
     listed = admin_client.get(f"{ADMIN}/campaign/").content.decode()
-    assert "OperationalError: boom" in listed and '<td class="field-points_drawn">480</td>' in listed
+    assert "OperationalError: boom" in listed and '<td class="field-points_drawn_shown">480</td>' in listed
     recipients = admin_client.get(f"{ADMIN}/campaignrecipient/?campaign__id__exact={done.pk}")
     assert [r.status for r in recipients.context["cl"].result_list] == ["issued", "issued"]
 

@@ -2,6 +2,7 @@
 
 from graphql_relay import to_global_id
 
+from plum.core import timefmt
 from tests.points_support import make_programme, seed_employees, system
 from tests.vouchers_support import Catalogue, fund_wallet, make_catalogue, order
 from vouchers import services
@@ -9,7 +10,7 @@ from vouchers.models import Campaign, Product, Voucher, VoucherOrder
 
 
 def iso(value) -> str | None:
-    return value.isoformat() if value else None  # graphene writes +00:00, REST writes Z
+    return timefmt.iso(value)  # both doors write times alike: UTC with Z
 
 
 def gid(obj) -> str:

@@ -8,13 +8,17 @@ from django.template.response import TemplateResponse
 from oauth2_provider.models import AccessToken, Grant, IDToken, RefreshToken
 
 from plum.core.actor import Actor
-from plum.core.admin_base import GuardedModelAdmin
+from plum.core.admin_base import GuardedModelAdmin, titled
 from plum.core.errors import DomainError, error_summary
 from plum.core.scopes import ALL_SCOPES
 from users import services
 from users.models import ApiClient, BusinessUnit, CostCentre, Employee, Organisation
 
 SCOPE_CHOICES = [(s, s) for s in ALL_SCOPES]
+CODES = admin.AllValuesFieldListFilter
+
+# The change lists need the whole of a 1400 px screen; breadcrumbs and the index lead where the sidebar did.
+admin.site.enable_nav_sidebar = False
 
 # django-oauth-toolkit registers its own admins: ours replaces the client's, and bearer tokens
 # (stored by the toolkit as they are) are not shown to staff at all.
@@ -150,7 +154,8 @@ class EmployeeAdmin(ReadOnlyAdmin):
         "country",
         "organisation",
     )
-    list_filter = ("status", "organisation", "country", "business_unit__code", "cost_centre__code")
+    list_filter = ("status", "organisation", "country", ("business_unit__code", titled("business unit", CODES)))
+    list_filter += (("cost_centre__code", titled("cost centre", CODES)),)
     search_fields = ("employee_id", "email", "first_name", "last_name")
     list_select_related = ("organisation", "business_unit", "cost_centre")
     show_full_result_count = False

@@ -37,6 +37,8 @@ class ApiClient(AbstractApplication):
     is_active = models.BooleanField(default=True)
 
     class Meta(AbstractApplication.Meta):
+        verbose_name = "API client"
+        verbose_name_plural = "API clients"
         swappable = "OAUTH2_PROVIDER_APPLICATION_MODEL"
 
     def is_usable(self, request) -> bool:

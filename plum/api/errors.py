@@ -5,6 +5,7 @@ import logging
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.http import Http404, JsonResponse
+from django.views import defaults
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 
@@ -127,24 +128,86 @@ def problem_exception_handler(exc, context):
     return problem_response(exc.status_code, code, detail, None, headers)
 
 
-# Django's own handlers (urls.py): URLs outside DRF views answer problem+json too.
-def _django_problem(status_code: int, code: str, detail: str) -> JsonResponse:
+# Django's own handlers (urls.py) and ProblemMiddleware: the API's paths answer problem+json on every error,
+# DEBUG on or off; other paths (the admin, /) keep Django's pages.
+API_PATH_PREFIXES = ("/api/", "/oauth/", "/scim/", "/graphql/")
+# Django's defaults for a status it answers by itself; a view's own error has its own code.
+STATUS_CODES = {
+    400: "malformed_request",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "payload_too_large",
+    500: "internal_error",
+}
+DETAILS = {
+    400: "The request is malformed.",
+    403: "You may not do this.",
+    404: "There is nothing here.",
+    405: "This path does not take this method.",
+    413: "The request body is too large.",
+    500: "Something went wrong on our side; it has been logged.",
+}
+
+
+def is_api_path(path: str) -> bool:
+    return path.startswith(API_PATH_PREFIXES)
+
+
+def _django_problem(status_code: int, code: str | None = None, detail: str | None = None) -> JsonResponse:
+    fallback = "internal_error" if status_code >= 500 else "malformed_request"
+    code = code or STATUS_CODES.get(status_code, fallback)
+    detail = detail or DETAILS.get(status_code) or DETAILS[500 if status_code >= 500 else 400]
     return JsonResponse(problem(status_code, code, detail), status=status_code, content_type=PROBLEM_CONTENT_TYPE)
 
 
 def handler400(request, exception=None):
+    if not is_api_path(request.path):
+        return defaults.bad_request(request, exception)
     if isinstance(exception, RequestDataTooBig):
-        return _django_problem(413, "payload_too_large", "The request body is too large.")
-    return _django_problem(400, "malformed_request", "The request is malformed.")
+        return _django_problem(413)
+    return _django_problem(400)
 
 
 def handler403(request, exception=None):
-    return _django_problem(403, "forbidden", "You may not do this.")
+    return _django_problem(403) if is_api_path(request.path) else defaults.permission_denied(request, exception)
 
 
 def handler404(request, exception=None):
-    return _django_problem(404, "not_found", "There is nothing here.")
+    return _django_problem(404) if is_api_path(request.path) else defaults.page_not_found(request, exception)
 
 
 def handler500(request):
-    return _django_problem(500, "internal_error", "Something went wrong on our side; it has been logged.")
+    return _django_problem(500) if is_api_path(request.path) else defaults.server_error(request)
+
+
+# What a view answers deliberately: problem+json, or a JSON format of the protocol's own (GraphQL errors).
+_JSON_TYPES = ("application/json", "application/problem+json")
+
+
+def _is_json(response) -> bool:
+    media_type = (response.get("Content-Type") or "").split(";")[0].strip().lower()
+    return media_type in _JSON_TYPES or (media_type.startswith("application/") and media_type.endswith("+json"))
+
+
+class ProblemMiddleware:
+    """An error Django answered by itself under an API path (its DEBUG pages for a 404 or a 500, a 405 or a
+    CSRF 403 page) becomes problem+json. Outermost, so it sees every response; Django has already logged a
+    500 and sent got_request_exception by then."""
+
+    KEPT_HEADERS = ("Allow", "Retry-After", "WWW-Authenticate")
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if response.status_code < 400 or not is_api_path(request.path) or _is_json(response):
+            return response
+        replacement = _django_problem(response.status_code)
+        for header in self.KEPT_HEADERS:
+            if header in response:
+                replacement[header] = response[header]
+        # Django logged the error (a 500 with its traceback) when it made the page: not again without it
+        replacement._has_been_logged = getattr(response, "_has_been_logged", False)
+        return replacement

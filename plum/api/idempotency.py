@@ -1,4 +1,4 @@
-"""The Idempotency-Key contract of API.md for every POST that creates.
+"""The Idempotency-Key contract (docs/api.md) for every POST that creates.
 
 The claim is a unique row (client, key) inserted in its own committed statement, so the database
 decides which of many parallel requests runs; the others see it in progress (409) or replay it.
@@ -151,7 +151,7 @@ def idempotent(handler=None, *, secret_answer: bool = False):
 
 
 def idempotency_purge(now=None) -> int:
-    """Delete answers older than the retention period (API.md: kept at least 24 hours)."""
+    """Delete answers older than the retention period (docs/api.md: kept 48 hours by default)."""
     cutoff = (now or timezone.now()) - settings.PLUM_IDEMPOTENCY_TTL
     deleted, _ = IdempotencyRecord.objects.filter(created_at__lt=cutoff).delete()
     return deleted

@@ -1,9 +1,11 @@
 """OpenAPI helpers: filter parameters from a FilterSet, scopes and the problem+json shape in the schema."""
 
+import django_filters
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema_field
 from rest_framework import serializers
 
+from plum.api.idempotency import MAX_KEY_LENGTH
 from plum.api.scopes import AUTHENTICATED, PUBLIC, SCOPE_DESCRIPTIONS
 
 PROBLEM_SCHEMA = {
@@ -40,9 +42,24 @@ ERROR_STATUSES = {
 
 def filter_parameters(filterset_class) -> list[OpenApiParameter]:
     return [
-        OpenApiParameter(name, str, description=f"Filter on {name.replace('_', ' ')}")
-        for name in filterset_class.base_filters
+        OpenApiParameter(name, _filter_schema(f), description=f"Filter on {name.replace('_', ' ')}")
+        for name, f in filterset_class.base_filters.items()
     ]
+
+
+def _filter_schema(query_filter) -> dict:
+    """What the filter's form field takes (anything else is a 400): a choice, a UUID, a time, or text."""
+    if isinstance(query_filter, django_filters.ChoiceFilter):
+        return {"type": "string", "enum": [value for value, _ in query_filter.extra["choices"]]}
+    if isinstance(query_filter, django_filters.UUIDFilter):
+        return {"type": "string", "format": "uuid"}
+    if isinstance(query_filter, django_filters.IsoDateTimeFilter):
+        return {
+            "type": "string",
+            "format": "date-time",
+            "description": "ISO 8601 with its offset, years 1 to 9999 in UTC",
+        }
+    return {"type": "string"}
 
 
 def add_scopes_and_problem_schema(result, generator, request, public):
@@ -61,9 +78,10 @@ def add_scopes_and_problem_schema(result, generator, request, public):
 
 IDEMPOTENCY_HEADER = OpenApiParameter(
     "Idempotency-Key",
-    str,
+    # what plum.api.idempotency takes is wider (any printable text); without spaces none is lost in transit
+    {"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH, "pattern": "^[\\x21-\\x7e]+$"},
     OpenApiParameter.HEADER,
-    description="Up to 255 characters. Repeating it with the same body replays the first answer "
+    description=f"Up to {MAX_KEY_LENGTH} characters. Repeating it with the same body replays the first answer "
     "(header Idempotent-Replayed: true); with another body answers 422 idempotency_key_reused; "
     "while the first request runs answers 409 request_in_progress. Kept at least 24 hours.",
 )

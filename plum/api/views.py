@@ -6,22 +6,35 @@ from rest_framework import viewsets
 from rest_framework.exceptions import ErrorDetail, ParseError, ValidationError
 
 from plum.api.limits import DEFAULT_MAX_BODY_BYTES, check_body_size
+from plum.api.query import HeaderContentNegotiation, check_query_parameters
 
 
 class PlumViewSet(viewsets.GenericViewSet):
     """Declare `required_scopes = {action: Scope}`; undeclared actions are refused (HasDeclaredScopes)."""
 
+    # Query parameters are strict (plum.api.query): `list` and any `@action(..., paginated=True)` take
+    # `cursor`, `page_size` and the filters of `filterset_class`; other parameters an action documents go
+    # in `query_parameters`; anything else is a 400 naming it. (The docstring above shows in OpenAPI.)
+
     required_scopes: dict | str | None = None
     max_body_bytes = DEFAULT_MAX_BODY_BYTES
+    content_negotiation_class = HeaderContentNegotiation
 
     pagination_ordering: tuple[str, ...] = ("created_at", "id")
+    filterset_class = None  # a django-filter FilterSet: the page's filters
+    paginated = False  # an extra action answering a cursor page says so: @action(..., paginated=True)
+    query_parameters: dict[str, tuple[str, ...]] = {}  # other documented query parameters, by action
+
+    def answers_a_page(self) -> bool:
+        return self.action == "list" or self.paginated
 
     def get_max_body_bytes(self) -> int:
         return self.max_body_bytes
 
     def initial(self, request, *args, **kwargs):
         check_body_size(request, self.get_max_body_bytes())
-        super().initial(request, *args, **kwargs)
+        super().initial(request, *args, **kwargs)  # authentication, scopes and throttling first
+        check_query_parameters(self, request)
 
     def json_object(self, request, allowed: tuple[str, ...] | None = None) -> dict:
         """The request body, which must be a JSON object (with only the `allowed` keys, if given)."""

@@ -1,5 +1,7 @@
 from datetime import UTC, datetime
 
+from django.utils import timezone
+
 
 def iso(value) -> str | None:
     """ISO 8601 with `Z` for UTC, as every answer and event shows times; None stays None."""
@@ -28,3 +30,11 @@ def parse_aware(value) -> datetime | None:
     except ValueError:
         return None
     return None if moment.tzinfo is None else as_utc(moment)
+
+
+def api_time(value: datetime) -> str:
+    """A time as both doors write it (DRF's `iso-8601`): in the current time zone (UTC), `Z` for UTC,
+    microseconds only when there are some. A naive time is taken as being in the current time zone."""
+    if timezone.is_naive(value):
+        value = timezone.make_aware(value)
+    return iso(timezone.localtime(value))

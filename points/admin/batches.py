@@ -8,7 +8,7 @@ from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
-from plum.core.admin_base import GuardedModelAdmin
+from plum.core.admin_base import GuardedModelAdmin, amount, grouped
 from plum.core.errors import DomainError
 from points import batch_selectors, services
 from points.models import PointsBatch, PointsBatchItem, PointsUpload
@@ -28,18 +28,18 @@ def progress(batch: PointsBatch) -> str:
         batch.total,
         batch.processed,
         percent,
-        batch.processed,
-        batch.total,
-        batch.credited,
-        batch.pending_approval,
-        batch.rejected,
-        batch.replayed,
+        grouped(batch.processed),
+        grouped(batch.total),
+        grouped(batch.credited),
+        grouped(batch.pending_approval),
+        grouped(batch.rejected),
+        grouped(batch.replayed),
     )
 
 
 @admin.register(PointsBatch)
 class PointsBatchAdmin(ReadOnlyAdmin):
-    list_display = ("batch_id", "organisation", "source", "status", "percent", "total", "created_at")
+    list_display = ("batch_id", "organisation", "source", "status", "percent", "total_shown", "created_at")
     list_filter = ("status", "source", "organisation")
     search_fields = ("batch_id",)
     list_select_related = ("organisation",)
@@ -60,6 +60,8 @@ class PointsBatchAdmin(ReadOnlyAdmin):
         "completed_at",
     )
     actions = ("retry",)
+
+    total_shown = amount("total", "Items")
 
     def has_change_permission(self, request, obj=None):
         return False
@@ -83,7 +85,7 @@ class PointsBatchAdmin(ReadOnlyAdmin):
     def first_errors(self, obj):
         errors = batch_selectors.batch_document(obj)["errors"]
         if not errors:
-            return "—"
+            return self.get_empty_value_display()
         rows = format_html_join(
             "", "<li>#{} {} {}: {}</li>", ((e["index"], e["request_id"] or "", e["code"], e["message"]) for e in errors)
         )
@@ -144,13 +146,22 @@ class UploadForm(forms.ModelForm):
 @admin.register(PointsUpload)
 class PointsUploadAdmin(GuardedModelAdmin):
     form = UploadForm
-    list_display = ("filename", "organisation", "status", "rows", "valid", "invalid", "created_at")
+    list_display = ("filename", "organisation", "status", "rows_shown", "valid_shown", "invalid_shown", "created_at")
     list_filter = ("status", "organisation")
     search_fields = ("filename",)
     list_select_related = ("organisation",)
     change_form_template = "admin/points/pointsupload/change_form.html"
-    readonly_fields = ("organisation", "filename", "file_type", "size", "status", "rows", "valid", "invalid")
-    readonly_fields += ("batch_link", "created_by", "created_at", "confirmed_at")
+    readonly_fields = ("organisation", "filename", "file_kind", "size_shown", "status", "rows_shown", "valid_shown")
+    readonly_fields += ("invalid_shown", "batch_link", "created_by", "created_at", "confirmed_at")
+
+    rows_shown = amount("rows", "Rows")
+    valid_shown = amount("valid", "Valid")
+    invalid_shown = amount("invalid", "Invalid")
+    size_shown = amount("size", "Size (bytes)")
+
+    @admin.display(description="File type")
+    def file_kind(self, obj):
+        return obj.file_type.upper()  # CSV, XLSX: the choices' own labels say "Csv"
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change, **kwargs)
@@ -163,6 +174,10 @@ class PointsUploadAdmin(GuardedModelAdmin):
 
     def get_fields(self, request, obj=None):
         return ("organisation", "file") if obj is None else self.readonly_fields
+
+    def get_fieldsets(self, request, obj=None):
+        # Titled on the preview page, where the details follow the row errors
+        return super().get_fieldsets(request, obj) if obj is None else [("The file", {"fields": self.readonly_fields})]
 
     def get_readonly_fields(self, request, obj=None):
         return () if obj is None else self.readonly_fields
@@ -179,16 +194,23 @@ class PointsUploadAdmin(GuardedModelAdmin):
     def response_add(self, request, obj, post_url_continue=None):
         return HttpResponseRedirect(reverse("admin:points_pointsupload_change", args=[obj.pk]))  # the preview
 
+    def add_view(self, request, form_url="", extra_context=None):
+        # Every upload goes on to its preview: one button, not Django's three.
+        only_save = {"show_save_and_add_another": False, "show_save_and_continue": False}
+        return super().add_view(request, form_url, {**(extra_context or {}), **only_save})
+
     @admin.display(description="Batch")
     def batch_link(self, obj):
         if not obj.batch_id:
-            return "—"
+            return self.get_empty_value_display()
         url = reverse("admin:points_pointsbatch_change", args=[obj.batch_id])
         return format_html('<a href="{}">{}</a>', url, obj.batch.batch_id)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         upload = self.get_object(request, object_id)
         extra = {"upload_errors": upload.errors if upload else [], "can_confirm": self._can_confirm(request, upload)}
+        if upload:
+            extra |= {"valid_rows": grouped(upload.valid), "invalid_rows": grouped(upload.invalid)}
         return super().change_view(request, object_id, form_url, {**(extra_context or {}), **extra})
 
     def _can_confirm(self, request, upload) -> bool:
@@ -216,6 +238,6 @@ class PointsUploadAdmin(GuardedModelAdmin):
             self.message_user(request, _failure(exc), messages.ERROR)
             return HttpResponseRedirect(reverse("admin:points_pointsupload_change", args=[upload.pk]))
         self.message_user(
-            request, f"{result.batch.total} rows queued as batch {result.batch.batch_id}.", messages.SUCCESS
+            request, f"{grouped(result.batch.total)} rows queued as batch {result.batch.batch_id}.", messages.SUCCESS
         )
         return HttpResponseRedirect(reverse("admin:points_pointsbatch_change", args=[result.batch.pk]))

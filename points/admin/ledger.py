@@ -9,12 +9,16 @@ import re
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
+from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.validators import RegexValidator
+from django.urls import reverse
+from django.utils.html import format_html
 
-from plum.core.admin_base import GuardedModelAdmin
+from plum.core.admin_base import GuardedModelAdmin, amount, grouped, titled
 from plum.core.errors import DomainError
+from plum.core.fields import storable_value
 from points import selectors, services
-from points.models import Account, LedgerEntry, PointsRequest, Programme, ReconciliationIssue
+from points.models import Account, LedgerEntry, PointsBatch, PointsRequest, Programme, ReconciliationIssue
 from points.services.programmes import CODE_PATTERN, MAX_POINTS, MAX_VALIDITY_DAYS
 from users.admin import ReadOnlyAdmin, staff_actor
 
@@ -56,19 +60,26 @@ class ProgrammeAdmin(GuardedModelAdmin):
     form = ProgrammeForm
     action_form = TopupForm
     actions = ("top_up",)
-    list_display = ("code", "name", "organisation", "status", "budget_balance", "approval_threshold", "created_at")
+    list_display = ("code", "name", "organisation", "status", "budget_balance", "approval_threshold_shown")
+    list_display += ("created_at",)
     list_filter = ("status", "organisation")
     search_fields = ("code", "name", "organisation__slug")
+    # A saved programme is only looked at (the top-up action funds it): amounts are shown grouped.
+    shown_fields = ("organisation", "code", "name", "status", "budget_balance", "approval_threshold_shown")
+    shown_fields += ("max_points_shown", "points_validity_days", "created_at", "updated_at")
+
+    budget_balance = amount("budget_balance", "Budget balance")
+    approval_threshold_shown = amount("approval_threshold", "Approval threshold")
+    max_points_shown = amount("max_points_per_request", "Max points per request")
+
+    def get_fields(self, request, obj=None):
+        return self.shown_fields if obj else super().get_fields(request, obj)
 
     def get_readonly_fields(self, request, obj=None):
-        return ("budget_balance",) if obj else ()  # an unsaved programme has no budget yet
+        return self.shown_fields if obj else ()  # an unsaved programme has no budget yet
 
     def get_queryset(self, request):
         return selectors.programme_admin_list()
-
-    @admin.display(description="Budget balance", ordering="budget_balance")
-    def budget_balance(self, obj):
-        return obj.budget_balance
 
     def has_change_permission(self, request, obj=None):
         # No hand edits of a programme; the change permission still grants the top-up action.
@@ -115,7 +126,30 @@ class ProgrammeAdmin(GuardedModelAdmin):
             except DomainError as exc:
                 self.message_user(request, f"{programme.code}: {_failure(exc)}", messages.ERROR)
             else:
-                self.message_user(request, f"{programme.code}: added {points} points to the budget.")
+                self.message_user(request, f"{programme.code}: added {grouped(points)} points to the budget.")
+
+
+class ProgrammeCodeFilter(admin.SimpleListFilter):
+    """Requests by programme code (in every organisation that has it), each choice labelled with its name."""
+
+    title = "programme"
+    parameter_name = "programme__code"
+
+    def lookups(self, request, model_admin):
+        names: dict[str, list[str]] = {}
+        for code, name in Programme.objects.order_by("code", "name").values_list("code", "name").distinct():
+            names.setdefault(code, []).append(name)
+        return [(code, f"{code} — {' / '.join(each)}") for code, each in names.items()]
+
+    def has_output(self):
+        return bool(self.value()) or super().has_output()  # a code from the address bar filters even with no choices
+
+    def queryset(self, request, queryset):
+        if not self.value():
+            return queryset
+        if not storable_value(Programme._meta.get_field("code"), self.value()):  # a NUL from the address bar
+            raise IncorrectLookupParameters(f"Not a programme code: {self.value()!r}")
+        return queryset.filter(programme__code=self.value())
 
 
 class DecisionForm(ActionForm):
@@ -126,12 +160,28 @@ class DecisionForm(ActionForm):
 class PointsRequestAdmin(ReadOnlyAdmin):
     action_form = DecisionForm
     actions = ("approve", "reject")
-    list_display = ("request_id", "employee", "programme", "points", "status", "source", "organisation", "created_at")
-    list_filter = ("status", "programme__code", "organisation")
+    list_display = ("request_id", "employee", "programme", "points_shown", "status", "source", "organisation")
+    list_display += ("created_at",)
+    list_filter = ("status", ProgrammeCodeFilter, "organisation")
     search_fields = ("request_id", "employee__employee_id", "employee__email")
     list_select_related = ("employee", "programme", "organisation")
     show_full_result_count = False
-    exclude = ("fingerprint",)
+    # Every field but the fingerprint, amounts grouped.
+    fields = ("organisation", "request_id", "employee", "programme", "points_shown", "reason", "source", "metadata")
+    fields += ("status", "transaction", "lot", "balance_after_shown", "credited_at", "expires_at", "decided_at")
+    fields += ("decided_by", "decision_note", "reversal_transaction", "reversed_at", "reversal_reason", "batch_link")
+    fields += ("created_at", "updated_at")
+    readonly_fields = fields
+
+    points_shown = amount("points", "Points")
+    balance_after_shown = amount("balance_after", "Balance after")
+
+    @admin.display(description="Batch")
+    def batch_link(self, obj):
+        batch = PointsBatch.objects.filter(pk=obj.batch_id).only("batch_id", "status").first() if obj.batch_id else None
+        if batch is None:
+            return self.get_empty_value_display()
+        return format_html('<a href="{}">{}</a>', reverse("admin:points_pointsbatch_change", args=[batch.pk]), batch)
 
     def get_actions(self, request):
         # Decisions are writes: offer them to staff who may change requests, although the form is read-only.
@@ -169,21 +219,31 @@ class PointsRequestAdmin(ReadOnlyAdmin):
 
 @admin.register(Account)
 class AccountAdmin(ReadOnlyAdmin):
-    list_display = ("id", "kind", "organisation", "employee", "programme", "shard", "balance", "created_at")
+    list_display = ("id", "kind", "organisation", "employee", "programme", "shard", "balance_shown", "created_at")
     list_filter = ("kind", "organisation")
     search_fields = ("employee__employee_id", "programme__code")
     list_select_related = ("organisation", "employee", "programme")
     show_full_result_count = False
+    fields = ("kind", "organisation", "employee", "programme", "shard", "balance_shown", "created_at")
+    readonly_fields = fields
+
+    balance_shown = amount("balance", "Balance")
 
 
 @admin.register(LedgerEntry)
 class LedgerEntryAdmin(ReadOnlyAdmin):
-    list_display = ("created_at", "kind", "account", "amount", "balance_after", "reference")
-    list_filter = ("transaction__kind", "account__kind", "account__organisation")
+    list_display = ("created_at", "kind", "account", "amount_shown", "balance_after_shown", "reference")
+    list_filter = (("transaction__kind", titled("transaction kind")), ("account__kind", titled("account kind")))
+    list_filter += ("account__organisation",)
     search_fields = ("reference", "transaction__id")
     list_select_related = ("transaction", "account")
     ordering = ("-created_at", "-id")
     show_full_result_count = False
+    fields = ("transaction", "account", "amount_shown", "balance_after_shown", "reference", "created_at")
+    readonly_fields = fields
+
+    amount_shown = amount("amount", "Amount")
+    balance_after_shown = amount("balance_after", "Balance after")
 
     @admin.display(description="Kind", ordering="transaction__kind")
     def kind(self, obj):
@@ -207,6 +267,11 @@ class UnresolvedFilter(admin.SimpleListFilter):
 
 @admin.register(ReconciliationIssue)
 class ReconciliationIssueAdmin(ReadOnlyAdmin):
-    list_display = ("detected_at", "organisation", "account", "kind", "cached_balance", "computed_balance", "resolved")
+    list_display = ("detected_at", "organisation", "account", "kind", "cached_shown", "computed_shown", "resolved")
     list_filter = (UnresolvedFilter, "kind", "organisation")
     list_select_related = ("organisation", "account")
+    fields = ("detected_at", "organisation", "account", "kind", "cached_shown", "computed_shown", "resolved")
+    readonly_fields = fields
+
+    cached_shown = amount("cached_balance", "Cached balance")
+    computed_shown = amount("computed_balance", "Computed balance")

@@ -16,11 +16,20 @@ from plum.api.scopes import Scope
 from plum.api.views import PlumViewSet
 from points import batch_selectors as selectors
 from points import services
+from points.api.rest import PointsRequestInput
 from points.models import PointsBatch, PointsBatchItem, PointsUpload
+from points.services.batches import MAX_BATCH_ITEMS
+from points.services.requests import REQUEST_ID_PATTERN
 from points.services.uploads import MAX_FILE_BYTES
 
 READ, WRITE = Scope.POINTS_READ, Scope.POINTS_WRITE
 ID = OpenApiParameter("id", OpenApiTypes.UUID, OpenApiParameter.PATH)
+BATCH_STATUS = OpenApiParameter(
+    "status", str, enum=PointsBatch.Status.values, description="Only batches in this status"
+)
+ITEM_STATUS = OpenApiParameter(
+    "status", str, enum=PointsBatchItem.Status.values, description="Only items in this status"
+)
 
 
 class ErrorOutput(serializers.Serializer):
@@ -36,10 +45,16 @@ class BatchErrorOutput(ErrorOutput):
 
 
 class BatchInput(serializers.Serializer):
-    """Documents the body; each request is checked when processed, exactly as POST /points/requests/."""
+    """The envelope is checked at once (400); each request when processed, exactly as POST /points/requests/,
+    a refused one becoming an item error."""
 
-    batch_id = serializers.CharField(max_length=128, help_text="Your reference; idempotent forever")
-    requests = serializers.ListField(child=serializers.DictField(), max_length=100_000)
+    batch_id = serializers.RegexField(
+        REQUEST_ID_PATTERN.pattern,
+        min_length=1,
+        max_length=128,
+        help_text="Your reference, printable ASCII without spaces; idempotent forever",
+    )
+    requests = serializers.ListField(child=PointsRequestInput(), min_length=1, max_length=MAX_BATCH_ITEMS)
 
 
 class BatchReceiptOutput(serializers.Serializer):
@@ -72,7 +87,10 @@ class BatchItemOutput(serializers.Serializer):
 
 
 class UploadInput(serializers.Serializer):
-    file = serializers.FileField(help_text="CSV (UTF-8) or XLSX: employee_id, points, reason, request_id, programme")
+    file = serializers.FileField(
+        help_text=f"CSV (UTF-8, .csv) or Excel (.xlsx) of at most {MAX_FILE_BYTES} bytes, with the columns "
+        "employee_id, points, reason, request_id, programme; each row is checked and reported in `errors`"
+    )
 
 
 class UploadErrorOutput(ErrorOutput):
@@ -96,16 +114,17 @@ def _status_filter(request) -> str | None:
 
 
 @extend_schema_view(
-    list=extend_schema(parameters=[OpenApiParameter("status", str)], responses=BatchOutput(many=True)),
+    list=extend_schema(parameters=[BATCH_STATUS], responses=BatchOutput(many=True)),
     create=extend_schema(request=BatchInput, responses={202: BatchReceiptOutput, 200: BatchReceiptOutput}),
     retrieve=extend_schema(parameters=[ID], responses=BatchOutput),
-    items=extend_schema(parameters=[ID, OpenApiParameter("status", str)], responses=BatchItemOutput(many=True)),
+    items=extend_schema(parameters=[ID, ITEM_STATUS], responses=BatchItemOutput(many=True)),
 )
 class PointsBatchViewSet(PlumViewSet):
     lookup_value_regex = "[^/]+"
     http_method_names = ["get", "post", "head", "options"]
     required_scopes = {"list": READ, "create": WRITE, "retrieve": READ, "items": READ}
     serializer_class = BatchOutput
+    query_parameters = {"list": ("status",), "items": ("status",)}  # the batch selectors check the value
 
     @property
     def pagination_ordering(self):
@@ -130,7 +149,7 @@ class PointsBatchViewSet(PlumViewSet):
     def retrieve(self, request, pk):
         return Response(selectors.batch_document(selectors.batch_get(actor=actor_of(request), batch_uuid=pk)))
 
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], paginated=True)
     def items(self, request, pk):
         items = selectors.batch_items(actor=actor_of(request), batch_uuid=pk, status=_status_filter(request))
         page = self.paginate_queryset(items)

@@ -2,7 +2,6 @@
 
 import graphene
 from graphene import relay
-from graphene.types.generic import GenericScalar
 from graphene_django import DjangoObjectType
 from graphql import GraphQLError
 
@@ -11,6 +10,7 @@ from plum.api.graphql.base import BaseMutation
 from plum.api.graphql.connection import CountedConnection, PlumConnectionField
 from plum.api.graphql.errors import error_type
 from plum.api.graphql.inputs import WholeNumber, plain
+from plum.api.graphql.scalars import GenericScalar
 from plum.api.graphql.scoping import register_query_scopes
 from plum.api.scopes import Scope
 from plum.core.errors import DomainError

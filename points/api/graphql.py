@@ -1,19 +1,18 @@
 """GraphQL door of the points app: types, queries and mutations around the same services as REST."""
 
-from datetime import datetime
-
 import graphene
 from graphene import relay
-from graphene.types.generic import GenericScalar
 from graphene_django import DjangoObjectType
 from graphql_relay import from_global_id
 
 from plum.api.auth import actor_of
 from plum.api.graphql.base import BaseMutation
+from plum.api.graphql.batching import page_batched
 from plum.api.graphql.connection import CountedConnection, PlumConnectionField
 from plum.api.graphql.errors import error_type
 from plum.api.graphql.inputs import WholeNumber, plain
-from plum.api.graphql.scoping import register_query_scopes
+from plum.api.graphql.scalars import DateTime, GenericScalar
+from plum.api.graphql.scoping import register_query_scopes, require_scopes
 from plum.api.scopes import Scope
 from points import selectors, services
 from points.errors import PointsErrorCode
@@ -107,17 +106,10 @@ class LedgerLineNode(DjangoObjectType):
         return self.amount
 
 
-def _time(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value) if value else None
-
-
 # Wallets are the selector's documents (dicts): graphene's default resolver reads their keys.
 class WalletExpiry(graphene.ObjectType):
     points = graphene.BigInt(required=True)
-    expires_at = graphene.DateTime(required=True)
-
-    def resolve_expires_at(self, info):
-        return _time(self["expires_at"])
+    expires_at = DateTime(required=True)
 
 
 class Wallet(graphene.ObjectType):
@@ -126,10 +118,24 @@ class Wallet(graphene.ObjectType):
     employee_id = graphene.String(required=True)
     balance = graphene.BigInt(required=True, description="Spendable points: the unexpired rest of every lot")
     expiring = graphene.List(graphene.NonNull(WalletExpiry), required=True, description="Within 90 days")
-    updated_at = graphene.DateTime(description="Last movement; null if it never moved")
+    updated_at = DateTime(description="Last movement; null if it never moved")
 
-    def resolve_updated_at(self, info):
-        return _time(self["updated_at"])
+
+def add_employee_wallet(employee_type: type[graphene.ObjectType]) -> None:
+    """`Employee.wallet`: users sits below points and cannot name wallets, so the schema's composition root
+    adds the field to the users door's type through this function."""
+    employee_type._meta.fields["wallet"] = graphene.Field(
+        Wallet,
+        required=True,
+        description="Needs the scope points:read; loaded for a whole page of employees at once",
+        resolver=resolve_employee_wallet,
+    )
+
+
+def resolve_employee_wallet(employee, info):
+    require_scopes(info, Scope.POINTS_READ)
+    actor = actor_of(info)
+    return page_batched(employee, "wallet", lambda page: selectors.wallet_documents(actor=actor, employees=page))
 
 
 class PointsQuery(graphene.ObjectType):
@@ -141,7 +147,7 @@ class PointsQuery(graphene.ObjectType):
         employee_id=graphene.String(),
         programme=graphene.String(),
         source=graphene.String(),
-        created_since=graphene.DateTime(),
+        created_since=DateTime(),
     )
     ledger_lines = PlumConnectionField(LedgerLineNode, employee_id=graphene.String(required=True))
 

@@ -4,6 +4,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
     extend_schema,
+    extend_schema_field,
     extend_schema_view,
 )
 from rest_framework import serializers, status
@@ -18,6 +19,8 @@ from plum.api.views import PlumViewSet
 from points import selectors, services
 from points.filters import PointsRequestFilter
 from points.models import LedgerTransaction, PointsRequest, Programme
+from points.services.programmes import CODE_PATTERN, MAX_POINTS, MAX_VALIDITY_DAYS
+from points.services.requests import METADATA_MAX_BYTES, REQUEST_ID_PATTERN
 
 READ, WRITE, APPROVE = Scope.POINTS_READ, Scope.POINTS_WRITE, Scope.POINTS_APPROVE
 REQUEST_ID = OpenApiParameter("id", OpenApiTypes.UUID, OpenApiParameter.PATH, description="The request's `id`")
@@ -38,15 +41,33 @@ class ProgrammeOutput(serializers.Serializer):
         return selectors.programme_document(instance)
 
 
-class ProgrammeInput(serializers.Serializer):
-    """Documents the body; the points service validates it (the same rules for every door)."""
+def _default(model, name: str):
+    return model._meta.get_field(name).default
 
-    code = serializers.RegexField(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$")
-    name = serializers.CharField(max_length=200)
-    approval_threshold = serializers.IntegerField(min_value=1, required=False, allow_null=True)
-    max_points_per_request = serializers.IntegerField(min_value=1, required=False, default=100_000)
-    points_validity_days = serializers.IntegerField(min_value=1, required=False, default=365)
-    status = enum_field("ProgrammeStatus", Programme.Status.choices, required=False, default="active")
+
+def _longest(model, name: str) -> int:
+    return model._meta.get_field(name).max_length
+
+
+class ProgrammeInput(serializers.Serializer):
+    """The points service validates it (points.services.programmes); this documents the same constants."""
+
+    code = serializers.RegexField(CODE_PATTERN.pattern, min_length=1, max_length=32)
+    name = serializers.RegexField(r"\S", max_length=200, help_text="1 to 200 characters, not only spaces")
+    approval_threshold = serializers.IntegerField(
+        min_value=1,
+        max_value=MAX_POINTS,
+        required=False,
+        allow_null=True,
+        help_text="Requests of at least this many points wait for approval; null or omitted: never",
+    )
+    max_points_per_request = serializers.IntegerField(
+        min_value=1, max_value=MAX_POINTS, required=False, default=_default(Programme, "max_points_per_request")
+    )
+    points_validity_days = serializers.IntegerField(
+        min_value=1, max_value=MAX_VALIDITY_DAYS, required=False, default=_default(Programme, "points_validity_days")
+    )
+    status = enum_field("ProgrammeStatus", Programme.Status.choices, required=False, default=Programme.Status.ACTIVE)
 
 
 class PointsRequestOutput(serializers.Serializer):
@@ -72,22 +93,63 @@ class PointsRequestOutput(serializers.Serializer):
         return selectors.points_request_document(instance)
 
 
+# A flat object the schema can bound: 4 values of at most 100 characters stay within METADATA_MAX_BYTES even
+# when JSON escapes every character (6 each) of them and of names up to 40 characters (a test checks it).
+METADATA_MAX_PROPERTIES = METADATA_MAX_BYTES // 1024
+METADATA_VALUE_MAX_LENGTH = 100
+
+
+@extend_schema_field(
+    {
+        "type": "object",
+        "maxProperties": METADATA_MAX_PROPERTIES,
+        "additionalProperties": {
+            "anyOf": [
+                {"type": "string", "maxLength": METADATA_VALUE_MAX_LENGTH},
+                {"type": "number"},
+                {"type": "boolean"},
+            ]
+        },
+    }
+)
+class MetadataField(serializers.DictField):
+    pass
+
+
+def _optional_text(limit: int, **options) -> serializers.CharField:
+    return serializers.CharField(max_length=limit, required=False, allow_blank=True, allow_null=True, **options)
+
+
 class PointsRequestInput(serializers.Serializer):
-    request_id = serializers.CharField(max_length=128, help_text="Your own reference; idempotent forever")
-    employee_id = serializers.CharField(max_length=128)
-    points = serializers.IntegerField(min_value=1)
-    programme = serializers.CharField(max_length=128, help_text="Programme code")
-    reason = serializers.CharField(max_length=500, required=False, allow_blank=True)
-    source = serializers.CharField(max_length=64, required=False, allow_blank=True)
-    metadata = serializers.DictField(required=False, help_text="Any JSON object up to 4 KB, returned as sent")
+    """The points service validates it (points.services.requests); this documents the same constants."""
+
+    request_id = serializers.RegexField(
+        REQUEST_ID_PATTERN.pattern,
+        min_length=1,
+        max_length=128,
+        help_text="Your own reference, printable ASCII without spaces; idempotent forever",
+    )
+    employee_id = serializers.CharField(min_length=1, max_length=128)
+    points = serializers.IntegerField(
+        min_value=1, max_value=MAX_POINTS, help_text="At most the programme's max_points_per_request (else 422)"
+    )
+    programme = serializers.CharField(min_length=1, max_length=128, help_text="Programme code")
+    reason = _optional_text(_longest(PointsRequest, "reason"))
+    source = _optional_text(_longest(PointsRequest, "source"))
+    metadata = MetadataField(
+        required=False,
+        allow_null=True,
+        help_text=f"Any JSON object up to {METADATA_MAX_BYTES} characters as JSON, returned as sent; "
+        "the schema describes a flat one that always fits",
+    )
 
 
 class DecisionInput(serializers.Serializer):
-    note = serializers.CharField(max_length=500, required=False, allow_blank=True)
+    note = _optional_text(_longest(PointsRequest, "decision_note"))
 
 
 class ReverseInput(serializers.Serializer):
-    reason = serializers.CharField(max_length=500, required=False, allow_blank=True)
+    reason = _optional_text(_longest(PointsRequest, "reversal_reason"))
 
 
 class ExpiringOutput(serializers.Serializer):
@@ -207,6 +269,7 @@ class PointsRequestViewSet(PlumViewSet):
         "reverse": WRITE,
     }
     serializer_class = PointsRequestOutput
+    filterset_class = PointsRequestFilter
     pagination_ordering = ("-created_at", "-id")
 
     def list(self, request):
@@ -263,7 +326,7 @@ class WalletViewSet(PlumViewSet):
     def retrieve(self, request, employee_id):
         return Response(WalletOutput(selectors.wallet_get(actor=actor_of(request), employee_id=employee_id)).data)
 
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], paginated=True)
     def transactions(self, request, employee_id):
         lines = selectors.wallet_lines(actor=actor_of(request), employee_id=employee_id)
         page = self.paginate_queryset(lines)

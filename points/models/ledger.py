@@ -95,6 +95,7 @@ class LedgerEntry(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name_plural = "ledger entries"
         constraints = [models.CheckConstraint(condition=~models.Q(amount=0), name="ledger_entry_not_zero")]
         indexes = [models.Index(fields=["account", "created_at", "id"], name="ledger_entry_account")]
 

@@ -37,4 +37,4 @@ class Programme(TenantOwned):
         ]
 
     def __str__(self) -> str:
-        return f"{self.code} ({self.organisation_id})"
+        return f"{self.code} — {self.name}"

@@ -168,7 +168,7 @@ def _replay(actor: Actor, clean: dict) -> Submitted | None:
 
 
 def _as_first_answered(request: PointsRequest) -> PointsRequest:
-    """The request as its submission answered it, for a replay (API.md: "200 with the first answer"):
+    """The request as its submission answered it, for a replay (docs/api.md: "200 with the first answer"):
     credited at once, or waiting for approval. What came later (an approval, a rejection, a reversal)
     is left out; GET /points/requests/{id}/ tells the request as it is now. Never saved."""
     if request.credited_at is None or request.decided_at is not None:  # it waited for a decision

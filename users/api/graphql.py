@@ -9,6 +9,7 @@ from plum.api.graphql.base import BaseMutation
 from plum.api.graphql.connection import CountedConnection, PlumConnectionField
 from plum.api.graphql.errors import error_type
 from plum.api.graphql.inputs import plain
+from plum.api.graphql.scalars import DateTime
 from plum.api.graphql.scoping import register_query_scopes
 from plum.api.scopes import Scope
 from users import selectors, services
@@ -54,7 +55,7 @@ class UsersQuery(graphene.ObjectType):
         cost_centre=graphene.String(),
         country=graphene.String(),
         department=graphene.String(),
-        updated_since=graphene.DateTime(),
+        updated_since=DateTime(),
         email=graphene.String(),
     )
     employee = graphene.Field(EmployeeNode, employee_id=graphene.String(required=True))

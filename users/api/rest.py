@@ -1,6 +1,6 @@
 """REST door of the users app: thin adapters around users.services and users.selectors."""
 
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -13,7 +13,8 @@ from plum.api.views import PlumViewSet
 from users import selectors, services
 from users.filters import EmployeeFilter
 from users.models import Employee
-from users.services.sync import MAX_SYNC_RECORDS
+from users.records import CODE_FIELDS, COUNTRY_CODES, EMAIL_MAX_LENGTH, EMPLOYEE_ID_PATTERN, NAME_FIELDS, TEXT_FIELDS
+from users.services.sync import MAX_SYNC_RECORDS, SOURCE_MAX_LENGTH, SYNC_MODES
 
 READ, WRITE = Scope.EMPLOYEES_READ, Scope.EMPLOYEES_WRITE
 
@@ -41,37 +42,71 @@ class EmployeeOutput(serializers.Serializer):
         return selectors.employee_document(instance)  # one representation for every door and event
 
 
-class EmployeeInput(serializers.Serializer):
-    """Documents the body; the users service validates it (the same rules for REST, GraphQL and sync)."""
+def _text(limit: int, *, nonblank: bool = False, **options) -> serializers.CharField:
+    """A text field of at most `limit` characters (after trimming); `nonblank` ones need a visible character."""
+    if nonblank:
+        return serializers.RegexField(r"\S", max_length=limit, **options)
+    return serializers.CharField(max_length=limit, allow_blank=True, allow_null=True, required=False, **options)
 
-    employee_id = serializers.CharField(max_length=64)
-    email = serializers.EmailField()
-    first_name = serializers.CharField(max_length=150)
-    last_name = serializers.CharField(max_length=150)
+
+def _employee_id(**options) -> serializers.RegexField:
+    return serializers.RegexField(EMPLOYEE_ID_PATTERN.pattern, min_length=1, max_length=64, **options)
+
+
+@extend_schema_field(
+    {"type": "string", "enum": ["", *sorted(COUNTRY_CODES)], "nullable": True}, component_name="CountryCode"
+)
+class CountryField(serializers.CharField):
+    pass
+
+
+class EmployeeInput(serializers.Serializer):
+    """The users service validates it (users.records: the same rules for REST, GraphQL and sync); this
+    serializer documents those rules from the same constants."""
+
+    employee_id = _employee_id(help_text="Letters, digits and . _ @ : + - (not first); unique in your organisation")
+    email = serializers.EmailField(max_length=EMAIL_MAX_LENGTH)
+    first_name = _text(NAME_FIELDS["first_name"], nonblank=True)
+    last_name = _text(NAME_FIELDS["last_name"], nonblank=True)
     status = serializers.ChoiceField(choices=Employee.Status.choices, required=False)
-    role = serializers.CharField(required=False, allow_blank=True)
-    department = serializers.CharField(required=False, allow_blank=True)
-    business_unit = serializers.CharField(required=False, allow_null=True)
-    cost_centre = serializers.CharField(required=False, allow_null=True)
-    country = serializers.CharField(required=False, allow_blank=True)
-    manager_employee_id = serializers.CharField(required=False, allow_null=True)
+    role = _text(TEXT_FIELDS["role"])
+    department = _text(TEXT_FIELDS["department"])
+    business_unit = _text(CODE_FIELDS["business_unit"], help_text="Business unit code; created on first use")
+    cost_centre = _text(CODE_FIELDS["cost_centre"], help_text="Cost centre code; created on first use")
+    country = CountryField(
+        required=False, allow_blank=True, allow_null=True, help_text="ISO 3166-1 alpha-2 (any case), or empty"
+    )
+    manager_employee_id = serializers.RegexField(
+        f"^$|{EMPLOYEE_ID_PATTERN.pattern}",
+        max_length=64,
+        allow_blank=True,
+        allow_null=True,
+        required=False,
+        help_text="An existing employee other than this one; empty or null for none",
+    )
     hire_date = serializers.DateField(required=False, allow_null=True)
-    exit_date = serializers.DateField(required=False, allow_null=True)
-    slack_user_id = serializers.CharField(required=False, allow_blank=True)
-    teams_user_id = serializers.CharField(required=False, allow_blank=True)
+    exit_date = serializers.DateField(required=False, allow_null=True, help_text="Not before hire_date")
+    slack_user_id = _text(TEXT_FIELDS["slack_user_id"])
+    teams_user_id = _text(TEXT_FIELDS["teams_user_id"])
 
 
 class EmployeePatchInput(EmployeeInput):
-    employee_id = serializers.CharField(required=False)
-    email = serializers.EmailField(required=False)
-    first_name = serializers.CharField(required=False)
-    last_name = serializers.CharField(required=False)
+    """Omitted fields keep their values. employee_id cannot change (sending the same one is allowed)."""
+
+    employee_id = None
+    email = serializers.EmailField(max_length=EMAIL_MAX_LENGTH, required=False)
+    first_name = _text(NAME_FIELDS["first_name"], nonblank=True, required=False)
+    last_name = _text(NAME_FIELDS["last_name"], nonblank=True, required=False)
 
 
 class EmployeeSyncInput(serializers.Serializer):
-    mode = serializers.ChoiceField(choices=["upsert", "full"])
-    source = serializers.CharField(max_length=64, required=False, allow_blank=True)
-    employees = EmployeeInput(many=True, max_length=MAX_SYNC_RECORDS)
+    mode = serializers.ChoiceField(choices=SYNC_MODES, help_text="`full` also deactivates everyone not listed")
+    source = serializers.CharField(max_length=SOURCE_MAX_LENGTH, required=False, allow_blank=True, allow_null=True)
+    employees = serializers.ListField(
+        child=EmployeeInput(),
+        max_length=MAX_SYNC_RECORDS,
+        help_text=f"At most {MAX_SYNC_RECORDS} (more: 413); a bad record is reported in `errors`, not refused",
+    )
 
 
 class SyncErrorOutput(serializers.Serializer):
@@ -117,6 +152,7 @@ class EmployeeViewSet(PlumViewSet):
         "sync": WRITE,
     }
     serializer_class = EmployeeOutput
+    filterset_class = EmployeeFilter
     pagination_ordering = ("employee_id",)
 
     def get_max_body_bytes(self):

@@ -3,7 +3,9 @@
 from django.contrib import admin, messages
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.text import Truncator
 
+from plum.core.admin_base import amount, grouped
 from users.admin import ReadOnlyAdmin, staff_actor
 from vouchers import services
 from vouchers.admin.common import permitted_actions
@@ -14,15 +16,25 @@ COUNTS = ("total", "processed", "issued", "out_of_stock", "employee_inactive", "
 
 @admin.register(Campaign)
 class CampaignAdmin(ReadOnlyAdmin):
-    list_display = ("campaign_id", "name", "organisation", "status", *COUNTS, "last_error", "created_at")
+    # The list fits a 1400 px screen: one progress column; the outcomes one by one are on the detail page.
+    list_display = ("campaign_id", "name", "organisation", "status", "progress_short", "issued_shown")
+    list_display += ("points_drawn_shown", "last_error_short", "created_at")
     list_filter = ("status", "organisation")
     search_fields = ("campaign_id", "name")
     list_select_related = ("organisation",)
     fields = ("campaign_id", "name", "organisation", "product", "denomination", "programme", "expires_at")
-    fields += ("status", "progress", *COUNTS, "failures", "last_error", "recipients_link", "recipient_filter")
-    fields += ("created_by", "created_at", "started_at", "completed_at")
+    fields += ("status", "progress", *(f"{name}_shown" for name in COUNTS), "failures", "last_error")
+    fields += ("recipients_link", "recipient_filter", "created_by", "created_at", "started_at", "completed_at")
     readonly_fields = fields
     actions = ("retry",)
+
+    total_shown = amount("total", "Recipients")
+    processed_shown = amount("processed", "Processed")
+    issued_shown = amount("issued", "Issued")
+    out_of_stock_shown = amount("out_of_stock", "Out of stock")
+    employee_inactive_shown = amount("employee_inactive", "Employee inactive")
+    budget_exhausted_shown = amount("budget_exhausted", "Budget exhausted")
+    points_drawn_shown = amount("points_drawn", "Points drawn")
 
     def get_actions(self, request):
         return permitted_actions(request, super().get_actions(request), "vouchers.change_campaign", self.actions)
@@ -35,14 +47,23 @@ class CampaignAdmin(ReadOnlyAdmin):
             obj.total,
             obj.processed,
             percent,
-            obj.processed,
-            obj.total,
+            grouped(obj.processed),
+            grouped(obj.total),
         )
+
+    @admin.display(description="Progress", ordering="processed")
+    def progress_short(self, obj):
+        percent = 100 * obj.processed // obj.total if obj.total else 100
+        return f"{percent}% · {grouped(obj.processed)} of {grouped(obj.total)}"
+
+    @admin.display(description="Last error")
+    def last_error_short(self, obj):
+        return Truncator(obj.last_error).chars(60) or self.get_empty_value_display()
 
     @admin.display(description="Recipients")
     def recipients_link(self, obj):
         url = reverse("admin:vouchers_campaignrecipient_changelist") + f"?campaign__id__exact={obj.pk}"
-        return format_html('<a href="{}">All {} recipients</a>', url, obj.total)
+        return format_html('<a href="{}">All {} recipients</a>', url, grouped(obj.total))
 
     @admin.action(description="Retry the selected failed campaigns")
     def retry(self, request, queryset):

@@ -1,6 +1,9 @@
 """Pieces shared by the vouchers model admins."""
 
 from django.contrib import admin
+from django.utils.formats import date_format
+from django.utils.html import format_html
+from django.utils.timezone import localtime
 
 from plum.core.errors import DomainError
 from vouchers.codes import MASK, masked
@@ -46,3 +49,29 @@ class MaskedCodeColumns:
     @admin.display(description="PIN")
     def pin(self, obj):
         return MASK if obj.pin_ciphertext is not None else "—"
+
+
+class ListColumns:
+    """Short columns for the change lists of vouchers and orders, so they fit a 1400 px screen."""
+
+    @admin.display(description="Product", ordering="product__name")
+    def product_value(self, obj):
+        product = obj.product
+        return f"{product.brand.name} {product.name} · {obj.denomination} {product.currency}"
+
+    @admin.display(description="Paid from", ordering="funding")
+    def paid_from(self, obj):
+        return str(obj.programme) if obj.programme_id else "Wallet"
+
+    @admin.display(description="Issued", ordering="issued_at")
+    def issued_on(self, obj):
+        return day(obj.issued_at)
+
+    @admin.display(description="Expires", ordering="expires_at")
+    def expires_on(self, obj):
+        return day(obj.expires_at)
+
+
+def day(moment):
+    """The date alone, on one line (6 Dec 2026): the time of day is on the detail page."""
+    return format_html('<span class="nowrap">{}</span>', date_format(localtime(moment), "j M Y")) if moment else None

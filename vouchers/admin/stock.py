@@ -7,10 +7,16 @@ from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
-from plum.core.admin_base import GuardedModelAdmin
+from plum.core.admin_base import GuardedModelAdmin, amount, grouped
 from users.admin import ReadOnlyAdmin, staff_actor
 from vouchers import services
-from vouchers.admin.common import MaskedCodeColumns, ProductListFilter, product_label, products_for_choices
+from vouchers.admin.common import (
+    ListColumns,
+    MaskedCodeColumns,
+    ProductListFilter,
+    product_label,
+    products_for_choices,
+)
 from vouchers.models import Product, StockCode, StockImport
 
 
@@ -27,12 +33,16 @@ class StockImportAdmin(GuardedModelAdmin):
     """Adding is uploading; an import is never edited, so the detail page is its result."""
 
     form = StockUploadForm
-    list_display = ("created_at", "filename", "product", "organisation", "status", "rows", "imported", "error_count")
+    list_display = ("created_at", "filename", "product", "organisation", "status", "rows_shown", "imported_shown")
+    list_display += ("error_count",)
     list_filter = ("status", ("product", ProductListFilter), "organisation")
     search_fields = ("filename",)
     list_select_related = ("product__brand", "organisation")
-    result_fields = ("product", "organisation", "filename", "status", "rows", "imported", "report")
+    result_fields = ("product", "organisation", "filename", "status", "rows_shown", "imported_shown", "report")
     result_fields += ("created_by", "created_at")
+
+    rows_shown = amount("rows", "Rows")
+    imported_shown = amount("imported", "Imported")
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "product":
@@ -64,7 +74,7 @@ class StockImportAdmin(GuardedModelAdmin):
 
     def response_add(self, request, obj, post_url_continue=None):
         if obj.status == StockImport.Status.IMPORTED:
-            self.message_user(request, f"Imported {obj.imported} codes into {obj.product}.", messages.SUCCESS)
+            self.message_user(request, f"Imported {grouped(obj.imported)} codes into {obj.product}.", messages.SUCCESS)
         else:
             count = len(obj.errors)
             self.message_user(
@@ -95,8 +105,8 @@ class StockImportAdmin(GuardedModelAdmin):
 
 
 @admin.register(StockCode)
-class StockCodeAdmin(MaskedCodeColumns, ReadOnlyAdmin):
-    list_display = ("code", "product", "denomination", "status", "expires_at", "organisation", "created_at")
+class StockCodeAdmin(ListColumns, MaskedCodeColumns, ReadOnlyAdmin):
+    list_display = ("code", "product_value", "status", "expires_on", "organisation", "created_at")
     list_filter = (("product", ProductListFilter), "denomination", "status", "organisation")
     search_fields = ("code_last4",)
     list_select_related = ("product__brand", "organisation")

@@ -6,25 +6,28 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
 
+from plum.core.admin_base import amount, grouped
 from plum.core.errors import DomainError
 from users.admin import ReadOnlyAdmin, staff_actor
 from vouchers import services
-from vouchers.admin.common import MaskedCodeColumns, ProductListFilter, failure, permitted_actions
+from vouchers.admin.common import ListColumns, MaskedCodeColumns, ProductListFilter, failure, permitted_actions
 from vouchers.codes import masked
 from vouchers.models import Voucher, VoucherOrder, VoucherReveal
 
 
 @admin.register(VoucherOrder)
-class VoucherOrderAdmin(ReadOnlyAdmin):
-    list_display = ("order_id", "employee", "product", "denomination", "quantity", "funding", "points", "organisation")
+class VoucherOrderAdmin(ListColumns, ReadOnlyAdmin):
+    list_display = ("order_id", "employee", "product_value", "quantity", "paid_from", "points_shown", "organisation")
     list_display += ("created_at",)
     list_filter = ("funding", ("product", ProductListFilter), "organisation")
     search_fields = ("order_id", "employee__employee_id")
-    list_select_related = ("employee", "product__brand", "organisation")
+    list_select_related = ("employee", "product__brand", "programme", "organisation")
     show_full_result_count = False
     fields = ("order_id", "organisation", "employee", "product", "denomination", "quantity", "funding", "programme")
-    fields += ("points", "transaction", "vouchers_link", "created_by", "created_at")
+    fields += ("points_shown", "transaction", "vouchers_link", "created_by", "created_at")
     readonly_fields = fields
+
+    points_shown = amount("points", "Points")
 
     @admin.display(description="Vouchers")
     def vouchers_link(self, obj):
@@ -33,19 +36,21 @@ class VoucherOrderAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Voucher)
-class VoucherAdmin(MaskedCodeColumns, ReadOnlyAdmin):
-    list_display = ("code", "product", "denomination", "employee", "status", "funding", "issued_at", "expires_at")
+class VoucherAdmin(ListColumns, MaskedCodeColumns, ReadOnlyAdmin):
+    list_display = ("code", "product_value", "employee", "status", "paid_from", "issued_on", "expires_on")
     list_display += ("organisation",)
     list_filter = ("status", ("product", ProductListFilter), "funding", "organisation")
     search_fields = ("code_last4", "employee__employee_id", "order__order_id")
-    list_select_related = ("product__brand", "employee", "organisation")
+    list_select_related = ("product__brand", "employee", "programme", "organisation")
     show_full_result_count = False
     # Only these: the ciphertexts and the lookup hash are never rendered.
     fields = ("product", "organisation", "denomination", "code", "pin", "status", "employee", "order", "campaign")
-    fields += ("funding", "programme", "points", "issued_at", "expires_at", "redeemed_at", "cancelled_at")
+    fields += ("funding", "programme", "points_shown", "issued_at", "expires_at", "redeemed_at", "cancelled_at")
     fields += ("expired_at", "reveals_link")
     readonly_fields = fields
     actions = ("reveal_code", "cancel")
+
+    points_shown = amount("points", "Points")
 
     def get_queryset(self, request):
         return super().get_queryset(request).defer("code_ciphertext", "code_hash")
@@ -92,7 +97,9 @@ class VoucherAdmin(MaskedCodeColumns, ReadOnlyAdmin):
             except DomainError as exc:
                 self.message_user(request, f"{label}: {failure(exc)}", messages.ERROR)
             else:
-                self.message_user(request, f"{label}: cancelled; {voucher.points} points refunded.", messages.SUCCESS)
+                self.message_user(
+                    request, f"{label}: cancelled; {grouped(voucher.points)} points refunded.", messages.SUCCESS
+                )
 
 
 def _reveal_page(document: dict, back_url: str) -> str:

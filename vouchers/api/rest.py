@@ -2,7 +2,13 @@
 
 from django.db.models import Prefetch, prefetch_related_objects
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    PolymorphicProxySerializer,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_view,
+)
 from rest_framework import serializers
 from rest_framework.decorators import action
 from rest_framework.exceptions import ErrorDetail, ValidationError
@@ -16,7 +22,11 @@ from plum.api.views import PlumViewSet
 from vouchers import selectors, services
 from vouchers.filters import ProductFilter, VoucherFilter
 from vouchers.models import Campaign, CampaignRecipient, Product, Voucher
+from vouchers.models.catalogue import MAX_DENOMINATION
 from vouchers.models.vouchers import Funding
+from vouchers.services.campaigns import FILTER_FIELDS, MAX_RECIPIENTS
+from vouchers.services.lifecycle import MAX_CODE_LENGTH
+from vouchers.services.orders import MAX_QUANTITY
 
 READ, WRITE, REVEAL = Scope.VOUCHERS_READ, Scope.VOUCHERS_WRITE, Scope.VOUCHERS_REVEAL
 ID = OpenApiParameter("id", OpenApiTypes.UUID, OpenApiParameter.PATH)
@@ -77,18 +87,49 @@ class VoucherOutput(serializers.Serializer):
         return selectors.voucher_document(instance)
 
 
-class VoucherOrderInput(serializers.Serializer):
-    """Documents the body; the vouchers service validates it (the same rules for every door)."""
+# vouchers.services.shapes.reference_ok: 1 to 128 printable ASCII characters, no spaces (a test compares them)
+REFERENCE_PATTERN = r"^[\x21-\x7e]{1,128}$"
+KEY_MAX_LENGTH = 128  # employee ids and programme codes the vouchers services take
 
-    order_id = serializers.CharField(max_length=128, help_text="Your own reference; idempotent forever")
-    employee_id = serializers.CharField(max_length=128)
-    product_id = serializers.UUIDField()
-    denomination = serializers.IntegerField(min_value=1, help_text="One of the product's denominations")
-    quantity = serializers.IntegerField(min_value=1, max_value=100, required=False, default=1)
-    funding = enum_field("VoucherFunding", Funding.choices)
-    programme = serializers.CharField(
-        max_length=128, required=False, help_text="Programme code; required with funding `programme` only"
+
+def _reference(**options) -> serializers.RegexField:
+    return serializers.RegexField(REFERENCE_PATTERN, min_length=1, max_length=128, **options)
+
+
+def _key(**options) -> serializers.CharField:
+    return serializers.CharField(min_length=1, max_length=KEY_MAX_LENGTH, **options)
+
+
+def _denomination() -> serializers.IntegerField:
+    return serializers.IntegerField(
+        min_value=1, max_value=MAX_DENOMINATION, help_text="One of the product's denominations (else 422)"
     )
+
+
+class _VoucherOrderFields(serializers.Serializer):
+    """The vouchers service validates it (vouchers.services.orders); this documents the same constants."""
+
+    order_id = _reference(help_text="Your own reference, printable ASCII without spaces; idempotent forever")
+    employee_id = _key()
+    product_id = serializers.UUIDField()
+    denomination = _denomination()
+    quantity = serializers.IntegerField(min_value=1, max_value=MAX_QUANTITY, required=False, default=1)
+
+
+class VoucherOrderPointsInput(_VoucherOrderFields):
+    funding = serializers.ChoiceField(choices=[Funding.POINTS.value], help_text="Paid from the employee's wallet")
+
+
+class VoucherOrderProgrammeInput(_VoucherOrderFields):
+    funding = serializers.ChoiceField(choices=[Funding.PROGRAMME.value], help_text="Paid from the programme's budget")
+    programme = _key(help_text="Programme code")
+
+
+VOUCHER_ORDER_INPUT = PolymorphicProxySerializer(
+    component_name="VoucherOrderInput",
+    serializers={Funding.POINTS.value: VoucherOrderPointsInput, Funding.PROGRAMME.value: VoucherOrderProgrammeInput},
+    resource_type_field_name="funding",
+)
 
 
 class VoucherOrderOutput(serializers.Serializer):
@@ -109,29 +150,64 @@ class VoucherOrderOutput(serializers.Serializer):
 
 
 class RedeemInput(serializers.Serializer):
-    code = serializers.CharField(max_length=256, help_text="As printed: case, spaces and hyphens do not matter")
+    code = serializers.RegexField(
+        r"[^\s-]",
+        max_length=MAX_CODE_LENGTH,
+        help_text="As printed: case, spaces and hyphens do not matter (not only spaces and hyphens)",
+    )
 
 
-class CampaignInput(serializers.Serializer):
-    """Documents the body; the vouchers service validates it (the same rules for every door)."""
+FILTER_VALUE_MAX_LENGTH = 150  # vouchers.services.campaigns checks the same (a test compares them)
 
-    campaign_id = serializers.CharField(max_length=128, help_text="Your own reference; idempotent forever")
-    name = serializers.CharField(max_length=200)
+CampaignFilter = type(
+    "CampaignFilter",
+    (serializers.Serializer,),
+    {
+        name: serializers.CharField(min_length=1, max_length=FILTER_VALUE_MAX_LENGTH, required=False)
+        for name in sorted(FILTER_FIELDS)
+    },
+)
+
+
+@extend_schema_field(
+    {
+        "type": "array",
+        "items": {"type": "string", "minLength": 1, "maxLength": KEY_MAX_LENGTH},
+        "minItems": 1,
+        "maxItems": MAX_RECIPIENTS,
+        "uniqueItems": True,
+    }
+)
+class RecipientsField(serializers.ListField):
+    pass
+
+
+class _CampaignFields(serializers.Serializer):
+    """The vouchers service validates it (vouchers.services.campaigns); this documents the same constants."""
+
+    campaign_id = _reference(help_text="Your own reference, printable ASCII without spaces; idempotent forever")
+    name = serializers.CharField(min_length=1, max_length=Campaign._meta.get_field("name").max_length)
     product_id = serializers.UUIDField()
-    denomination = serializers.IntegerField(min_value=1)
-    programme = serializers.CharField(max_length=128, help_text="Programme code; its budget pays")
-    recipients = serializers.ListField(
-        child=serializers.CharField(max_length=128),
-        required=False,
-        max_length=100_000,
-        help_text="Employee ids; either this or `filter`",
+    denomination = _denomination()
+    programme = _key(help_text="Programme code; its budget pays")
+    expires_at = serializers.DateTimeField(
+        required=False, allow_null=True, help_text="A future time with its offset; empty: the product's validity"
     )
-    filter = serializers.DictField(
-        child=serializers.CharField(max_length=150),
-        required=False,
-        help_text="Any of business_unit, cost_centre, country, department, status (default active)",
-    )
-    expires_at = serializers.DateTimeField(required=False, help_text="Empty: the product's validity")
+
+
+class CampaignRecipientsInput(_CampaignFields):
+    recipients = RecipientsField(help_text="Employee ids of this organisation, each once")
+
+
+class CampaignFilterInput(_CampaignFields):
+    filter = CampaignFilter(help_text="Every employee matching all of these; without `status`, active ones")
+
+
+CAMPAIGN_INPUT = PolymorphicProxySerializer(
+    component_name="CampaignInput",
+    serializers=[CampaignRecipientsInput, CampaignFilterInput],
+    resource_type_field_name=None,
+)
 
 
 class CampaignOutput(serializers.Serializer):
@@ -188,6 +264,7 @@ class ProductViewSet(PlumViewSet):
     http_method_names = ["get", "head", "options"]
     required_scopes = {"list": READ}
     serializer_class = VoucherProductOutput
+    filterset_class = ProductFilter
 
     def list(self, request):
         page = self.paginate_queryset(selectors.product_list(actor=actor_of(request), filters=request.query_params))
@@ -199,7 +276,7 @@ class ProductViewSet(PlumViewSet):
     list=extend_schema(description="Orders, newest first; codes masked.", responses=VoucherOrderOutput(many=True)),
     retrieve=extend_schema(parameters=[ID], responses=VoucherOrderOutput, description="Codes masked."),
     create=extend_schema(
-        request=VoucherOrderInput,
+        request=VOUCHER_ORDER_INPUT,
         responses={
             201: VoucherOrderOutput,
             200: VoucherOrderOutput,
@@ -282,6 +359,8 @@ class VoucherViewSet(PlumViewSet):
         "redeem": WRITE,
     }
     serializer_class = VoucherOutput
+    filterset_class = VoucherFilter
+    query_parameters = {"retrieve": ("reveal",), "reveal": ("reveal",)}  # see check_permissions
     pagination_ordering = ("-issued_at", "-id")
 
     def check_permissions(self, request):
@@ -320,7 +399,7 @@ class VoucherViewSet(PlumViewSet):
     list=extend_schema(description="Campaigns, newest first.", responses=CampaignOutput(many=True)),
     retrieve=extend_schema(parameters=[ID], responses=CampaignOutput, description="Progress counts."),
     create=extend_schema(
-        request=CampaignInput,
+        request=CAMPAIGN_INPUT,
         responses={
             202: CampaignOutput,
             200: CampaignOutput,
@@ -361,7 +440,7 @@ class CampaignViewSet(PlumViewSet):
         created = services.campaign_create(actor=actor_of(request), data=self.json_object(request))
         return Response(CampaignOutput(created.campaign).data, status=created.http_status)
 
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], paginated=True)
     def recipients(self, request, pk):
         campaign = selectors.campaign_get(actor=actor_of(request), campaign_uuid=pk)
         page = self.paginate_queryset(selectors.campaign_recipients(campaign))

@@ -6,6 +6,8 @@ from graphene_django import DjangoConnectionField
 from graphql import GraphQLError
 from graphql_relay import cursor_to_offset, offset_to_cursor
 
+from plum.api.graphql.batching import remember_page
+
 
 class CountedConnection(relay.Connection):
     """Relay connection with the total number of matching nodes."""
@@ -27,6 +29,7 @@ class PlumConnectionField(DjangoConnectionField):
     """`first`/`last` above the maximum page size are capped, as REST caps `page_size`.
 
     graphene-django asserts instead, which would surface as an internal error for bad input.
+    Each node of the page learns its page, so its fields can load for the whole page (batching.py).
     """
 
     @classmethod
@@ -57,7 +60,7 @@ class PlumConnectionField(DjangoConnectionField):
             for name in ("first", "last"):
                 if args.get(name) is not None:
                     args[name] = min(args[name], max_limit)
-        return super().connection_resolver(
+        page = super().connection_resolver(
             resolver,
             connection,
             default_manager,
@@ -68,3 +71,5 @@ class PlumConnectionField(DjangoConnectionField):
             info,
             **args,
         )
+        remember_page(edge.node for edge in page.edges)  # fields of the nodes may load for the whole page
+        return page

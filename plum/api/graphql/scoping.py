@@ -27,6 +27,15 @@ def permission_error(message: str) -> GraphQLError:
     return GraphQLError(message, extensions={"code": "insufficient_scope"})
 
 
+def require_scopes(info, *scopes: str) -> None:
+    """For a field below the root that shows another app's data (Employee.wallet): its own scopes."""
+    from plum.api.auth import actor_of
+
+    missing = [s for s in scopes if s not in actor_of(info).scopes]
+    if missing:
+        raise permission_error(f"The token lacks the scope {' '.join(missing)}.")
+
+
 class ScopeMiddleware:
     """Checks the scopes of every root field before it resolves; deeper fields pass straight through."""
 

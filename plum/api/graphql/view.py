@@ -12,6 +12,7 @@ from graphql import GraphQLError
 from graphql.validation import specified_rules
 from rest_framework.views import APIView
 
+from plum.api.graphql.execution import PlumExecutionContext
 from plum.api.graphql.limits import NoIntrospection, max_aliases_rule, max_cost_rule, max_depth_rule
 from plum.api.graphql.scoping import ScopeMiddleware, StorableArgumentsMiddleware
 from plum.api.limits import BULK_MAX_BODY_BYTES, MAX_QUERY_DOCUMENT_CHARS, check_body_size
@@ -22,6 +23,7 @@ from plum.core.errors import DomainError
 logger = logging.getLogger(__name__)
 _SUGGESTION = re.compile(r"\s*Did you mean .*\?$")
 HTTP_ERROR_CODES = {400: "bad_request", 405: "method_not_allowed", 413: "payload_too_large"}
+INTERNAL_ERROR = "Internal error; it has been logged."
 
 
 def _config() -> dict:
@@ -54,6 +56,9 @@ class PlumGraphQLView(GraphQLView):
 
     Django makes one instance per request, so the settings read here apply from the next request on.
     """
+
+    graphiql_template = "graphql/graphiql.html"  # GraphiQL from Plum's static files, not a CDN
+    execution_context_class = PlumExecutionContext
 
     def __init__(self, **kwargs):
         super().__init__(
@@ -123,26 +128,29 @@ class PlumGraphQLView(GraphQLView):
         if isinstance(error, HttpError):
             code = HTTP_ERROR_CODES.get(error.response.status_code, "bad_request")
             return {"message": error.message, "extensions": {"code": code}}
-        if isinstance(error, RecursionError) or isinstance(getattr(error, "original_error", None), RecursionError):
+        if isinstance(error, RecursionError) or (  # while parsing: no path; in a resolver it is a bug
+            isinstance(getattr(error, "original_error", None), RecursionError) and not error.path
+        ):
             return {"message": "The document or its input is nested too deeply.", "extensions": {"code": "bad_request"}}
         if not isinstance(error, GraphQLError):
             logger.error("GraphQL request failed", exc_info=error)
-            return {"message": "Internal error; it has been logged.", "extensions": {"code": "internal_error"}}
+            return {"message": INTERNAL_ERROR, "extensions": {"code": "internal_error"}}
         formatted = GraphQLView.format_error(error)
         extensions = formatted.setdefault("extensions", {})
         original = error.original_error
+        # The code says where the error arose, never which exception it was: bad input is refused where
+        # it is parsed (validation and variable coercion, before execution, so without a path; argument
+        # coercion, execution.py) or by a resolver raising a GraphQLError with its own code (cursors,
+        # scopes); a DomainError keeps REST's code. Anything else raised in a resolver is a bug.
         if "code" in extensions:
             pass
         elif isinstance(original, DomainError):
             extensions["code"] = str(original.code)
         elif not error.path:
             extensions["code"] = "graphql_validation_failed"
-        elif original is not None and not isinstance(original, (GraphQLError, ValueError)):
-            logger.error("GraphQL resolver failed", exc_info=original)
-            formatted["message"] = "Internal error; it has been logged."
-            extensions["code"] = "internal_error"
         else:
-            extensions["code"] = "bad_request"
+            logger.error("GraphQL resolver failed at %s", ".".join(map(str, error.path)), exc_info=original or error)
+            return {**formatted, "message": INTERNAL_ERROR, "extensions": {"code": "internal_error"}}
         if not _config()["INTROSPECTION"]:
             formatted["message"] = _SUGGESTION.sub("", formatted["message"])
         return formatted

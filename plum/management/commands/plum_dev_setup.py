@@ -45,9 +45,11 @@ Demo API client (organisation "{demo["organisation"]}", every scope):
   client_id     {cid}
   client_secret {secret}
 
-Try it:
-  TOKEN=$(curl -s -u '{cid}:{secret}' -d grant_type=client_credentials {BASE_URL}/oauth/token/ \\
+Try it (the examples in README.md and docs/api.md start from these two variables):
+  export CLIENT_ID={cid} CLIENT_SECRET={secret}
+  TOKEN=$(curl -sf -u "$CLIENT_ID:$CLIENT_SECRET" -d grant_type=client_credentials {BASE_URL}/oauth/token/ \\
           | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
-  curl -s -H "Authorization: Bearer $TOKEN" '{BASE_URL}/api/v1/employees/?page_size=5'
+  H="Authorization: Bearer $TOKEN"
+  curl -sf -H "$H" '{BASE_URL}/api/v1/employees/?page_size=5'
 """
         )

@@ -1,7 +1,5 @@
 """Mutations of the vouchers app: adapters of a few lines around the same services as REST."""
 
-from datetime import datetime
-
 import graphene
 from django.db.models import prefetch_related_objects
 from graphql_relay import to_global_id
@@ -10,6 +8,7 @@ from plum.api.auth import actor_of
 from plum.api.graphql.base import BaseMutation
 from plum.api.graphql.errors import error_type
 from plum.api.graphql.inputs import plain
+from plum.api.graphql.scalars import DateTime
 from plum.api.scopes import Scope
 from users.api.graphql import EmployeeStatus
 from vouchers import services
@@ -53,13 +52,10 @@ class IssuedVoucher(graphene.ObjectType):
     denomination = graphene.Int(required=True)
     currency = graphene.String(required=True)
     points = graphene.BigInt(required=True)
-    expires_at = graphene.DateTime(required=True)
+    expires_at = DateTime(required=True)
 
     def resolve_id(self, info):
         return to_global_id(VoucherNode._meta.name, self["id"])
-
-    def resolve_expires_at(self, info):
-        return datetime.fromisoformat(self["expires_at"])
 
 
 class VoucherOrderCreate(BaseMutation):
@@ -155,7 +151,7 @@ class CampaignCreate(BaseMutation):
         programme = graphene.String(required=True, description="Code of the programme that pays")
         recipients = graphene.List(graphene.NonNull(graphene.String), description="Employee ids; or `filter`")
         filter = CampaignRecipientFilterInput(description="Who receives a voucher; or `recipients`")
-        expires_at = graphene.DateTime(description="The product's validity unless given")
+        expires_at = DateTime(description="The product's validity unless given")
 
     @classmethod
     def perform(cls, info, **data):

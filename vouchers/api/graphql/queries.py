@@ -5,6 +5,7 @@ import graphene
 from plum.api.auth import actor_of
 from plum.api.graphql.connection import PlumConnectionField
 from plum.api.graphql.inputs import plain
+from plum.api.graphql.scalars import DateTime
 from plum.api.graphql.scoping import register_query_scopes
 from plum.api.scopes import Scope
 from vouchers import selectors
@@ -41,7 +42,7 @@ class VouchersQuery(graphene.ObjectType):
         status=VoucherStatus(),
         product_id=graphene.ID(description="A VoucherProduct's id"),
         campaign=graphene.String(description="A campaign_id"),
-        expires_before=graphene.DateTime(),
+        expires_before=DateTime(),
     )
     voucher_orders = PlumConnectionField(VoucherOrderNode, order_id=graphene.String(), employee_id=graphene.String())
     campaigns = PlumConnectionField(CampaignNode, campaign_id=graphene.String(), status=CampaignStatus())

@@ -1,0 +1,92 @@
+"""Every REST route of /api/v1/ found by walking the URLconf, and one organisation holding an object for
+each detail route, so that a route added later is covered by the strict-parameter tests without listing it."""
+
+from dataclasses import dataclass
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from plum.api.views import PlumViewSet
+
+
+@dataclass(frozen=True)
+class Route:
+    name: str  # the URL name, e.g. "employee-list"
+    method: str
+    action: str
+    basename: str
+    lookup: str | None  # the path's keyword argument, e.g. "pk", or None for a collection
+
+    @property
+    def label(self) -> str:
+        return f"{self.method.upper()} {self.name}"
+
+    def url(self, ids: dict) -> str:
+        kwargs = {self.lookup: ids[self.basename]} if self.lookup else {}
+        path = reverse(self.name, kwargs=kwargs)
+        return path if path.endswith("/") else path + "/"
+
+
+def _patterns(patterns):
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            yield from _patterns(pattern.url_patterns)
+        elif isinstance(pattern, URLPattern):
+            yield pattern
+
+
+def rest_routes(method: str | None = None) -> list[Route]:
+    routes = []
+    for pattern in _patterns(get_resolver().url_patterns):
+        callback = pattern.callback
+        if not issubclass(getattr(callback, "cls", object), PlumViewSet):
+            continue
+        lookups = list(pattern.pattern.regex.groupindex)
+        for verb, action in callback.actions.items():
+            if method is None or verb == method:
+                basename = callback.initkwargs["basename"]
+                routes.append(Route(pattern.name, verb, action, basename, lookups[0] if lookups else None))
+    return sorted(routes, key=lambda r: r.label)
+
+
+UPLOAD_CSV = b"employee_id,points,reason,request_id,programme\nE00000,1,,u-1,KUDOS\n"
+
+
+def make_world(tenant) -> dict:
+    """An employee, points request, batch, upload, order, voucher and campaign: id by router basename."""
+    # The apps' own test helpers (this layer imports no app): an organisation with two employees and KUDOS.
+    from tests.points_support import submit
+    from tests.test_points_batches_support import credits, make_org
+    from tests.vouchers_support import make_catalogue, order
+
+    org = make_org(tenant, employees=2)
+    employee = org.employees[0]
+    points_request = submit(tenant, request_id="R-1", employee_id=employee, points=1, programme="KUDOS")
+    batch = org.batch("B-1", credits(org, 2))
+    catalogue = make_catalogue(tenant, stock_codes=1)
+    placed = order(tenant, product=catalogue.stock, funding="programme", programme="KUDOS", employee_id=employee)
+    api = tenant.api()
+    upload = api.post("/api/v1/points/uploads/", {"file": SimpleUploadedFile("u.csv", UPLOAD_CSV, "text/csv")})
+    campaign = api.post(
+        "/api/v1/vouchers/campaigns/",
+        {
+            "campaign_id": "C-1",
+            "name": "Thanks",
+            "product_id": str(catalogue.generated.pk),
+            "denomination": 10,
+            "programme": "KUDOS",
+            "recipients": [employee],
+        },
+        format="json",
+    )
+    assert (upload.status_code, campaign.status_code) == (201, 202), (upload.content, campaign.content)
+    return {
+        "employee": employee,
+        "wallet": employee,
+        "points-request": str(points_request.pk),
+        "points-batch": str(batch.pk),
+        "points-upload": upload.json()["id"],
+        "voucher-order": str(placed.order.pk),
+        "voucher": str(placed.vouchers[0].pk),
+        "voucher-campaign": campaign.json()["id"],
+    }

@@ -1,0 +1,247 @@
+"""The request schemas state what the services enforce: every bound the schema gives is checked against the
+service's own shape check, so the two cannot drift apart.
+
+For each body field: a value at each bound the schema allows passes the service, one just past it is refused
+on that field; every enum value passes and another value is refused; a required field left out is refused;
+null passes where the schema allows it; a default is what the service takes when the field is left out.
+"""
+
+import json
+import re
+import uuid
+
+import pytest
+from drf_spectacular.generators import SchemaGenerator
+
+from plum.core.actor import Actor
+from plum.core.errors import DomainError, ValidationFailed
+from points.api.rest import METADATA_VALUE_MAX_LENGTH
+from points.services import programmes as programme_rules
+from points.services import requests as request_rules
+from points.services.batches import _clean_envelope
+from points.services.requests import METADATA_MAX_BYTES
+from users.records import clean_employee_fields, missing_required
+from users.services.sync import MAX_SYNC_RECORDS, _check_request
+from vouchers.services import lifecycle
+from vouchers.services.campaigns import clean_campaign
+from vouchers.services.orders import clean_order
+
+PRODUCT = str(uuid.uuid4())
+ORDER = {"order_id": "o-1", "employee_id": "E1", "product_id": PRODUCT, "denomination": 10}
+CAMPAIGN = {"campaign_id": "c-1", "name": "Launch", "product_id": PRODUCT, "denomination": 10, "programme": "P"}
+
+
+def refused(call) -> set:
+    """The fields a service's shape check refuses (ValidationFailed, or a DomainError naming its field)."""
+    try:
+        result = call()
+    except ValidationFailed as exc:
+        return {e["field"] for e in exc.errors}
+    except DomainError as exc:
+        return {e["field"] for e in exc.errors} or {exc.field}
+    if isinstance(result, set):  # already the refused fields (a nested body)
+        return result
+    return {e["field"] for e in result[1]} if isinstance(result, tuple) else set()
+
+
+def employee_errors(body, creating=True):
+    clean, errors = clean_employee_fields(body)
+    return clean, errors + (missing_required(clean) if creating else [])
+
+
+def reverse_reason(actor, body):
+    # a valid reason gets as far as looking the request up: not found, which is no refusal of the reason
+    return lambda: request_rules.points_request_reverse(actor=actor, request_uuid=uuid.uuid4(), **body)
+
+
+# component -> (a valid body, the service's check of a body)
+BODIES = {
+    "EmployeeInputRequest": (
+        {"employee_id": "E1", "email": "a@example.com", "first_name": "A", "last_name": "B"},
+        lambda b, _: lambda: employee_errors(b),
+    ),
+    "PatchedEmployeePatchInputRequest": ({}, lambda b, _: lambda: employee_errors(b, creating=False)),
+    "EmployeeSyncInputRequest": (
+        {"mode": "upsert", "employees": []},
+        lambda b, _: lambda: _check_request(b.get("mode"), b.get("source"), b.get("employees"), MAX_SYNC_RECORDS),
+    ),
+    "ProgrammeInputRequest": ({"code": "P", "name": "N"}, lambda b, _: lambda: programme_rules._clean_programme(b)),
+    "PointsRequestInputRequest": (
+        {"request_id": "r-1", "employee_id": "E1", "points": 1, "programme": "P"},
+        lambda b, _: lambda: request_rules.clean_points_request(b),
+    ),
+    "DecisionInputRequest": ({}, lambda b, _: lambda: request_rules._clean_note(b.get("note"))),
+    "ReverseInputRequest": ({}, lambda b, actor: reverse_reason(actor, b)),
+    "BatchInputRequest": (
+        {"batch_id": "b-1", "requests": [{}]},
+        lambda b, _: lambda: _clean_envelope(b.get("batch_id"), b.get("requests"), "api"),
+    ),
+    "VoucherOrderPointsInputRequest": ({**ORDER, "funding": "points"}, lambda b, _: lambda: clean_order(b)),
+    "VoucherOrderProgrammeInputRequest": (
+        {**ORDER, "funding": "programme", "programme": "P"},
+        lambda b, _: lambda: clean_order(b),
+    ),
+    "CampaignRecipientsInputRequest": ({**CAMPAIGN, "recipients": ["E1"]}, lambda b, _: lambda: clean_campaign(b)),
+    "CampaignFilterInputRequest": ({**CAMPAIGN, "filter": {}}, lambda b, _: lambda: clean_campaign(b)),
+    "CampaignFilterRequest": (
+        {},
+        lambda b, _: lambda: {
+            f.removeprefix("filter.") for f in refused(lambda: clean_campaign({**CAMPAIGN, "filter": b}))
+        },
+    ),
+    "RedeemInputRequest": (
+        {"code": "ABCD-1234"},
+        lambda b, actor: lambda: lifecycle.voucher_redeem(actor=actor, code=b.get("code")),
+    ),
+}
+# Bounds a business rule (422 points_out_of_range) enforces rather than the shape check: the programme's range.
+BUSINESS_BOUNDS = {
+    ("PointsRequestInputRequest", "points", "maximum"),
+    ("PointsRequestInputRequest", "points", "minimum"),
+}
+# A campaign names its recipients or a filter: either one missing is reported on `recipients`.
+REPORTED_AS = {("CampaignFilterInputRequest", "filter"): "recipients"}
+# Strings that any of the schema's patterns may match: each one a pattern allows must pass the service.
+PROBES = ["a", "Z9", "E.1_2@x:y+z-w", "!~", "a~b", "0", "A" * 32, "x" * 64, "-a", " a", "a b", "é"]
+
+
+@pytest.fixture(scope="module")
+def schemas():
+    return SchemaGenerator().get_schema(request=None, public=True)["components"]["schemas"]
+
+
+@pytest.fixture
+def check(db):
+    actor = Actor.system(uuid.uuid4(), label="schema rules")
+
+    def run(component: str, body: dict):
+        return refused(BODIES[component][1](body, actor))
+
+    return run
+
+
+def cases(schemas):
+    for component in BODIES:
+        schema = schemas[component]
+        for name, field in schema["properties"].items():
+            while "allOf" in field:
+                field = {**schemas[field["allOf"][0]["$ref"].rsplit("/", 1)[-1]], **field}
+                del field["allOf"]
+            yield component, BODIES[component][0], name, field, name in schema.get("required", ())
+
+
+def text(field, length: int) -> str:
+    return "a" * length if "pattern" not in field or re.search(field["pattern"], "a") else "1" * length
+
+
+def test_every_request_body_is_checked_here(schemas):
+    bodies = {n for n, s in schemas.items() if n.endswith("Request") and "properties" in s}
+    assert bodies - {"UploadInputRequest"} == set(BODIES)  # an upload's file is checked row by row
+
+
+def test_string_lengths_and_patterns_are_the_services(schemas, check):
+    seen = 0
+    for component, base, name, field, _ in cases(schemas):
+        if field.get("type") != "string" or "enum" in field or "format" in field:
+            continue
+        longest = field.get("maxLength")
+        assert longest, (component, name)
+        assert name not in check(component, {**base, name: text(field, longest)}), (component, name, longest)
+        assert name in check(component, {**base, name: text(field, longest + 1)}), (component, name, longest + 1)
+        if field.get("minLength") == 1:
+            assert name in check(component, {**base, name: ""}), (component, name)
+        for probe in PROBES:
+            if "pattern" in field and re.search(field["pattern"], probe) and len(probe) <= longest:
+                assert name not in check(component, {**base, name: probe}), (component, name, probe)
+        seen += 1
+    assert seen >= 30
+
+
+def test_number_bounds_are_the_services(schemas, check):
+    seen = 0
+    for component, base, name, field, _ in cases(schemas):
+        if field.get("type") != "integer":
+            continue
+        assert "minimum" in field and "maximum" in field, (component, name)
+        for bound, step in (("minimum", -1), ("maximum", 1)):
+            assert name not in check(component, {**base, name: field[bound]}), (component, name, bound)
+            if (component, name, bound) not in BUSINESS_BOUNDS:
+                assert name in check(component, {**base, name: field[bound] + step}), (component, name, bound)
+        seen += 1
+    assert seen >= 10
+
+
+def test_points_above_any_programme_maximum_cannot_be_allowed(schemas):
+    maximum = schemas["PointsRequestInputRequest"]["properties"]["points"]["maximum"]
+    too_many = {"code": "P", "name": "N", "max_points_per_request": maximum + 1}
+    assert refused(lambda: programme_rules._clean_programme(too_many)) == {"max_points_per_request"}
+
+
+def test_enums_are_the_services(schemas, check):
+    seen = 0
+    for component, base, name, field, _ in cases(schemas):
+        if "enum" not in field:
+            continue
+        for value in field["enum"]:
+            assert name not in check(component, {**base, name: value}), (component, name, value)
+            assert len(value) >= field.get("minLength", 0), (component, name, value)  # the schema allows it too
+        assert name in check(component, {**base, name: "not-one-of-them"}), (component, name)
+        seen += 1
+    assert seen >= 6
+
+
+def test_required_fields_and_nulls_are_the_services(schemas, check):
+    required_seen = nullable_seen = 0
+    for component, base, name, field, required in cases(schemas):
+        without = {k: v for k, v in base.items() if k != name}
+        if required:
+            assert REPORTED_AS.get((component, name), name) in check(component, without), (component, name)
+            required_seen += 1
+        elif field.get("nullable"):
+            assert name not in check(component, {**base, name: None}), (component, name)
+            nullable_seen += 1
+    assert required_seen >= 30 and nullable_seen >= 15
+
+
+def test_defaults_are_what_the_services_take(schemas):
+    programme = programme_rules._clean_programme({"code": "P", "name": "N"})
+    for name, field in schemas["ProgrammeInputRequest"]["properties"].items():
+        if "default" in field:
+            assert programme[name] == field["default"], name
+    quantity = schemas["VoucherOrderPointsInputRequest"]["properties"]["quantity"]["default"]
+    assert clean_order({**ORDER, "funding": "points"})["quantity"] == quantity
+
+
+def test_list_bounds_are_the_services(schemas, check):
+    seen = 0
+    for component, base, name, field, _ in cases(schemas):
+        if field.get("type") != "array" or "maxItems" not in field:
+            continue
+        item = "E1" if field["items"].get("type") == "string" else {}
+        numbered = [f"E{n}" for n in range(field["maxItems"] + 1)] if item == "E1" else None
+        longest = numbered[:-1] if numbered else [item] * field["maxItems"]
+        too_many = numbered if numbered else [item] * (field["maxItems"] + 1)
+        assert name not in check(component, {**base, name: longest}), (component, name)
+        assert name in check(component, {**base, name: too_many}), (component, name)
+        if field.get("minItems") == 1:
+            assert name in check(component, {**base, name: []}), (component, name)
+        if field.get("uniqueItems"):
+            assert check(component, {**base, name: ["E1", "E1"]}) == {f"{name}[1]"}
+        seen += 1
+    assert seen == 3  # batch requests, campaign recipients, sync employees
+
+
+def test_the_largest_metadata_the_schema_allows_fits_the_service(schemas):
+    metadata = schemas["PointsRequestInputRequest"]["properties"]["metadata"]
+    worst = {"\x01" * 38 + f"{n:02d}": "\x01" * METADATA_VALUE_MAX_LENGTH for n in range(metadata["maxProperties"])}
+    assert len(json.dumps(worst, ensure_ascii=False)) <= METADATA_MAX_BYTES
+    body = {"request_id": "r-1", "employee_id": "E1", "points": 1, "programme": "P", "metadata": worst}
+    assert request_rules.clean_points_request(body)["metadata"] == worst
+
+
+def test_the_reference_pattern_is_the_vouchers_services_rule():
+    from vouchers.api.rest import REFERENCE_PATTERN
+    from vouchers.services.shapes import reference_ok
+
+    probes = [chr(c) for c in range(0x80)] + ["é", "a" * 128, "a" * 129, "", "a b", "~!"]
+    assert [bool(re.fullmatch(REFERENCE_PATTERN, p)) for p in probes] == [reference_ok(p) for p in probes]
