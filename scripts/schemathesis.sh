@@ -9,7 +9,8 @@
 #
 # Exits non-zero on any failure, and on a traceback in the server's log. ST_MAX_TIME (seconds, default 150)
 # bounds the run; the set-up takes about a minute more. The database server is DATABASE_URL's (default
-# postgres://postgres@127.0.0.1:5432/...); reports go to ST_REPORT_DIR (default var/schemathesis).
+# postgres://postgres@127.0.0.1:5432/...); reports go to ST_REPORT_DIR (default var/schemathesis); ST_ARGS
+# adds options to `schemathesis run` (e.g. "--seed 42", or "--checks all" to look further).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python
@@ -109,7 +110,7 @@ print(json.dumps({"auth": auth}))
 
 status=0
 .venv/bin/schemathesis --config-file schemathesis.toml run "$BASE_URL/api/v1/schema/" --url "$BASE_URL" \
-    --max-time "$MAX_TIME" --report junit,ndjson --report-dir "$REPORT_DIR" || status=$?
+    --max-time "$MAX_TIME" --report junit,ndjson --report-dir "$REPORT_DIR" ${ST_ARGS:-} || status=$?
 if [ -n "$SERVER_PID" ] && grep -q "Traceback" "$WORK/server.log"; then
     echo "The server logged tracebacks:" >&2
     grep -A40 "Traceback" "$WORK/server.log" | head -200 >&2
