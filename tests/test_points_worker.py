@@ -89,4 +89,5 @@ def test_beat_schedules_the_sweeper_expiry_and_reconciliation():
         "points.tasks.reconcile_ledger_task": 86400.0,
         "vouchers.tasks.campaigns_sweep_task": 60.0,
         "vouchers.tasks.expire_vouchers_task": 300.0,
+        "vouchers.tasks.reconcile_stock_task": 86400.0,
     }

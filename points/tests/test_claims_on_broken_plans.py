@@ -9,7 +9,7 @@ from django.db import connection
 from django.utils import timezone
 
 from plum.core.jobs import stale_jobs
-from plum.testing.plans import PLANS, force_plan, stale_statistics
+from plum.testing.plans import PLANS, force_plan, fresh_tables, stale_statistics
 from points.models import Account, PointsBatch, Programme
 from points.services import batches
 from points.services.ledger import _shard_that_pays
@@ -26,6 +26,7 @@ STALE = 6
 
 def stale_batches_on_a_broken_plan(tenant, plan: str):
     """STALE unfinished batches without progress for an hour, on the forced plan; answers `now`."""
+    fresh_tables("points_pointsbatch")
     org = make_org(tenant, employees=3)
     for n in range(STALE):
         org.batch(f"b{n}", credits(org, 2, prefix=f"b{n}"))
@@ -62,6 +63,7 @@ def test_the_old_sweep_statement_takes_every_stale_job_on_the_same_plans(tenant,
 
 @pytest.mark.parametrize("plan", PLANS)
 def test_a_batch_chunk_claims_exactly_its_size(tenant, plan):
+    fresh_tables("points_pointsbatch")
     org = make_org(tenant, employees=3)
     batch = org.batch("b", credits(org, 30))
     stale_statistics("points_pointsbatchitem")

@@ -7,7 +7,7 @@ from django.db import connection
 from django.utils import timezone
 
 from plum.core.claims import ClaimOverrun, check_claim_shape
-from plum.testing.plans import PLANS, force_plan, stale_statistics
+from plum.testing.plans import PLANS, force_plan, fresh_tables, stale_statistics
 from tests.points_support import make_programme, seed_employees, system
 from tests.vouchers_support import add_stock, make_catalogue, vouchers_state
 from vouchers import services
@@ -27,6 +27,7 @@ FRESH_CODES = 20
 
 def stock_on_a_broken_plan(tenant, plan: str):
     """A stock product whose statistics saw one code, then FRESH_CODES more, on the forced plan."""
+    fresh_tables("vouchers_stockcode")
     catalogue = make_catalogue(tenant, stock_codes=1)
     stale_statistics("vouchers_stockcode")
     add_stock(tenant, catalogue.stock, [f"NEW-{n:03d}" for n in range(FRESH_CODES)])
