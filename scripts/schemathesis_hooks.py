@@ -1,14 +1,23 @@
-"""Schemathesis hooks for rules a JSON schema cannot state: they keep generated bodies within them, so a
-400 for a body the schema allows still means the schema is wrong. Loaded through schemathesis.toml."""
+"""Schemathesis hooks (loaded through schemathesis.toml).
 
+Rules a JSON schema cannot state (a future time, an exit date not before the hire date, an opaque cursor)
+are kept in generated requests, so a 400 for a request the schema allows still means the schema is wrong.
+And a check that a tenant's objects are 404 for the other tenant."""
+
+import functools
+import json
+import os
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
+import requests
 import schemathesis
 
 CAMPAIGNS = "/api/v1/vouchers/campaigns/"
 EMPLOYEES = "/api/v1/employees/"
 EMPLOYEE = "/api/v1/employees/{employee_id}/"
 TIME_FILTERS = {"created_since", "updated_since", "expires_before"}
+OWNER, PEER = "tenant-a", "tenant-b"  # the auth file's users
 
 
 def _time(value) -> datetime | None:
@@ -60,3 +69,28 @@ def _in_utc_range(value: str) -> bool:
         return moment.tzinfo is None or datetime.min.replace(tzinfo=UTC) < moment.astimezone(UTC)
     except (ValueError, OverflowError):
         return False
+
+
+@functools.cache
+def _peer_authorization() -> str | None:
+    """tenant-b's Authorization header, from the auth file scripts/schemathesis.sh writes."""
+    path = os.environ.get("SCHEMATHESIS_WFC_AUTH")
+    if not path:
+        return None
+    users = {user["name"]: user for user in json.loads(Path(path).read_text())["auth"]}
+    headers = users.get(PEER, {}).get("fixedHeaders", [])
+    return next((h["value"] for h in headers if h["name"].lower() == "authorization"), None)
+
+
+@schemathesis.check
+def other_tenant_gets_404(ctx, response, case):
+    """What tenant-a reads by id, tenant-b must not: the same GET with tenant-b's token answers 404.
+    (object_level_authorization only fails on an equivalent body; any other answer than 404 fails here.)"""
+    if case.method.upper() != "GET" or not case.path_parameters or not 200 <= response.status_code < 300:
+        return None
+    if case.auth_identity not in (None, OWNER) or (authorization := _peer_authorization()) is None:
+        return None
+    peer = requests.get(response.request.url, headers={"Authorization": authorization}, timeout=30)
+    if peer.status_code != 404:
+        raise AssertionError(f"{PEER} got {peer.status_code} for {response.request.url}, which {OWNER} reads")
+    return None

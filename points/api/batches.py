@@ -11,7 +11,7 @@ from rest_framework.response import Response
 from plum.api.auth import actor_of
 from plum.api.idempotency import idempotent
 from plum.api.limits import BULK_MAX_BODY_BYTES
-from plum.api.openapi import enum_field
+from plum.api.openapi import enum_field, problems
 from plum.api.scopes import Scope
 from plum.api.views import PlumViewSet
 from points import batch_selectors as selectors
@@ -115,7 +115,10 @@ def _status_filter(request) -> str | None:
 
 @extend_schema_view(
     list=extend_schema(parameters=[BATCH_STATUS], responses=BatchOutput(many=True)),
-    create=extend_schema(request=BatchInput, responses={202: BatchReceiptOutput, 200: BatchReceiptOutput}),
+    create=extend_schema(
+        request=BatchInput,
+        responses={202: BatchReceiptOutput, 200: BatchReceiptOutput, **problems(_409="batch_id_conflict")},
+    ),
     retrieve=extend_schema(parameters=[ID], responses=BatchOutput),
     items=extend_schema(parameters=[ID, ITEM_STATUS], responses=BatchItemOutput(many=True)),
 )
@@ -157,9 +160,19 @@ class PointsBatchViewSet(PlumViewSet):
 
 
 @extend_schema_view(
-    create=extend_schema(request={"multipart/form-data": UploadInput}, responses={201: UploadOutput}),
+    create=extend_schema(
+        request={"multipart/form-data": UploadInput},
+        responses={
+            201: UploadOutput,
+            **problems(_400="invalid_file, validation_error", _413="file_too_large", _415="unsupported_file_type"),
+        },
+    ),
     retrieve=extend_schema(parameters=[ID], responses=UploadOutput),
-    confirm=extend_schema(parameters=[ID], request=None, responses={202: BatchReceiptOutput, 200: BatchReceiptOutput}),
+    confirm=extend_schema(
+        parameters=[ID],
+        request=None,
+        responses={202: BatchReceiptOutput, 200: BatchReceiptOutput, **problems(_422="nothing_to_confirm")},
+    ),
 )
 class PointsUploadViewSet(PlumViewSet):
     lookup_value_regex = "[^/]+"

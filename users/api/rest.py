@@ -7,7 +7,7 @@ from rest_framework.response import Response
 
 from plum.api.auth import actor_of
 from plum.api.idempotency import idempotent
-from plum.api.openapi import filter_parameters
+from plum.api.openapi import filter_parameters, problems
 from plum.api.scopes import Scope
 from plum.api.views import PlumViewSet
 from users import selectors, services
@@ -134,10 +134,21 @@ class DimensionOutput(serializers.Serializer):
 @extend_schema_view(
     list=extend_schema(parameters=filter_parameters(EmployeeFilter), responses=EmployeeOutput(many=True)),
     retrieve=extend_schema(responses=EmployeeOutput),
-    create=extend_schema(request=EmployeeInput, responses={201: EmployeeOutput}),
-    partial_update=extend_schema(request=EmployeePatchInput, responses=EmployeeOutput),
+    create=extend_schema(
+        request=EmployeeInput,
+        responses={
+            201: EmployeeOutput,
+            **problems(_409="employee_exists", _422="manager_not_found, manager_is_self"),
+        },
+    ),
+    partial_update=extend_schema(
+        request=EmployeePatchInput,
+        responses={200: EmployeeOutput, **problems(_422="manager_not_found, manager_is_self")},
+    ),
     deactivate=extend_schema(request=None, responses=EmployeeOutput),
-    sync=extend_schema(request=EmployeeSyncInput, responses=EmployeeSyncOutput),
+    sync=extend_schema(
+        request=EmployeeSyncInput, responses={200: EmployeeSyncOutput, **problems(_413="too_many_records")}
+    ),
 )
 class EmployeeViewSet(PlumViewSet):
     lookup_field = "employee_id"
