@@ -135,7 +135,9 @@ def target_state(organisation_id):
             "business_unit", "cost_centre", "manager"
         )
     ]
-    events = list(OutboxEvent.objects.filter(organisation_id=organisation_id).values_list("id", flat=True))
+    events = list(
+        OutboxEvent.objects.filter(organisation_id=organisation_id).order_by("id").values_list("id", flat=True)
+    )
     points = (
         list(PointsRequest.objects.filter(organisation_id=organisation_id).order_by("id").values()),
         list(Account.objects.filter(organisation_id=organisation_id).order_by("id").values("id", "balance")),

@@ -42,7 +42,9 @@ def url(request: PointsRequest, verb: str) -> str:
 
 
 def point_events() -> list[str]:
-    return list(OutboxEvent.objects.filter(aggregate_type="points_request").values_list("event_type", flat=True))
+    return list(
+        OutboxEvent.objects.filter(aggregate_type="points_request").order_by("id").values_list("event_type", flat=True)
+    )
 
 
 def test_the_approval_flow_end_to_end(api, funded):

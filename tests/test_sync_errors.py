@@ -189,7 +189,9 @@ def test_a_sync_never_touches_another_organisations_employees(api, tenant, other
     ]
     assert theirs.post(SYNC, {"mode": "upsert", "employees": their_records}, format="json").status_code == 200
     their_employees = list(Employee.objects.filter(organisation=other_tenant.organisation).order_by("pk").values())
-    their_events = list(OutboxEvent.objects.filter(organisation_id=other_tenant.organisation.id).values())
+    their_events = list(
+        OutboxEvent.objects.filter(organisation_id=other_tenant.organisation.id).order_by("id").values()
+    )
 
     records = [
         employee_payload("E1", first_name="Ours", business_unit="ENG"),
@@ -203,7 +205,10 @@ def test_a_sync_never_touches_another_organisations_employees(api, tenant, other
     assert list(Employee.objects.filter(organisation=other_tenant.organisation).order_by("pk").values()) == (
         their_employees
     )
-    assert list(OutboxEvent.objects.filter(organisation_id=other_tenant.organisation.id).values()) == their_events
+    assert (
+        list(OutboxEvent.objects.filter(organisation_id=other_tenant.organisation.id).order_by("id").values())
+        == their_events
+    )
     ours = Employee.objects.filter(organisation=tenant.organisation)
     assert dict(ours.values_list("employee_id", "first_name")) == {"E1": "Ours", "E3": "Ours"}
     ours_events = OutboxEvent.objects.filter(organisation_id=tenant.organisation.id)
