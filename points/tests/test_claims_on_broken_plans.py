@@ -11,7 +11,7 @@ from django.utils import timezone
 from plum.core.jobs import stale_jobs
 from plum.testing.plans import PLANS, force_plan, fresh_tables, stale_statistics
 from points.models import Account, PointsBatch, Programme
-from points.services import batches
+from points.services import batches, ledger_reconcile, points_request_submit, requests, single_credit
 from points.services.ledger import _shard_that_pays
 from tests.test_points_batches_support import credits, make_org
 
@@ -82,3 +82,26 @@ def test_a_credit_picks_one_shard_that_pays(tenant, plan):
     shard = _shard_that_pays(programme, 500)
     assert Account.objects.get(pk=shard).programme_id == programme.pk
     assert Account.objects.get(pk=shard).balance >= 500
+
+
+@pytest.mark.parametrize("plan", PLANS)
+@pytest.mark.parametrize("path", ["one statement", "general"])
+def test_a_credit_on_the_broken_plan_takes_its_points_from_one_shard_once(tenant, plan, path, monkeypatch):
+    answers = []
+
+    def one_statement(*args, **kwargs):
+        answers.append(None if path == "general" else single_credit.credit_in_one_statement(*args, **kwargs))
+        return answers[-1]
+
+    monkeypatch.setattr(requests, "credit_in_one_statement", one_statement)
+    org = make_org(tenant, employees=1, budget=8_000)
+    before = dict(Account.objects.filter(kind=Account.Kind.BUDGET).values_list("pk", "balance"))
+    stale_statistics("points_account", "points_lot", "points_pointsrequest")
+    force_plan(plan)
+    body = {"request_id": "r1", "employee_id": org.employees[0], "points": 300, "programme": "KUDOS"}
+    assert points_request_submit(actor=org.actor, data=body).request.status == "credited"
+    after = dict(Account.objects.filter(kind=Account.Kind.BUDGET).values_list("pk", "balance"))
+    assert [before[pk] - after[pk] for pk in before if before[pk] != after[pk]] == [300]
+    assert Account.objects.get(kind=Account.Kind.WALLET).balance == 300
+    assert ledger_reconcile() == []
+    assert (answers[0] is not None) == (path == "one statement")  # the path named really credited
