@@ -21,7 +21,7 @@ venv: $(STAMP)
 	@$(PY) -c "import secrets; import base64; print('SECRET_KEY=' + secrets.token_urlsafe(50)); print('PLUM_VOUCHER_KEY=' + base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()); print('DEBUG=1'); print('PLUM_GRAPHIQL=1')" > .env
 
 # Without DATABASE_URL the embedded PostgreSQL that a command starts is stopped when it ends (Ctrl-C too).
-EMBEDDED := $(PY) -m plum.embedded_db
+EMBEDDED := $(PY) -m plum.embedded_server
 
 run: $(STAMP) .env
 	$(EMBEDDED) run sh -c '$(PY) manage.py plum_dev_setup && exec $(PY) manage.py runserver 127.0.0.1:8000'

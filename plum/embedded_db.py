@@ -7,9 +7,6 @@ Used only when DATABASE_URL is unset: starts (or reuses) a server from the `pgse
 import logging
 import os
 import shutil
-import signal
-import subprocess
-import sys
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -39,13 +36,17 @@ def embedded_database(data_dir: Path = DEFAULT_DATA_DIR) -> dict:
 
 
 def running_pid(data_dir: Path = DEFAULT_DATA_DIR) -> int | None:
-    """The postmaster's pid if the embedded server of `data_dir` is running."""
+    """The postmaster's pid if the embedded server of `data_dir` runs. The pid in postmaster.pid counts only
+    if that process is a postgres serving this folder: after a crash the number may belong to anything."""
+    import psutil  # a dependency of pgserver
+
     try:
         pid = int((data_dir / "postmaster.pid").read_text().split("\n", 1)[0])
-        os.kill(pid, 0)
-    except (FileNotFoundError, ValueError, ProcessLookupError):
+        process = psutil.Process(pid)
+        serves_it = process.name() == "postgres" and str(data_dir.resolve()) in process.cmdline()
+    except (OSError, ValueError, psutil.Error):
         return None
-    return pid
+    return pid if serves_it else None
 
 
 def stop(data_dir: Path = DEFAULT_DATA_DIR) -> bool:
@@ -61,36 +62,7 @@ def stop(data_dir: Path = DEFAULT_DATA_DIR) -> bool:
 
 
 def remove(data_dir: Path = DEFAULT_DATA_DIR) -> None:
-    """Stop the embedded server and delete its data folder."""
+    """Stop the embedded server if it runs and delete its data folder."""
     stop(data_dir)
     if data_dir.exists():
         shutil.rmtree(data_dir)
-
-
-def run_then_stop(command: list[str], *, stop_after: bool) -> int:
-    """Run `command` (make run's server, make test's steps) and stop the embedded server when it ends,
-    however it ends: Ctrl-C reaches the command, which exits, and the server is stopped after it."""
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # the child gets the terminal's Ctrl-C
-    try:
-        return subprocess.call(command, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # noqa: S603
-    finally:
-        signal.signal(signal.SIGINT, previous)
-        if stop_after and stop():
-            print("Embedded PostgreSQL stopped")
-
-
-USAGE = "usage: python -m plum.embedded_db stop | remove | run COMMAND..."
-
-if __name__ == "__main__":  # the Makefile's: stop, remove (make clean-db), run (make run and make test)
-    action, rest = (sys.argv[1], sys.argv[2:]) if len(sys.argv) > 1 else ("", [])
-    if action == "stop" and not rest:
-        print("Embedded PostgreSQL stopped" if stop() else "Embedded PostgreSQL was not running")
-    elif action == "remove" and not rest:
-        remove()
-        print(f"Embedded PostgreSQL data removed ({DEFAULT_DATA_DIR})")
-    elif action == "run" and rest:
-        # Only the embedded server, and only if this command started it: a `make run` beside keeps its own.
-        embedded = not os.environ.get("DATABASE_URL")
-        sys.exit(run_then_stop(rest, stop_after=embedded and running_pid() is None))
-    else:
-        sys.exit(USAGE)

@@ -13,9 +13,12 @@ import re
 
 from django.db import connection
 
-# The unsafe shape: a locking subquery written inline in an UPDATE or DELETE.
-_INLINE_LOCKING_SUBQUERY = re.compile(r"^\s*(UPDATE|DELETE)\b.*\(\s*SELECT\b.*\bFOR\s+UPDATE\b", re.I | re.S)
-_MATERIALIZED = re.compile(r"^\s*WITH\s+\w+\s+AS\s+MATERIALIZED\s*\(", re.I)
+_LOCKING = re.compile(r"\bFOR\s+(?:NO\s+KEY\s+UPDATE|UPDATE|KEY\s+SHARE|SHARE)\b", re.I)
+_COMMENTS = re.compile(r"--[^\n]*|/\*.*?\*/", re.S)
+# WITH <name> AS MATERIALIZED (<the claim>) UPDATE|DELETE <the rest>
+_MATERIALIZED_CLAIM = re.compile(
+    r"\s*WITH\s+\w+\s+AS\s+MATERIALIZED\s*\((.*?)\)\s*(?:UPDATE|DELETE)\b(.*)", re.I | re.S
+)
 
 
 class ClaimOverrun(RuntimeError):
@@ -23,9 +26,15 @@ class ClaimOverrun(RuntimeError):
 
 
 def check_claim_shape(sql: str) -> None:
-    """Refuse a claim whose locking subquery PostgreSQL may evaluate more than once."""
-    if _INLINE_LOCKING_SUBQUERY.match(sql) and not _MATERIALIZED.match(sql):
-        raise ValueError("A claim takes its rows in a plain SELECT or a WITH … AS MATERIALIZED query, not inline")
+    """Refuse a claim whose locking query PostgreSQL may evaluate more than once: a claim is a plain SELECT,
+    or one MATERIALIZED query that locks, with an UPDATE or DELETE after it that locks nothing more."""
+    text = _COMMENTS.sub(" ", sql)
+    if re.match(r"\s*SELECT\b", text, re.I):
+        return
+    shaped = _MATERIALIZED_CLAIM.match(text)
+    if shaped and _LOCKING.search(shaped.group(1)) and not _LOCKING.search(shaped.group(2)):
+        return
+    raise ValueError("A claim takes its rows in a plain SELECT or a WITH … AS MATERIALIZED query, not inline")
 
 
 def claim_rows(sql: str, params, *, at_most: int) -> list[tuple]:

@@ -6,6 +6,7 @@ then puts a claim's locking subquery on the inner side of a nested loop, run aga
 Both that and each PLANS entry's planner settings last until the test's transaction ends.
 """
 
+import pytest
 from django.db import connection
 
 PLANS = {
@@ -30,12 +31,27 @@ def fresh_tables(*tables: str) -> None:
 
 def stale_statistics(*tables: str) -> None:
     with connection.cursor() as cursor:
+        cursor.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
+        if not cursor.fetchone()[0]:
+            pytest.fail("Forced-plan tests write planner statistics (pg_class): run them as a superuser")
         for table in tables:
             cursor.execute("UPDATE pg_class SET reltuples = 1, relpages = 1000 WHERE oid = %s::regclass", [table])
+
+
+# PostgreSQL's own cost settings, so that a server tuned otherwise plans these tests as they were written.
+DEFAULT_COSTS = {
+    "seq_page_cost": "1",
+    "random_page_cost": "4",
+    "cpu_tuple_cost": "0.01",
+    "cpu_index_tuple_cost": "0.005",
+    "cpu_operator_cost": "0.0025",
+}
 
 
 def force_plan(name: str) -> None:
     """Turn off the planner settings of PLANS[name] until the transaction ends."""
     with connection.cursor() as cursor:
+        for setting, value in DEFAULT_COSTS.items():
+            cursor.execute(f"SET LOCAL {setting} = {value}")
         for setting in PLANS[name]:
             cursor.execute(f"SET LOCAL {setting} = off")

@@ -1,6 +1,7 @@
-"""The embedded PostgreSQL lives as long as the command that started it: `make test` and `make run` (even
-stopped with Ctrl-C) leave no server behind, one already running is left alone, and `make clean-db`
-removes the data. Each test runs its own server in a data folder of its own."""
+"""The embedded PostgreSQL lives as long as the commands that use it: `make test` and `make run` (even
+stopped with Ctrl-C or SIGTERM) leave no server behind, the last of two commands stops it, one already
+running is left alone, and `make clean-db` removes the data, even after a crash left a stale pid file.
+Each test runs its own server in a data folder of its own."""
 
 import os
 import secrets
@@ -26,6 +27,7 @@ def data_dir():
     path = ROOT / "var" / f"test-pgdata-{secrets.token_hex(4)}"
     yield path
     remove(path)
+    shutil.rmtree(path.with_name(path.name + ".holders"), ignore_errors=True)
 
 
 def environment(data_dir: Path) -> dict:
@@ -35,7 +37,7 @@ def environment(data_dir: Path) -> dict:
 
 def wrapped(data_dir: Path, *command: str, **options) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-m", "plum.embedded_db", "run", *command], cwd=ROOT, env=environment(data_dir), **options
+        [sys.executable, "-m", "plum.embedded_server", "run", *command], cwd=ROOT, env=environment(data_dir), **options
     )
 
 
@@ -61,13 +63,50 @@ def test_the_exit_status_of_the_command_is_kept(data_dir):
     assert running_pid(data_dir) is None
 
 
+SERVE = START_SERVER + "; import time; time.sleep(120)"
+
+
 def test_ctrl_c_stops_the_command_and_then_the_server(data_dir):
-    serve = START_SERVER + "; import time; time.sleep(120)"
-    process = wrapped(data_dir, sys.executable, "-c", serve, start_new_session=True)
+    process = wrapped(data_dir, sys.executable, "-c", SERVE, start_new_session=True)
     wait_for(lambda: running_pid(data_dir) is not None)
     os.killpg(process.pid, signal.SIGINT)  # what the terminal sends to the whole foreground group
     assert process.wait(timeout=60) != 0
     assert running_pid(data_dir) is None
+
+
+def test_sigterm_to_the_wrapper_reaches_the_command_and_stops_the_server(data_dir):
+    process = wrapped(data_dir, sys.executable, "-c", SERVE)
+    wait_for(lambda: running_pid(data_dir) is not None)
+    process.terminate()
+    assert process.wait(timeout=60) == 128 + signal.SIGTERM
+    assert running_pid(data_dir) is None
+
+
+def test_the_last_of_two_commands_stops_the_server(data_dir):
+    first = wrapped(data_dir, sys.executable, "-c", SERVE, start_new_session=True)
+    wait_for(lambda: running_pid(data_dir) is not None)
+    second = wrapped(data_dir, sys.executable, "-c", SERVE, start_new_session=True)
+    time.sleep(3)  # the second has joined and connected
+    os.killpg(first.pid, signal.SIGINT)
+    first.wait(timeout=60)
+    assert running_pid(data_dir) is not None  # the second still uses it
+    os.killpg(second.pid, signal.SIGINT)
+    second.wait(timeout=60)
+    assert running_pid(data_dir) is None
+
+
+def test_a_stale_pid_file_of_another_process_is_no_server_and_clean_db_still_removes_the_data(data_dir):
+    start_server(data_dir)
+    subprocess.run([sys.executable, "-m", "plum.embedded_server", "stop"], cwd=ROOT, env=environment(data_dir))
+    sleeper = subprocess.Popen(["sleep", "60"])  # a live process that is not postgres holds the old number
+    try:
+        (data_dir / "postmaster.pid").write_text(f"{sleeper.pid}\n{data_dir}\n")
+        assert running_pid(data_dir) is None
+        remove(data_dir)
+        assert not data_dir.exists()
+        assert sleeper.poll() is None  # nothing signalled it
+    finally:
+        sleeper.kill()
 
 
 def test_a_server_running_before_the_command_is_left_running(data_dir):
@@ -82,7 +121,7 @@ def test_clean_db_stops_the_server_and_removes_its_data(data_dir):
     start_server(data_dir)
     assert running_pid(data_dir) is not None
     result = subprocess.run(
-        [sys.executable, "-m", "plum.embedded_db", "remove"], cwd=ROOT, env=environment(data_dir), check=True
+        [sys.executable, "-m", "plum.embedded_server", "remove"], cwd=ROOT, env=environment(data_dir), check=True
     )
     assert result.returncode == 0
     assert not data_dir.exists()

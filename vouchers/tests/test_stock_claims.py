@@ -8,11 +8,12 @@ from django.utils import timezone
 
 from plum.core.claims import ClaimOverrun, check_claim_shape
 from plum.testing.plans import PLANS, force_plan, fresh_tables, stale_statistics
+from points.services import batches
 from tests.points_support import make_programme, seed_employees, system
 from tests.vouchers_support import add_stock, make_catalogue, vouchers_state
 from vouchers import services
 from vouchers.models import StockCode, Voucher
-from vouchers.services import issuing
+from vouchers.services import chunk, issuing
 
 pytestmark = pytest.mark.django_db
 OLD_CLAIM_SQL = (
@@ -117,10 +118,21 @@ _RETURNING = "RETURNING s.id, s.code_ciphertext, s.pin_ciphertext, s.code_hash, 
 def test_the_inline_locking_subquery_is_refused_before_it_runs():
     with pytest.raises(ValueError, match="MATERIALIZED"):
         check_claim_shape(OLD_CLAIM_SQL)
-    with pytest.raises(ValueError, match="MATERIALIZED"):
-        check_claim_shape("UPDATE t SET a = 1 WHERE id IN (SELECT id FROM t LIMIT 5 FOR UPDATE SKIP LOCKED)")
+    refused = [
+        "UPDATE t SET a = 1 WHERE id IN (SELECT id FROM t LIMIT 5 FOR UPDATE SKIP LOCKED)",
+        "UPDATE t SET a = 1 WHERE id IN (SELECT id FROM t LIMIT 5 FOR NO KEY UPDATE SKIP LOCKED)",
+        "WITH a AS (SELECT 1) UPDATE t SET a = 1 WHERE id IN (SELECT id FROM t LIMIT 5 FOR UPDATE SKIP LOCKED)",
+        "WITH c AS MATERIALIZED (SELECT id FROM t LIMIT 5 FOR UPDATE) UPDATE t SET a = 1 FROM c"
+        " WHERE t.id IN (SELECT id FROM t LIMIT 5 FOR SHARE)",
+        "-- a comment\nDELETE FROM t WHERE id IN (SELECT id FROM t LIMIT 5 FOR KEY SHARE SKIP LOCKED)",
+    ]
+    for sql in refused:
+        with pytest.raises(ValueError, match="MATERIALIZED"):
+            check_claim_shape(sql)
     check_claim_shape(issuing.CLAIM_STOCK_SQL)
     check_claim_shape("SELECT id FROM t ORDER BY id LIMIT 5 FOR UPDATE SKIP LOCKED")
+    check_claim_shape(batches.CLAIM_SQL)
+    check_claim_shape(chunk.CLAIM_SQL)
 
 
 def test_reconciliation_finds_a_code_issued_without_a_voucher_and_a_voucher_whose_code_is_available(tenant):
