@@ -269,8 +269,8 @@ def _run_ledger_baseline(organisation, requests: list[dict]) -> float:
 
 def _verify(batch, organisation, baseline_organisation, size: int) -> dict:
     """Every item credited exactly once, with request, lot, balanced transaction and event; reconciled."""
+    from plum.core.db import fetchone
     from points.services import ledger_reconcile
-    from points.services.ledger import fetchone
 
     org, batch_uuid = organisation.pk, batch.pk
     facts = {

@@ -442,8 +442,8 @@ def _run_same_rows_baseline(organisation, product, programme_code, employee_ids,
 
 def _verify(run: dict, size: int, unit: int, budget_before: int, budget_after: int, baselines: list) -> dict:
     """Exactly once, budget exact, events equal to voucher_document, codes intact, ledger reconciled."""
+    from plum.core.db import fetchall, fetchone
     from points.services import ledger_reconcile
-    from points.services.ledger import fetchall, fetchone
     from vouchers import codes
     from vouchers.models import Voucher
     from vouchers.selectors import voucher_document

@@ -9,10 +9,10 @@ from django.db import connection
 from django.db.models import Sum
 
 from plum.core.actor import Actor
+from plum.core.db import fetchone
 from plum.core.models import OutboxEvent
 from points.models import Account, LedgerEntry, LedgerTransaction, Lot, PointsRequest, Programme
 from points.services import points_request_submit, programme_create, programme_topup
-from points.services.ledger import fetchone
 from tests.support import seed
 
 # PostgreSQL here allows 100 connections and other suites share it: a pool of threads, each with its

@@ -6,6 +6,7 @@ import threading
 import pytest
 from django.db import OperationalError, transaction
 
+from plum.core.db import fetchall, fetchone
 from plum.core.errors import DomainError
 from points.models import Account, LedgerTransaction, PointsRequest, Programme
 from points.services import (
@@ -17,7 +18,7 @@ from points.services import (
     programme_topup,
     requests,
 )
-from points.services.ledger import budget_shards_create, fetchall, fetchone
+from points.services.ledger import budget_shards_create
 from points.services.wallets import Spent
 from tests.test_points_ledger_support import (
     codes,

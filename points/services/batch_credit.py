@@ -17,6 +17,7 @@ from uuid import UUID
 
 from django.db import connection
 
+from plum.core.db import array, copy_rows, copy_text, fetchall
 from plum.core.errors import ValidationFailed
 from plum.core.ids import uuid7
 from plum.core.outbox import outbox_copy_json
@@ -24,15 +25,12 @@ from points.errors import PointsError, PointsErrorCode
 from points.models import PointsBatchItem, Programme
 from points.selectors import points_request_document
 from points.services.batch_sql import (
-    array,
-    copy_rows,
-    copy_text,
     existing_requests,
     insert_requests,
     set_values,
     update_items,
 )
-from points.services.ledger import budget_take, fetchall
+from points.services.ledger import budget_take
 from points.services.requests import clean_points_request, fingerprint, needs_approval, request_refusal
 from users.models import Employee
 

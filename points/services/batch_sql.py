@@ -5,41 +5,10 @@ Speed matters (100,000 items a batch), and psycopg adapts values one by one in P
 """
 
 import json
-from collections.abc import Iterable, Sequence
 
 from django.db import IntegrityError, connection, transaction
 
-from points.services.ledger import fetchall
-
-_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
-
-
-def copy_text(value) -> str:
-    """A value as a field of COPY's text format (strings escaped, None as NULL)."""
-    if value is None:
-        return "\\N"
-    if isinstance(value, str):
-        return value.translate(_COPY_ESCAPES)
-    return str(value)
-
-
-def copy_rows(table: str, columns: Sequence[str], rows: Iterable[Sequence]) -> None:
-    """COPY rows whose fields are already text (see copy_text)."""
-    data = "".join(["\t".join(row) + "\n" for row in rows])
-    if not data:
-        return
-    sql = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
-    with connection.wrap_database_errors, connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
-        copy.write(data)
-
-
-def array(values: Iterable) -> str:
-    """An array literal of values that need no quoting (integers, UUIDs), None as NULL."""
-    return "{" + ",".join(["NULL" if v is None else str(v) for v in values]) + "}"
-
-
-def text_array(values: Iterable[str]) -> str:
-    return "{" + ",".join(['"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"' for v in values]) + "}"
+from plum.core.db import array, copy_rows, copy_text, fetchall, text_array
 
 
 def existing_requests(organisation_id, request_ids) -> dict:

@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from plum.core.actor import Actor
 from plum.core.claims import claim_rows
+from plum.core.db import copy_rows, copy_text, fetchone
 from plum.core.errors import CoreErrorCode, ValidationFailed, field_error
 from plum.core.ids import uuid7
 from plum.core.jobs import record_chunk_failure, send_on_commit, stale_jobs
@@ -33,8 +34,6 @@ from points.batch_selectors import batch_document
 from points.errors import BatchErrorCode, PointsError
 from points.models import PointsBatch, PointsBatchItem
 from points.services.batch_credit import Item, credit_chunk
-from points.services.batch_sql import copy_rows, copy_text
-from points.services.ledger import fetchone
 from points.services.requests import REQUEST_ID_PATTERN
 
 MAX_BATCH_ITEMS = 100_000

@@ -22,24 +22,13 @@ from django.db import connection
 from django.db.transaction import atomic
 from django.utils import timezone
 
+from plum.core.db import fetchall, fetchone
 from plum.core.ids import uuid7
 from points.errors import PointsError, PointsErrorCode
 from points.models import Account, LedgerTransaction, Lot, Programme
 
 # (account id, signed amount, balance after or None for untracked sinks)
 Line = tuple[int, int, int | None]
-
-
-def fetchone(sql: str, params) -> tuple | None:
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchone()
-
-
-def fetchall(sql: str, params) -> list[tuple]:
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall()
 
 
 def organisation_account_id(organisation_id, kind: str) -> int:

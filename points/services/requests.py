@@ -11,6 +11,7 @@ from django.utils import timezone
 from psycopg.types.json import Jsonb
 
 from plum.core.actor import Actor
+from plum.core.db import fetchone
 from plum.core.errors import CoreErrorCode, ValidationFailed, field_error
 from plum.core.ids import parse_uuid
 from plum.core.outbox import Event, outbox_emit
@@ -21,7 +22,6 @@ from points.selectors import points_request_document
 from points.services.ledger import (
     award,
     budget_give,
-    fetchone,
     insufficient_balance,
     post_transaction,
     wallet_move,

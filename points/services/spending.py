@@ -4,12 +4,12 @@ Each runs in the caller's transaction (the vouchers app pays an order or a campa
 from django.db import transaction
 
 from plum.core.actor import Actor
+from plum.core.db import fetchall
 from points.errors import PointsError, PointsErrorCode
 from points.models import Account, LedgerTransaction, Programme
 from points.services.ledger import (
     budget_give,
     budget_take,
-    fetchall,
     organisation_account_id,
     post_transaction,
     wallet_move,

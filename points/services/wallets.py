@@ -7,14 +7,13 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from plum.core.actor import Actor
+from plum.core.db import fetchall, fetchone
 from plum.core.errors import CoreErrorCode, ValidationFailed, field_error
 from plum.core.text import storable_text
 from points.errors import PointsError, PointsErrorCode
 from points.models import Account, LedgerTransaction, Lot, ReconciliationIssue
 from points.services.ledger import (
     consume_lots,
-    fetchall,
-    fetchone,
     insufficient_balance,
     organisation_account_id,
     post_transaction,

@@ -14,11 +14,11 @@ from datetime import datetime
 from django.db import connection
 
 from plum.core.claims import claim_rows
+from plum.core.db import array, copy_rows, copy_text
 from plum.core.ids import uuid7_texts
 from plum.core.outbox import outbox_copy_json
 from plum.core.timefmt import iso
 from points.services import budget_spend_units
-from points.services.batch_sql import array, copy_rows, copy_text
 from users.models import Employee
 from vouchers.codes import MASK, masked
 from vouchers.models import Campaign, CampaignRecipient, Product, Voucher
