@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 export DJANGO_SETTINGS_MODULE := plum.settings
 
-.PHONY: run test test-steps lint contracts migrations-check schema-check schema test-fast bench worker clean-db browser
+.PHONY: run test test-steps lint contracts migrations-check schema-check schema test-fast bench load worker clean-db browser
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
@@ -67,6 +67,11 @@ test-fast: $(STAMP)
 
 bench: $(STAMP)
 	PLUM_ALLOW_EPHEMERAL_SECRET=1 $(PY) -m benchmarks.run $(BENCH_ARGS)
+
+# The load test to run before going live: 200 locust users for 60 s against gunicorn (and a Celery worker
+# with REDIS_URL), two organisations; PASS or FAIL with the reasons. Options: LOAD_ARGS="--users 50 --seconds 20".
+load: $(STAMP)
+	PLUM_ALLOW_EPHEMERAL_SECRET=1 $(EMBEDDED) run $(PY) -m benchmarks.load $(LOAD_ARGS)
 
 # Property-based tests of the OpenAPI schema against a live server, two tenants (database plum_schemathesis).
 .PHONY: schemathesis

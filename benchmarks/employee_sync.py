@@ -166,20 +166,18 @@ def fingerprint(organisation_id) -> tuple[int, str]:
 
 def run_service(organisation_id, inputs: dict[str, list[dict]]) -> dict[str, float]:
     from plum.core.actor import Actor
-    from users.services.sync import MAX_SYNC_RECORDS, employees_sync
+    from users.commands import MAX_SYNC_RECORDS, EmployeesSync
+    from users.services import employees_sync
 
     actor = Actor.system(organisation_id, label="benchmark")
     expected = {"create": "created", "unchanged": "unchanged", "changed": "updated"}
     seconds = {}
     for scenario, records in inputs.items():
         with Timer() as timer:
-            result = employees_sync(
-                actor=actor,
-                mode="upsert",
-                source=SOURCE,
-                records=records,
-                max_records=max(len(records), MAX_SYNC_RECORDS),  # the API caps a call at MAX_SYNC_RECORDS
-            )
+            body = {"mode": "upsert", "source": SOURCE, "employees": records}
+            # the API caps a call at MAX_SYNC_RECORDS
+            command = EmployeesSync.parse(body, max_records=max(len(records), MAX_SYNC_RECORDS))
+            result = employees_sync(actor=actor, command=command)
         counts = result.as_dict()
         if result.errors or counts[expected[scenario]] != len(records):
             raise RuntimeError(f"service {scenario}: unexpected result {counts | {'errors': result.errors[:3]}}")
@@ -404,7 +402,7 @@ def main(argv=None) -> int:
         print(f"Deleted {len(stale)} benchmark organisation(s).")
         return 0
 
-    from users.services.sync import MAX_SYNC_RECORDS
+    from users.commands import MAX_SYNC_RECORDS
 
     machine = machine_info()
     created: list = []

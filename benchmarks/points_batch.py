@@ -42,6 +42,7 @@ def _organisation(label: str, employees: int):
 
     from plum.core.actor import Actor
     from points import services as points_services
+    from points.commands import ProgrammeCommand, ProgrammeTopupCommand
     from users import services as users_services
 
     slug = f"{SLUG_PREFIX}{label}-{uuid.uuid4().hex[:8]}"
@@ -54,10 +55,10 @@ def _organisation(label: str, employees: int):
     users_services.employees_sync(
         actor=actor, mode="upsert", source="bench", records=records, max_records=max(employees, 1)
     )
-    points_services.programme_create(
-        actor=actor, data={"code": PROGRAMME, "name": "Benchmark", "max_points_per_request": 1000}
-    )
-    points_services.programme_topup(actor=actor, programme_code=PROGRAMME, points=1_000_000_000)
+    programme = {"code": PROGRAMME, "name": "Benchmark", "max_points_per_request": 1000}
+    points_services.programme_create(actor=actor, command=ProgrammeCommand.parse(programme))
+    funding = ProgrammeTopupCommand.parse({"programme": PROGRAMME, "points": 1_000_000_000})
+    points_services.programme_topup(actor=actor, command=funding)
     with connection.cursor() as cursor:  # wallets exist, as in a live organisation: both sides update them
         cursor.execute(
             "INSERT INTO points_account (organisation_id, kind, employee_id, balance, created_at)"

@@ -55,7 +55,8 @@ end
 def _prepare(shards: int | None):
     from plum.core.actor import Actor
     from points import services as points_services
-    from points.services.ledger import budget_shards_create
+    from points.commands import ProgrammeCommand, ProgrammeTopupCommand
+    from points.ledger import budget_shards_create
     from users import services as users_services
 
     slug = f"bench-points-credit-{secrets.token_hex(3)}"
@@ -67,13 +68,15 @@ def _prepare(shards: int | None):
     ]
     users_services.employees_sync(actor=actor, mode="upsert", source="bench", records=records)
     programme = points_services.programme_create(
-        actor=actor, data={"code": "BENCH", "name": "Benchmark", "max_points_per_request": 1000}
+        actor=actor,
+        command=ProgrammeCommand.parse({"code": "BENCH", "name": "Benchmark", "max_points_per_request": 1000}),
     )
     if shards is not None:  # more shards than the default, made before the top-up spreads the budget over them
         programme.budget_shards = shards
         programme.save(update_fields=["budget_shards"])
         budget_shards_create(programme)
-    points_services.programme_topup(actor=actor, programme_code="BENCH", points=1_000_000_000)
+    funding = ProgrammeTopupCommand.parse({"programme": "BENCH", "points": 1_000_000_000})
+    points_services.programme_topup(actor=actor, command=funding)
     issued = users_services.api_client_create(organisation=organisation, name="bench", scopes=["points:write"])
     return organisation, actor, [r["employee_id"] for r in records], issued
 

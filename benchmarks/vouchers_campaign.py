@@ -54,7 +54,7 @@ def _organisation(employees: int):
     """A new organisation with `employees` active employees, a brand and one product per source."""
     from plum.core.actor import Actor
     from users import services as users_services
-    from vouchers import services
+    from vouchers import commands, services
     from vouchers.models import Product
 
     slug = f"{SLUG_PREFIX}{uuid.uuid4().hex[:8]}"
@@ -67,19 +67,21 @@ def _organisation(employees: int):
     users_services.employees_sync(
         actor=actor, mode="upsert", source="bench", records=records, max_records=max(employees, 1)
     )
-    brand = services.brand_create(actor=actor, name="Bench brand")
+    brand = services.brand_create(actor=actor, command=commands.BrandCreate(name="Bench brand"))
     products = {
         source: services.product_create(
             actor=actor,
-            brand=brand,
-            name=f"Bench {source}",
-            currency="EUR",
-            denominations=[DENOMINATION, 2 * DENOMINATION],
-            points_per_unit=POINTS_PER_UNIT,
-            validity_days=365,
-            country="DE",
-            category="bench",
-            source=source,
+            command=commands.ProductCreate(
+                brand_id=brand.pk,
+                name=f"Bench {source}",
+                currency="EUR",
+                denominations=[DENOMINATION, 2 * DENOMINATION],
+                points_per_unit=POINTS_PER_UNIT,
+                validity_days=365,
+                country="DE",
+                category="bench",
+                source=source,
+            ),
         )
         for source in (Product.Source.GENERATED, Product.Source.STOCK)
     }
@@ -88,9 +90,14 @@ def _organisation(employees: int):
 
 def _programme(actor, code: str, points: int):
     from points import services as points_services
+    from points.commands import ProgrammeCommand, ProgrammeTopupCommand
 
-    points_services.programme_create(actor=actor, data={"code": code, "name": f"Benchmark {code}"})
-    points_services.programme_topup(actor=actor, programme_code=code, points=points)
+    points_services.programme_create(
+        actor=actor, command=ProgrammeCommand.parse({"code": code, "name": f"Benchmark {code}"})
+    )
+    points_services.programme_topup(
+        actor=actor, command=ProgrammeTopupCommand.parse({"programme": code, "points": points})
+    )
 
 
 def _budget(actor, code: str) -> int:
@@ -102,14 +109,16 @@ def _budget(actor, code: str) -> int:
 def _import_stock(actor, product, size: int) -> float:
     """N codes through the stock import service (untimed set-up); answers its seconds."""
     from vouchers import services
+    from vouchers.commands import StockFileImport
 
     tag = uuid.uuid4().hex[:6].upper()
     lines = ["code,pin,denomination,expires_at"]
     lines += [f"BNC-{tag}-{n:07d},{n % 10000:04d},{DENOMINATION}," for n in range(size)]
     with Timer() as timer:
-        record = services.stock_import(
-            actor=actor, product_id=product.pk, content=("\n".join(lines) + "\n").encode(), filename="bench.csv"
+        command = StockFileImport(
+            product_id=product.pk, content=("\n".join(lines) + "\n").encode(), filename="bench.csv"
         )
+        record = services.stock_import(actor=actor, command=command)
     if record.status != "imported":
         raise SystemExit(f"stock import rejected: {record.errors[:3]}")
     return timer.seconds
@@ -167,12 +176,13 @@ class _Enqueued:
 
 def _create(actor, data: dict):
     """campaign_create with the message recorded, not sent (this process is the worker)."""
+    from vouchers.commands import CampaignCreate
     from vouchers.services import campaigns
 
     original, recorder = campaigns.enqueue_on_commit, _Enqueued()
     campaigns.enqueue_on_commit = recorder
     try:
-        created = campaigns.campaign_create(actor=actor, data=data)
+        created = campaigns.campaign_create(actor=actor, command=CampaignCreate.parse(data))
     finally:
         campaigns.enqueue_on_commit = original
     if len(recorder.calls) != 1 or created.replayed:

@@ -1,25 +1,18 @@
-"""Celery tasks of the points app: each takes ids, calls one service and is safe to run twice."""
+"""Celery tasks of the points app: each takes ids, calls one service and is safe to run twice.
+
+Batches run through the job runner's one task (plum.core.jobs.run_job); the two batch tasks below only
+forward messages sent under their names before it (queued in Redis during an upgrade)."""
 
 from celery import shared_task
 
+from plum.core import jobs
 from points import services
-
-# A task gives the worker back after this long and queues its own continuation, so one huge batch
-# does not hold a worker for ever; if that message is lost the sweeper sends another.
-PROCESS_SECONDS = 60.0
+from points.services.batches import BATCH_JOBS
 
 
-@shared_task(bind=True, max_retries=None)
-def points_batch_process_task(self, batch_id: str, chunk_size: int | None = None) -> None:
-    options = {"chunk_size": chunk_size} if chunk_size else {}
-    try:
-        more = services.points_batch_process(batch_id, max_seconds=PROCESS_SECONDS, **options)
-    except services.ChunkFailed as exc:
-        if exc.final:
-            return  # marked failed, with its error, for staff to look at and retry
-        raise self.retry(countdown=min(2**exc.failures, 60)) from exc
-    if more:
-        self.apply_async(args=[batch_id], kwargs={"chunk_size": chunk_size})
+@shared_task
+def points_batch_process_task(batch_id: str, chunk_size: int | None = None) -> None:
+    jobs.run_job.delay(BATCH_JOBS.name, batch_id, chunk_size)
 
 
 @shared_task

@@ -6,6 +6,7 @@ from datetime import datetime
 from plum.core.actor import Actor
 from plum.core.models import OutboxEvent
 from users import services
+from users.commands import EmployeesSync
 from users.models import BusinessUnit, CostCentre, Employee
 
 PROBLEM_TITLES = {400: "Bad request", 404: "Not found", 405: "Method not allowed", 409: "Conflict"}
@@ -38,9 +39,8 @@ def events_since(before: dict) -> list[tuple[str, str]]:
 
 def seed(tenant, records: list[dict]) -> None:
     """Creates employees through the sync service, as an HR feed would."""
-    result = services.employees_sync(
-        actor=Actor.system(tenant.organisation.id), mode="upsert", source="seed", records=records
-    )
+    command = EmployeesSync.parse({"mode": "upsert", "source": "seed", "employees": records})
+    result = services.employees_sync(actor=Actor.system(tenant.organisation.id), command=command)
     assert result.errors == []
 
 

@@ -109,6 +109,7 @@ def test_commands_start_gunicorn_celery_and_migrations():
     assert re.search(r"--bind[= ]0\.0\.0\.0:8000\b", command_of("web"))
     assert re.search(r"--worker-class[= ]gthread\b", command_of("web"))  # as benchmarked: threads, keep-alive
     assert re.search(r"--threads[= ]\$\{WEB_THREADS:-4\}", command_of("web"))
+    assert re.search(r"--keep-alive[= ]75\b", command_of("web"))  # 2 s dropped requests under load
     assert any(str(port).endswith(":8000") for port in services()["web"]["ports"])
     assert re.search(r"\bcelery -A plum worker\b", command_of("worker"))
     assert re.search(r"\bcelery -A plum beat\b", command_of("beat"))
@@ -176,6 +177,7 @@ def test_dockerfile_builds_from_python_311_slim_and_installs_the_requirements():
     assert any("collectstatic" in step for step in dockerfile("RUN"))
     assert re.search(r"gunicorn.*plum\.wsgi", dockerfile("CMD")[-1])
     assert re.search(r'"--worker-class", "gthread", "--threads", "4"', dockerfile("CMD")[-1])
+    assert re.search(r'"--keep-alive", "75"', dockerfile("CMD")[-1])
 
 
 def test_dockerfile_runs_as_a_non_root_user():

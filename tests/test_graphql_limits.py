@@ -10,8 +10,8 @@ from plum.api.graphql.view import PlumGraphQLView
 from plum.core.scopes import Scope
 from tests.conftest import employee_payload, graphql
 from tests.support import nothing_changes, seed
-from tests.test_graphql_employees import new_employee
 from users.errors import EmployeeNotFound
+from users.tests.test_graphql_employees import new_employee
 
 READ = [Scope.EMPLOYEES_READ]
 CREATE = "mutation($input: EmployeeCreateInput!) { employeeCreate(input: $input) { errors { code } } }"

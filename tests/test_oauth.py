@@ -9,6 +9,14 @@ from oauth2_provider.models import AccessToken
 from plum.core.scopes import Scope
 from tests.conftest import token_request
 from users import services
+from users.commands import ApiClientUpdate, OrganisationUpdate
+
+
+def client_change(tenant, is_active: bool, scopes=None) -> ApiClientUpdate:
+    return ApiClientUpdate(name="x", allowed_scopes=scopes or tenant.client.allowed_scopes, is_active=is_active)
+
+
+organisation_off = OrganisationUpdate(name="x", is_active=False)
 
 
 @pytest.fixture
@@ -84,17 +92,17 @@ def test_rotation_revokes_the_old_secret_and_its_tokens(limited):
 
 def test_a_disabled_client_or_organisation_cannot_call(limited):
     token = limited.token()
-    services.api_client_update(client=limited.client, name="x", scopes=limited.client.allowed_scopes, is_active=False)
+    services.api_client_update(client=limited.client, command=client_change(limited, is_active=False))
     assert Client().get("/api/v1/employees/", HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 401
 
-    services.api_client_update(client=limited.client, name="x", scopes=limited.client.allowed_scopes, is_active=True)
-    services.organisation_update(organisation=limited.organisation, name="x", is_active=False)
+    services.api_client_update(client=limited.client, command=client_change(limited, is_active=True))
+    services.organisation_update(organisation=limited.organisation, command=organisation_off)
     assert Client().get("/api/v1/employees/", HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 401
 
 
 def test_a_scope_taken_away_stops_working_in_tokens_already_issued(limited):
     token = limited.token(scopes=["employees:read", "points:read"])
-    services.api_client_update(client=limited.client, name="x", scopes=["points:read"], is_active=True)
+    services.api_client_update(client=limited.client, command=client_change(limited, True, ["points:read"]))
     response = Client().get("/api/v1/employees/", HTTP_AUTHORIZATION=f"Bearer {token}")
     assert response.status_code == 403
 
@@ -133,12 +141,12 @@ def test_token_requests_are_throttled_per_address(limited, make_tenant, settings
 
 
 def test_a_disabled_client_or_organisation_gets_no_token(limited):
-    services.api_client_update(client=limited.client, name="x", scopes=limited.client.allowed_scopes, is_active=False)
+    services.api_client_update(client=limited.client, command=client_change(limited, is_active=False))
     refused = token_request(limited.client.client_id, limited.client_secret)
     assert (refused.status_code, refused.json()["code"]) == (401, "invalid_client")
 
-    services.api_client_update(client=limited.client, name="x", scopes=limited.client.allowed_scopes, is_active=True)
-    services.organisation_update(organisation=limited.organisation, name="x", is_active=False)
+    services.api_client_update(client=limited.client, command=client_change(limited, is_active=True))
+    services.organisation_update(organisation=limited.organisation, command=organisation_off)
     refused = token_request(limited.client.client_id, limited.client_secret, basic=False)
     assert (refused.status_code, refused.json()["code"]) == (401, "invalid_client")
     assert not AccessToken.objects.exists()

@@ -15,13 +15,16 @@ from drf_spectacular.generators import SchemaGenerator
 
 from plum.core.actor import Actor
 from plum.core.errors import DomainError, ValidationFailed
-from points.api.rest import METADATA_VALUE_MAX_LENGTH
-from points.services import programmes as programme_rules
-from points.services import requests as request_rules
-from points.services.batches import _clean_envelope
-from points.services.requests import METADATA_MAX_BYTES
-from users.records import clean_employee_fields, missing_required
-from users.services.sync import MAX_SYNC_RECORDS, _check_request
+from points.commands import (
+    METADATA_MAX_BYTES,
+    METADATA_VALUE_MAX_LENGTH,
+    PointsBatchCommand,
+    PointsRequestCommand,
+    PointsRequestDecisionCommand,
+    PointsRequestReverseCommand,
+    ProgrammeCommand,
+)
+from users.commands import EmployeeChanges, EmployeeCreate, EmployeesSync
 from vouchers.services import lifecycle
 from vouchers.services.campaigns import clean_campaign
 from vouchers.services.orders import clean_order
@@ -44,37 +47,24 @@ def refused(call) -> set:
     return {e["field"] for e in result[1]} if isinstance(result, tuple) else set()
 
 
-def employee_errors(body, creating=True):
-    clean, errors = clean_employee_fields(body)
-    return clean, errors + (missing_required(clean) if creating else [])
-
-
-def reverse_reason(actor, body):
-    # a valid reason gets as far as looking the request up: not found, which is no refusal of the reason
-    return lambda: request_rules.points_request_reverse(actor=actor, request_uuid=uuid.uuid4(), **body)
-
-
 # component -> (a valid body, the service's check of a body)
 BODIES = {
-    "EmployeeInputRequest": (
+    "EmployeeCreateRequest": (
         {"employee_id": "E1", "email": "a@example.com", "first_name": "A", "last_name": "B"},
-        lambda b, _: lambda: employee_errors(b),
+        lambda b, _: lambda: EmployeeCreate.parse(b),
     ),
-    "PatchedEmployeePatchInputRequest": ({}, lambda b, _: lambda: employee_errors(b, creating=False)),
-    "EmployeeSyncInputRequest": (
-        {"mode": "upsert", "employees": []},
-        lambda b, _: lambda: _check_request(b.get("mode"), b.get("source"), b.get("employees"), MAX_SYNC_RECORDS),
-    ),
-    "ProgrammeInputRequest": ({"code": "P", "name": "N"}, lambda b, _: lambda: programme_rules._clean_programme(b)),
-    "PointsRequestInputRequest": (
+    "PatchedEmployeeChangesRequest": ({}, lambda b, _: lambda: EmployeeChanges.parse(b)),
+    "EmployeesSyncRequest": ({"mode": "upsert", "employees": []}, lambda b, _: lambda: EmployeesSync.parse(b)),
+    "ProgrammeCommandRequest": ({"code": "P", "name": "N"}, lambda b, _: lambda: ProgrammeCommand.parse(b)),
+    "PointsRequestCommandRequest": (
         {"request_id": "r-1", "employee_id": "E1", "points": 1, "programme": "P"},
-        lambda b, _: lambda: request_rules.clean_points_request(b),
+        lambda b, _: lambda: PointsRequestCommand.parse(b),
     ),
-    "DecisionInputRequest": ({}, lambda b, _: lambda: request_rules._clean_note(b.get("note"))),
-    "ReverseInputRequest": ({}, lambda b, actor: reverse_reason(actor, b)),
-    "BatchInputRequest": (
+    "PointsRequestDecisionCommandRequest": ({}, lambda b, _: lambda: PointsRequestDecisionCommand.parse(b)),
+    "PointsRequestReverseCommandRequest": ({}, lambda b, _: lambda: PointsRequestReverseCommand.parse(b)),
+    "PointsBatchCommandRequest": (
         {"batch_id": "b-1", "requests": [{}]},
-        lambda b, _: lambda: _clean_envelope(b.get("batch_id"), b.get("requests"), "api"),
+        lambda b, _: lambda: PointsBatchCommand.parse(b),
     ),
     "VoucherOrderPointsInputRequest": ({**ORDER, "funding": "points"}, lambda b, _: lambda: clean_order(b)),
     "VoucherOrderProgrammeInputRequest": (
@@ -96,8 +86,8 @@ BODIES = {
 }
 # Bounds a business rule (422 points_out_of_range) enforces rather than the shape check: the programme's range.
 BUSINESS_BOUNDS = {
-    ("PointsRequestInputRequest", "points", "maximum"),
-    ("PointsRequestInputRequest", "points", "minimum"),
+    ("PointsRequestCommandRequest", "points", "maximum"),
+    ("PointsRequestCommandRequest", "points", "minimum"),
 }
 # A campaign names its recipients or a filter: either one missing is reported on `recipients`.
 REPORTED_AS = {("CampaignFilterInputRequest", "filter"): "recipients"}
@@ -172,9 +162,9 @@ def test_number_bounds_are_the_services(schemas, check):
 
 
 def test_points_above_any_programme_maximum_cannot_be_allowed(schemas):
-    maximum = schemas["PointsRequestInputRequest"]["properties"]["points"]["maximum"]
+    maximum = schemas["PointsRequestCommandRequest"]["properties"]["points"]["maximum"]
     too_many = {"code": "P", "name": "N", "max_points_per_request": maximum + 1}
-    assert refused(lambda: programme_rules._clean_programme(too_many)) == {"max_points_per_request"}
+    assert refused(lambda: ProgrammeCommand.parse(too_many)) == {"max_points_per_request"}
 
 
 def test_enums_are_the_services(schemas, check):
@@ -204,8 +194,8 @@ def test_required_fields_and_nulls_are_the_services(schemas, check):
 
 
 def test_defaults_are_what_the_services_take(schemas):
-    programme = programme_rules._clean_programme({"code": "P", "name": "N"})
-    for name, field in schemas["ProgrammeInputRequest"]["properties"].items():
+    programme = ProgrammeCommand.parse({"code": "P", "name": "N"}).model_dump()
+    for name, field in schemas["ProgrammeCommandRequest"]["properties"].items():
         if "default" in field:
             assert programme[name] == field["default"], name
     quantity = schemas["VoucherOrderPointsInputRequest"]["properties"]["quantity"]["default"]
@@ -232,11 +222,11 @@ def test_list_bounds_are_the_services(schemas, check):
 
 
 def test_the_largest_metadata_the_schema_allows_fits_the_service(schemas):
-    metadata = schemas["PointsRequestInputRequest"]["properties"]["metadata"]
+    metadata = schemas["PointsRequestCommandRequest"]["properties"]["metadata"]
     worst = {"\x01" * 38 + f"{n:02d}": "\x01" * METADATA_VALUE_MAX_LENGTH for n in range(metadata["maxProperties"])}
     assert len(json.dumps(worst, ensure_ascii=False)) <= METADATA_MAX_BYTES
     body = {"request_id": "r-1", "employee_id": "E1", "points": 1, "programme": "P", "metadata": worst}
-    assert request_rules.clean_points_request(body)["metadata"] == worst
+    assert PointsRequestCommand.parse(body).metadata == worst
 
 
 def test_the_reference_pattern_is_the_vouchers_services_rule():

@@ -6,12 +6,13 @@ from plum.core.models import OutboxEvent
 from plum.core.outbox import Event, outbox_emit
 from tests.conftest import employee_payload
 from users import services
+from users.commands import EmployeeCreate
 from users.models import Employee
 
 
 def test_events_are_written_with_the_change(tenant):
     actor = Actor.system(tenant.organisation.id)
-    employee = services.employee_create(actor=actor, data=employee_payload("E1"))
+    employee = services.employee_create(actor=actor, command=EmployeeCreate.parse(employee_payload("E1")))
 
     event = OutboxEvent.objects.get()
     assert (event.event_type, event.aggregate_type, event.aggregate_id) == ("employee.created", "employee", "E1")
@@ -23,7 +24,7 @@ def test_events_are_written_with_the_change(tenant):
 def test_a_rolled_back_change_leaves_no_event(tenant):
     actor = Actor.system(tenant.organisation.id)
     with pytest.raises(RuntimeError), transaction.atomic():
-        services.employee_create(actor=actor, data=employee_payload("E1"))
+        services.employee_create(actor=actor, command=EmployeeCreate.parse(employee_payload("E1")))
         raise RuntimeError("the caller's transaction fails after the service returned")
 
     assert not Employee.objects.exists()

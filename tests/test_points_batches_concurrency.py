@@ -1,6 +1,7 @@
 """A task delivered several times at once: real threads with their own PostgreSQL connections share the
 batch through SKIP LOCKED and each item is processed once; the naive claim without it processes twice."""
 
+import dataclasses
 import threading
 
 import pytest
@@ -8,7 +9,8 @@ from django.db import connection
 
 from points.services import ChunkFailed, points_batch_process, points_request_submit
 from points.services import batches as batches_module
-from tests.test_points_batches_support import (
+from points.services.batches import BATCH_JOBS
+from points.tests.batches_support import (
     assert_each_request_once,
     assert_items_match_counters,
     assert_ledger_proven,
@@ -32,14 +34,12 @@ def _deliveries_are_the_tests_own(monkeypatch):
 def deliver_at_once(batch, copies: int) -> tuple[list, list]:
     """`copies` deliveries of the task released by a barrier; answers each one's result and chunk count."""
     barrier, results, chunks = threading.Barrier(copies), [None] * copies, [0] * copies
-    real_chunk = batches_module._process_chunk
+    real_chunk = BATCH_JOBS.process_chunk  # called only for a chunk that claimed items
     local = threading.local()
 
     def counting_chunk(*args):
-        status = real_chunk(*args)
-        if status is not None:
-            chunks[local.n] += 1
-        return status
+        chunks[local.n] += 1
+        return real_chunk(*args)
 
     def delivery(n: int) -> None:
         local.n = n
@@ -51,7 +51,7 @@ def deliver_at_once(batch, copies: int) -> tuple[list, list]:
         finally:
             connection.close()
 
-    batches_module._process_chunk = counting_chunk
+    BATCH_JOBS.process_chunk = counting_chunk
     try:
         threads = [threading.Thread(target=delivery, args=(n,)) for n in range(copies)]
         for thread in threads:
@@ -59,7 +59,7 @@ def deliver_at_once(batch, copies: int) -> tuple[list, list]:
         for thread in threads:
             thread.join(timeout=120)
     finally:
-        batches_module._process_chunk = real_chunk
+        del BATCH_JOBS.process_chunk  # the class's own again
     return results, chunks
 
 
@@ -128,7 +128,7 @@ def test_the_naive_claim_without_skip_locked_processes_items_twice(tenant, monke
     items; the unique request_id turns the second credit into a replay, and the counters overflow."""
     org = make_org(tenant, employees=300)
     batch = org.batch("naive", credits(org, 3000))
-    monkeypatch.setattr(batches_module, "CLAIM_SQL", batches_module.CLAIM_SQL.replace(" FOR UPDATE SKIP LOCKED", ""))
+    monkeypatch.setattr(BATCH_JOBS, "items", dataclasses.replace(BATCH_JOBS.items, locking=""))
 
     results, _ = deliver_at_once(batch, 4)
 

@@ -1,14 +1,14 @@
 """The ledger under real concurrency: threads with their own PostgreSQL connections, released together."""
 
+import logging
 import time
 
 import pytest
 from django.db import transaction
 
 from points.models import Account, LedgerEntry, LedgerTransaction, PointsRequest
-from points.services import ledger, ledger_reconcile, points_spend
-from points.services.wallets import Spent
-from tests.test_points_ledger_support import (
+from points.services import Spent, ledger_reconcile, points_spend
+from points.tests.ledger_support import (
     assert_wallet,
     codes,
     make_world,
@@ -25,17 +25,10 @@ def assert_healthy() -> None:
     assert unbalanced_transactions() == []
 
 
-def lock_all_shards_counter(monkeypatch) -> list:
-    """Counts the credits that locked every shard of the budget (ledger.budget_take's last resort)."""
-    seen, fetchall = [], ledger.fetchall
-
-    def counting(sql, params):
-        if "kind = 'budget' ORDER BY id FOR UPDATE" in sql:
-            seen.append(params)
-        return fetchall(sql, params)
-
-    monkeypatch.setattr(ledger, "fetchall", counting)
-    return seen
+def all_shards_locked(caplog) -> list:
+    """The programmes whose budget a credit locked whole (points.ledger.budget_take's last resort), from
+    the ledger's debug log of every thread."""
+    return [r.args for r in caplog.records if r.name == "points.ledger.budget" and "every budget shard" in r.msg]
 
 
 def test_200_parallel_credits_to_one_wallet_all_land_exactly(make_tenant):
@@ -107,14 +100,14 @@ def test_200_parallel_spends_of_10_against_1000(make_tenant):
     assert_healthy()
 
 
-def test_busy_shards_are_waited_for_not_all_locked(make_tenant, monkeypatch):
+def test_busy_shards_are_waited_for_not_all_locked(make_tenant, caplog):
     """While one shard can pay alone, a credit never locks the whole budget, however busy the shards."""
     world = make_world(make_tenant, employees=50, budget=1_000_000)
-    locked_all = lock_all_shards_counter(monkeypatch)
+    caplog.set_level(logging.DEBUG, logger="points.ledger.budget")
     results = run_parallel([lambda n=n: world.credit(f"r-{n}", 5, employee=n % 50) for n in range(200)])
 
     assert codes(results) == {"Submitted": 200}
-    assert locked_all == []
+    assert all_shards_locked(caplog) == []
     assert {LedgerEntry.objects.filter(transaction=r.request.transaction_id).count() for r in results} == {2}
     assert world.budget() == 1_000_000 - 1000
     assert_healthy()

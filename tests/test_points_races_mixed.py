@@ -8,23 +8,22 @@ from django.db import OperationalError, transaction
 
 from plum.core.db import fetchall, fetchone
 from plum.core.errors import DomainError
+from points.ledger import budget_shards_create
 from points.models import Account, LedgerTransaction, PointsRequest, Programme
 from points.services import (
+    Spent,
     ledger_reconcile,
     points_request_approve,
     points_request_reject,
     points_request_reverse,
     points_spend,
-    programme_topup,
-    requests,
 )
-from points.services.ledger import budget_shards_create
-from points.services.wallets import Spent
-from tests.test_points_ledger_support import (
+from points.tests.ledger_support import (
     codes,
     make_world,
     run_parallel,
     shard_balances,
+    topup,
     unbalanced_transactions,
     wait_for_lock_waiters,
 )
@@ -50,7 +49,7 @@ def test_credits_spends_reversals_approvals_and_top_ups_together_neither_deadloc
     jobs += [("reverse", lambda r=r: points_request_reverse(actor=actor, request_uuid=r.pk)) for r in credited]
     jobs += [(f"decide {r.pk}", lambda r=r: points_request_approve(actor=actor, request_uuid=r.pk)) for r in pending]
     jobs += [(f"decide {r.pk}", lambda r=r: points_request_reject(actor=actor, request_uuid=r.pk)) for r in pending]
-    jobs += [("top-up", lambda: programme_topup(actor=actor, programme_code="KUDOS", points=101))] * 4
+    jobs += [("top-up", lambda: topup(actor, "KUDOS", 101))] * 4
     jobs += [("reconcile", ledger_reconcile)] * 4  # while everything moves: one snapshot, no false mismatch
     random.Random(7).shuffle(jobs)
 
@@ -111,12 +110,12 @@ def test_the_harness_sees_a_deadlock_when_locks_are_taken_out_of_order(make_tena
     assert len(deadlocks) == 1, results  # PostgreSQL broke the cycle by failing one of the two
 
 
-def test_a_busy_shard_drained_while_waited_for_is_let_go_before_all_are_locked(make_tenant, monkeypatch):
+def test_a_busy_shard_drained_while_waited_for_is_let_go_before_all_are_locked(make_tenant, settings):
     """The credit waits for the one shard that could pay; it is drained meanwhile, so the credit must
     lock all shards, but only after letting that one go: a top-up already holds the first shard and
     waits for the drained one. This is the general path's wait (approvals credit through it); the
-    one-statement credit's is tested in test_points_single_credit."""
-    monkeypatch.setattr(requests, "credit_in_one_statement", lambda *args, **kwargs: None)
+    one-statement credit's is tested in points/tests/test_single_credit.py."""
+    settings.POINTS_ONE_STATEMENT_CREDIT = False
     world = make_world(make_tenant, budget=0)
     programme = Programme.objects.create(organisation_id=world.organisation_id, code="TWO", name="Two", budget_shards=2)
     budget_shards_create(programme)
@@ -134,7 +133,7 @@ def test_a_busy_shard_drained_while_waited_for_is_let_go_before_all_are_locked(m
 
     def top_up():
         wait_for_lock_waiters(1)
-        return programme_topup(actor=world.actor, programme_code="TWO", points=100)
+        return topup(world.actor, "TWO", 100)
 
     results = run_parallel([drain, lambda: drained.wait(10) and world.credit("r", 50), top_up])
 

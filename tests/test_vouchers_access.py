@@ -6,10 +6,12 @@ from graphql_relay import to_global_id
 from rest_framework.test import APIClient
 
 from plum.core.scopes import ALL_SCOPES, Scope
+from points.tests.factories import make_programme, seed_employees, system
 from tests.conftest import graphql
-from tests.points_support import make_programme, seed_employees, system
-from tests.vouchers_support import CAMPAIGNS, ORDERS, PRODUCTS, REDEEM, VOUCHERS, make_catalogue, order, vouchers_state
 from vouchers import services
+from vouchers.commands import CampaignCreate
+from vouchers.tests.expected import vouchers_state
+from vouchers.tests.factories import CAMPAIGNS, ORDERS, PRODUCTS, REDEEM, VOUCHERS, add_stock, make_catalogue, order
 
 READ, WRITE, REVEAL = Scope.VOUCHERS_READ, Scope.VOUCHERS_WRITE, Scope.VOUCHERS_REVEAL
 TARGET = "T-1"
@@ -87,15 +89,13 @@ def victim(make_tenant):
     seed_employees(victim, TARGET)
     catalogue = make_catalogue(victim)
     make_programme(victim, "P1", budget=10_000)
-    services.stock_import(
-        actor=system(victim),
-        product_id=catalogue.stock.pk,
-        content=f"code,pin,denomination,expires_at\n{CODE},9999,25,\n".encode(),
-    )
+    add_stock(victim, catalogue.stock, [CODE], pin="9999")
     placed = order(victim, product=catalogue.stock, funding="programme", programme="P1", employee_id=TARGET)
     campaign = services.campaign_create(
         actor=system(victim),
-        data={**_campaign({"product": str(catalogue.generated.pk)}), "campaign_id": "V-C", "denomination": 10},
+        command=CampaignCreate.parse(
+            {**_campaign({"product": str(catalogue.generated.pk)}), "campaign_id": "V-C", "denomination": 10}
+        ),
     ).campaign
     ids = {
         "product": str(catalogue.stock.pk),

@@ -5,12 +5,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from plum.core.scopes import Scope
+from points.tests.factories import seed_employees
 from tests.conftest import graphql
-from tests.points_support import seed_employees, system
-from tests.test_vouchers_graphql_support import campaign, gid, make_shop
-from tests.vouchers_support import add_stock, order
-from vouchers import services
-from vouchers.models import Product, Voucher
+from vouchers.models import Voucher
+from vouchers.tests.expected import gid
+from vouchers.tests.factories import BrandFactory, ProductFactory, add_stock, campaign, make_shop, order
 
 READ = Scope.VOUCHERS_READ
 
@@ -74,17 +73,16 @@ def test_lists_cost_the_same_queries_for_few_and_many(tenant, shop, field):
     api = tenant.api([READ])
     few = count_queries(api, LISTS[field])
     seed_employees(tenant, *[f"M{n}" for n in range(6)])
-    brand = services.brand_create(actor=system(tenant), name="Many")
+    brand = BrandFactory(tenant=tenant, name="Many")
     for n in range(6):
-        product = services.product_create(
-            actor=system(tenant),
+        product = ProductFactory(
+            tenant=tenant,
             brand=brand,
             name=f"Card {n}",
-            currency="EUR",
             denominations=[5],
             points_per_unit=1,
             country="FR",
-            source=Product.Source.STOCK,
+            category="",
         )
         add_stock(tenant, product, [f"MANY-{n}-{k}" for k in range(3)], denomination=5)
         order(

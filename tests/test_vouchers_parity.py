@@ -9,11 +9,12 @@ from graphql_relay import to_global_id
 
 from plum.core.models import OutboxEvent
 from points import selectors as points_selectors
+from points.tests.factories import make_programme, seed_employees, system
 from tests.conftest import graphql
-from tests.points_support import make_programme, seed_employees, system
-from tests.vouchers_support import CAMPAIGNS, ORDERS, REDEEM, VOUCHERS, add_stock, fund_wallet, make_catalogue
 from vouchers import services
+from vouchers.commands import VoucherCancel, VoucherOrderPlace, VoucherRedeem
 from vouchers.models import Campaign, StockCode, Voucher, VoucherOrder
+from vouchers.tests.factories import CAMPAIGNS, ORDERS, REDEEM, VOUCHERS, add_stock, fund_wallet, make_catalogue
 
 ERRORS = "errors { field code message }"
 CODES = ["PARITY-0001", "PARITY-0002"]
@@ -43,11 +44,14 @@ def setup(tenant, given) -> dict:
         if step == "order":
             data = {"order_id": "G1", "employee_id": "E1", "product": "stock", "denomination": 25} | args[0]
             data["product_id"] = str(products[data.pop("product")].pk)
-            services.voucher_order_place(actor=system(tenant), data={"funding": "points", **data})
+            command = VoucherOrderPlace.parse({"funding": "points", **data})
+            services.voucher_order_place(actor=system(tenant), command=command)
         elif step == "redeem":
-            services.voucher_redeem(actor=system(tenant), code=args[0])
+            services.voucher_redeem(actor=system(tenant), command=VoucherRedeem.parse({"code": args[0]}))
         elif step == "cancel":
-            services.voucher_cancel(actor=system(tenant), voucher_id=Voucher.objects.get(order__order_id="G1").pk)
+            services.voucher_cancel(
+                actor=system(tenant), command=VoucherCancel(voucher_id=Voucher.objects.get(order__order_id="G1").pk)
+            )
     return products
 
 

@@ -13,15 +13,16 @@ from plum.core.models import OutboxEvent
 from plum.core.outbox import Event, outbox_emit
 from points.models import Account, LedgerEntry, LedgerTransaction, Lot
 from points.services import ledger_reconcile
-from tests.points_support import seed_employees, system
+from points.tests.factories import seed_employees, system
 from tests.test_points_ledger_support import codes as tally
 from tests.test_points_ledger_support import run_parallel
-from tests.vouchers_support import fund_wallet, make_catalogue, order
 from vouchers import codes, services
+from vouchers.commands import VoucherCancel, VoucherRedeem
 from vouchers.errors import VoucherError, VoucherErrorCode
 from vouchers.models import StockCode, Voucher, VoucherOrder
 from vouchers.services import issuing
 from vouchers.services import orders as orders_module
+from vouchers.tests.factories import fund_wallet, make_catalogue, order
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 # Threads at once, each with its own connection: PostgreSQL allows 100 and other suites share it.
@@ -122,7 +123,9 @@ def test_200_parallel_redemptions_of_one_code_redeem_it_once(tenant):
     employees(tenant, 1, 1000)
     cat = make_catalogue(tenant, stock_codes=1)
     code = _one_voucher(tenant, "E000", cat.stock, "O1")
-    results = run_parallel([lambda: services.voucher_redeem(actor=system(tenant), code=code)] * 200, workers=THREADS)
+    results = run_parallel(
+        [lambda: services.voucher_redeem(actor=system(tenant), command=VoucherRedeem(code=code))] * 200, workers=THREADS
+    )
 
     assert tally(results) == {"Voucher": 1, "already_redeemed": 199}
     voucher = Voucher.objects.get()
@@ -203,7 +206,7 @@ def test_parallel_cancels_of_one_voucher_refund_it_once(tenant):
     employees(tenant, 1, 1000)
     cat = make_catalogue(tenant, stock_codes=1)
     voucher = order(tenant, order_id="O1", employee_id="E000", product=cat.stock).vouchers[0]
-    cancel = partial(services.voucher_cancel, actor=system(tenant), voucher_id=voucher.pk)
+    cancel = partial(services.voucher_cancel, actor=system(tenant), command=VoucherCancel(voucher_id=voucher.pk))
     results = run_parallel([cancel] * 50, workers=THREADS)
 
     assert tally(results) == {"Voucher": 50}
@@ -222,8 +225,8 @@ def test_redeem_racing_cancel_one_of_them_wins(tenant):
     for attempt in range(3):
         placed = order(tenant, order_id=f"O{attempt}", employee_id="E000", product=cat.stock)
         code, voucher = placed.document["vouchers"][0]["code"], placed.vouchers[0]
-        redeem = partial(services.voucher_redeem, actor=system(tenant), code=code)
-        cancel = partial(services.voucher_cancel, actor=system(tenant), voucher_id=voucher.pk)
+        redeem = partial(services.voucher_redeem, actor=system(tenant), command=VoucherRedeem(code=code))
+        cancel = partial(services.voucher_cancel, actor=system(tenant), command=VoucherCancel(voucher_id=voucher.pk))
         results = run_parallel([redeem, cancel] * 20, workers=THREADS)
         voucher.refresh_from_db()
         refunds = LedgerTransaction.objects.filter(kind="refund", reference=f"voucher {voucher.pk} cancelled")

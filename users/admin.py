@@ -7,11 +7,11 @@ from django.contrib.auth.models import Group
 from django.template.response import TemplateResponse
 from oauth2_provider.models import AccessToken, Grant, IDToken, RefreshToken
 
-from plum.core.actor import Actor
-from plum.core.admin_base import GuardedModelAdmin, titled
+from plum.core.admin_base import GuardedModelAdmin, ReadOnlyAdmin, staff_actor, titled
 from plum.core.errors import DomainError, error_summary
 from plum.core.scopes import ALL_SCOPES
 from users import services
+from users.commands import ApiClientCreate, ApiClientUpdate, EmployeeDeactivate, EmployeeUpdate, OrganisationUpdate
 from users.models import ApiClient, BusinessUnit, CostCentre, Employee, Organisation
 
 SCOPE_CHOICES = [(s, s) for s in ALL_SCOPES]
@@ -34,10 +34,6 @@ for _model in (get_user_model(), Group):
         admin.site.register(_model, type(_base.__name__, (GuardedModelAdmin, _base), {}))
 
 
-def staff_actor(request, organisation_id) -> Actor:
-    return Actor.staff(organisation_id, request.user.pk, label=f"staff:{request.user.get_username()}")
-
-
 @admin.register(Organisation)
 class OrganisationAdmin(GuardedModelAdmin):
     list_display = ("slug", "name", "is_active", "created_at")
@@ -50,7 +46,8 @@ class OrganisationAdmin(GuardedModelAdmin):
 
     def save_model(self, request, obj, form, change):
         if change:
-            services.organisation_update(organisation=obj, name=obj.name, is_active=obj.is_active)
+            command = OrganisationUpdate.parse({"name": obj.name, "is_active": obj.is_active})
+            services.organisation_update(organisation=obj, command=command)
         else:
             created, _ = services.organisation_ensure(slug=obj.slug, name=obj.name)
             obj.pk = created.pk
@@ -90,15 +87,14 @@ class ApiClientAdmin(GuardedModelAdmin):
 
     def save_model(self, request, obj, form, change):
         data = form.cleaned_data
+        fields = {"name": data["name"], "allowed_scopes": list(data["allowed_scopes"])}
         try:
             if change:
-                services.api_client_update(
-                    client=obj, name=data["name"], scopes=data["allowed_scopes"], is_active=data["is_active"]
-                )
+                command = ApiClientUpdate.parse({**fields, "is_active": data["is_active"]})
+                services.api_client_update(client=obj, command=command)
             else:
-                issued = services.api_client_create(
-                    organisation=data["organisation"], name=data["name"], scopes=data["allowed_scopes"]
-                )
+                command = ApiClientCreate.parse(fields)
+                issued = services.api_client_create(organisation=data["organisation"], command=command)
                 obj.pk = issued.client.pk
                 request._issued_client = issued
         except DomainError as exc:
@@ -128,21 +124,10 @@ class ApiClientAdmin(GuardedModelAdmin):
         return TemplateResponse(request, "admin/users/apiclient/secret.html", context)  # admin pages are no-store
 
 
-class ReadOnlyAdmin(GuardedModelAdmin):
-    """HR systems own these records (sync, SCIM); staff look, filter and use the actions."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(Employee)
 class EmployeeAdmin(ReadOnlyAdmin):
+    """HR systems own these records (sync, SCIM); staff look, filter and use the actions."""
+
     list_display = (
         "employee_id",
         "first_name",
@@ -172,19 +157,15 @@ class EmployeeAdmin(ReadOnlyAdmin):
     @admin.action(description="Deactivate selected employees")
     def deactivate(self, request, queryset):
         for employee in queryset:
-            services.employee_deactivate(
-                actor=staff_actor(request, employee.organisation_id), employee_id=employee.employee_id
-            )
+            command = EmployeeDeactivate.parse({"employee_id": employee.employee_id})
+            services.employee_deactivate(actor=staff_actor(request, employee.organisation_id), command=command)
         self.message_user(request, f"Deactivated {queryset.count()} employees.")
 
     @admin.action(description="Reactivate selected employees")
     def reactivate(self, request, queryset):
         for employee in queryset:
-            services.employee_update(
-                actor=staff_actor(request, employee.organisation_id),
-                employee_id=employee.employee_id,
-                data={"status": Employee.Status.ACTIVE},
-            )
+            command = EmployeeUpdate.parse({"employee_id": employee.employee_id, "status": "active"})
+            services.employee_update(actor=staff_actor(request, employee.organisation_id), command=command)
         self.message_user(request, f"Reactivated {queryset.count()} employees.")
 
 

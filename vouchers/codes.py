@@ -102,7 +102,7 @@ def masked(last4: str) -> str:
     return MASK + last4
 
 
-def _check_symbol(symbols: str) -> str:
+def check_symbol(symbols: str) -> str:
     """Weights 2, 1, 2, ... from the right, summed modulo 31. As 31 is prime, each weight maps symbols
     one to one, so any single wrong symbol and any swap of two different neighbours changes the sum.
     (Luhn's digit-sum doubling is no permutation for an odd alphabet: it missed e.g. 3 <-> J.)"""
@@ -125,7 +125,7 @@ def _code(number: int) -> str:
     if RANDOM_SYMBOLS % 2:
         symbols.append(ALPHABET[number])
     body = "".join(symbols)
-    code = body + _check_symbol(body)
+    code = body + check_symbol(body)
     return "-".join([code[i : i + GROUP] for i in range(0, len(code), GROUP)])
 
 

@@ -1,24 +1,18 @@
-"""Celery tasks of the vouchers app: each takes ids, calls one service and is safe to run twice."""
+"""Celery tasks of the vouchers app: each takes ids, calls one service and is safe to run twice.
+
+Campaigns run through the job runner's one task (plum.core.jobs.run_job); the two campaign tasks below
+only forward messages sent under their names before it (queued in Redis during an upgrade)."""
 
 from celery import shared_task
 
+from plum.core import jobs
 from vouchers import services
-
-# A task gives the worker back after this long and queues its own continuation.
-PROCESS_SECONDS = 60.0
+from vouchers.services.jobs import CAMPAIGN_JOBS
 
 
-@shared_task(bind=True, max_retries=None)
-def campaign_process_task(self, campaign_id: str, chunk_size: int | None = None) -> None:
-    options = {"chunk_size": chunk_size} if chunk_size else {}
-    try:
-        more = services.campaign_process(campaign_id, max_seconds=PROCESS_SECONDS, **options)
-    except services.ChunkFailed as exc:
-        if exc.final:
-            return  # marked failed, with its error, for staff to look at and retry
-        raise self.retry(countdown=min(2**exc.failures, 60)) from exc
-    if more:
-        self.apply_async(args=[campaign_id], kwargs={"chunk_size": chunk_size})
+@shared_task
+def campaign_process_task(campaign_id: str, chunk_size: int | None = None) -> None:
+    jobs.run_job.delay(CAMPAIGN_JOBS.name, campaign_id, chunk_size)
 
 
 @shared_task

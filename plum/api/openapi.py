@@ -5,6 +5,7 @@ from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema_field
 from rest_framework import serializers
 
+from plum.api import commands  # noqa: F401  (registers the typed commands' request-body extension)
 from plum.api.idempotency import MAX_KEY_LENGTH
 from plum.api.scopes import AUTHENTICATED, PUBLIC, SCOPE_DESCRIPTIONS
 

@@ -1,4 +1,5 @@
-"""The base of every admin: bad URL parameters and selections are messages, never 500s.
+"""What every app's admin shares: the guarded base (bad URL parameters and selections are messages,
+never 500s), a read-only base, the staff actor and amount columns.
 
 Django's admin hands list-filter values (a NUL, year 0) and the ids of an action's selection ('junk')
 straight to the database; these come from the address bar as much as from the admin's own links."""
@@ -8,7 +9,13 @@ from django.contrib.admin import helpers
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.db import DataError
 
+from plum.core.actor import Actor
 from plum.core.fields import storable_value
+
+
+def staff_actor(request, organisation_id) -> Actor:
+    """The signed-in staff member acting on one organisation's data (services and audit see who)."""
+    return Actor.staff(organisation_id, request.user.pk, label=f"staff:{request.user.get_username()}")
 
 
 class GuardedModelAdmin(admin.ModelAdmin):
@@ -25,6 +32,19 @@ class GuardedModelAdmin(admin.ModelAdmin):
             self.message_user(request, "The selection holds something that is not a row's id.", messages.WARNING)
             return None
         return super().response_action(request, queryset)
+
+
+class ReadOnlyAdmin(GuardedModelAdmin):
+    """Rows that services write (sync, ledgers, jobs): staff look, filter and use the actions."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 def grouped(value: int) -> str:

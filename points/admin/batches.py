@@ -8,11 +8,12 @@ from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
-from plum.core.admin_base import GuardedModelAdmin, amount, grouped
+from plum.core.admin_base import GuardedModelAdmin, ReadOnlyAdmin, amount, grouped, staff_actor
 from plum.core.errors import DomainError
+from plum.core.jobs.admin import JobProgressAdmin
 from points import batch_selectors, services
+from points.commands import PointsUploadConfirmCommand
 from points.models import PointsBatch, PointsBatchItem, PointsUpload
-from users.admin import ReadOnlyAdmin, staff_actor
 
 
 def _failure(exc: DomainError) -> str:
@@ -20,36 +21,19 @@ def _failure(exc: DomainError) -> str:
     return f"{exc.message} {details}".strip()
 
 
-def progress(batch: PointsBatch) -> str:
-    percent = 100 * batch.processed // batch.total if batch.total else 100
-    return format_html(
-        '<progress max="{}" value="{}"></progress> <span class="batch-progress">{}% · {} of {} processed:'
-        " {} credited, {} pending approval, {} rejected, {} replayed</span>",
-        batch.total,
-        batch.processed,
-        percent,
-        grouped(batch.processed),
-        grouped(batch.total),
-        grouped(batch.credited),
-        grouped(batch.pending_approval),
-        grouped(batch.rejected),
-        grouped(batch.replayed),
-    )
-
-
 @admin.register(PointsBatch)
-class PointsBatchAdmin(ReadOnlyAdmin):
+class PointsBatchAdmin(JobProgressAdmin, ReadOnlyAdmin):
     list_display = ("batch_id", "organisation", "source", "status", "percent", "total_shown", "created_at")
     list_filter = ("status", "source", "organisation")
     search_fields = ("batch_id",)
     list_select_related = ("organisation",)
-    readonly_fields = ("progress_display", "first_errors", "items_link", "failures", "last_error")
+    readonly_fields = ("progress", "first_errors", "items_link", "failures", "last_error")
     fields = (
         "organisation",
         "batch_id",
         "source",
         "status",
-        "progress_display",
+        "progress",
         "first_errors",
         "items_link",
         "failures",
@@ -59,27 +43,19 @@ class PointsBatchAdmin(ReadOnlyAdmin):
         "started_at",
         "completed_at",
     )
-    actions = ("retry",)
+    progress_css_class = "batch-progress"
 
     total_shown = amount("total", "Items")
 
-    def has_change_permission(self, request, obj=None):
-        return False
+    def progress_detail(self, obj):
+        counts = (obj.credited, obj.pending_approval, obj.rejected, obj.replayed)
+        return ": {} credited, {} pending approval, {} rejected, {} replayed".format(*map(grouped, counts))
 
-    def get_actions(self, request):
-        # A retry is a write: offered to staff who may change batches, although the form is read-only.
-        actions = super().get_actions(request)
-        if not request.user.has_perm("points.change_pointsbatch"):
-            actions.pop("retry", None)
-        return actions
+    def job_reference(self, obj):
+        return f"Batch {obj.batch_id}"
 
-    @admin.display(description="Progress")
-    def percent(self, obj):
-        return f"{100 * obj.processed // obj.total if obj.total else 100}%"
-
-    @admin.display(description="Progress")
-    def progress_display(self, obj):
-        return progress(obj)
+    def retry_job(self, request, job):
+        services.points_batch_retry(actor=staff_actor(request, job.organisation_id), batch_uuid=job.pk)
 
     @admin.display(description="Errors (first 100)")
     def first_errors(self, obj):
@@ -95,12 +71,6 @@ class PointsBatchAdmin(ReadOnlyAdmin):
     def items_link(self, obj):
         url = reverse("admin:points_pointsbatchitem_changelist") + f"?batch__id__exact={obj.pk}"
         return format_html('<a href="{}">All {} items</a>', url, obj.total)
-
-    @admin.action(description="Retry failed batches")
-    def retry(self, request, queryset):
-        for batch in queryset.filter(status=PointsBatch.Status.FAILED):
-            services.points_batch_retry(actor=staff_actor(request, batch.organisation_id), batch_uuid=batch.pk)
-            self.message_user(request, f"Batch {batch.batch_id} queued again.", messages.SUCCESS)
 
 
 @admin.register(PointsBatchItem)
@@ -231,9 +201,8 @@ class PointsUploadAdmin(GuardedModelAdmin):
         if not request.user.has_perm("points.add_pointsupload"):
             raise PermissionDenied
         try:
-            result = services.points_upload_confirm(
-                actor=staff_actor(request, upload.organisation_id), upload_uuid=upload.pk
-            )
+            command = PointsUploadConfirmCommand.parse({"upload": upload.pk})
+            result = services.points_upload_confirm(actor=staff_actor(request, upload.organisation_id), command=command)
         except DomainError as exc:
             self.message_user(request, _failure(exc), messages.ERROR)
             return HttpResponseRedirect(reverse("admin:points_pointsupload_change", args=[upload.pk]))

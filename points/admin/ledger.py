@@ -14,13 +14,21 @@ from django.core.validators import RegexValidator
 from django.urls import reverse
 from django.utils.html import format_html
 
-from plum.core.admin_base import GuardedModelAdmin, amount, grouped, titled
+from plum.core.admin_base import GuardedModelAdmin, ReadOnlyAdmin, amount, grouped, staff_actor, titled
 from plum.core.errors import DomainError
 from plum.core.fields import storable_value
 from points import selectors, services
-from points.models import Account, LedgerEntry, PointsBatch, PointsRequest, Programme, ReconciliationIssue
-from points.services.programmes import CODE_PATTERN, MAX_POINTS, MAX_VALIDITY_DAYS
-from users.admin import ReadOnlyAdmin, staff_actor
+from points.commands import (
+    DEFAULT_MAX_POINTS_PER_REQUEST,
+    DEFAULT_VALIDITY_DAYS,
+    MAX_POINTS,
+    MAX_VALIDITY_DAYS,
+    PROGRAMME_CODE_PATTERN,
+    PointsRequestDecisionCommand,
+    ProgrammeCommand,
+    ProgrammeTopupCommand,
+)
+from points.models import Account, LedgerEntry, PointsRequest, Programme, ReconciliationIssue
 
 WHOLE_NUMBER = re.compile(r"-?[0-9]{1,19}")  # the service checks the range
 
@@ -31,10 +39,14 @@ def _failure(exc: DomainError) -> str:
 
 
 class ProgrammeForm(forms.ModelForm):
-    code = forms.CharField(max_length=32, validators=[RegexValidator(CODE_PATTERN, "1 to 32 letters, digits, _ or -.")])
+    code = forms.CharField(
+        max_length=32, validators=[RegexValidator(PROGRAMME_CODE_PATTERN, ProgrammeCommand.invalid_messages["code"])]
+    )
     approval_threshold = forms.IntegerField(min_value=1, max_value=MAX_POINTS, required=False)
-    max_points_per_request = forms.IntegerField(min_value=1, max_value=MAX_POINTS, initial=100_000)
-    points_validity_days = forms.IntegerField(min_value=1, max_value=MAX_VALIDITY_DAYS, initial=365)
+    max_points_per_request = forms.IntegerField(
+        min_value=1, max_value=MAX_POINTS, initial=DEFAULT_MAX_POINTS_PER_REQUEST
+    )
+    points_validity_days = forms.IntegerField(min_value=1, max_value=MAX_VALIDITY_DAYS, initial=DEFAULT_VALIDITY_DAYS)
 
     class Meta:
         model = Programme
@@ -91,7 +103,8 @@ class ProgrammeAdmin(GuardedModelAdmin):
     def save_model(self, request, obj, form, change):
         data = {k: v for k, v in form.cleaned_data.items() if k != "organisation"}
         try:
-            created = services.programme_create(actor=staff_actor(request, obj.organisation_id), data=data)
+            command = ProgrammeCommand.parse(data)
+            created = services.programme_create(actor=staff_actor(request, obj.organisation_id), command=command)
         except DomainError as exc:
             request._plum_failed = exc
             return
@@ -117,12 +130,9 @@ class ProgrammeAdmin(GuardedModelAdmin):
         points = int(raw)
         for programme in queryset:
             try:
-                services.programme_topup(
-                    actor=staff_actor(request, programme.organisation_id),
-                    programme_code=programme.code,
-                    points=points,
-                    memo=f"Admin top-up by {request.user.get_username()}",
-                )
+                memo = f"Admin top-up by {request.user.get_username()}"
+                command = ProgrammeTopupCommand.parse({"programme": programme.code, "points": points, "memo": memo})
+                services.programme_topup(actor=staff_actor(request, programme.organisation_id), command=command)
             except DomainError as exc:
                 self.message_user(request, f"{programme.code}: {_failure(exc)}", messages.ERROR)
             else:
@@ -137,7 +147,7 @@ class ProgrammeCodeFilter(admin.SimpleListFilter):
 
     def lookups(self, request, model_admin):
         names: dict[str, list[str]] = {}
-        for code, name in Programme.objects.order_by("code", "name").values_list("code", "name").distinct():
+        for code, name in selectors.programme_codes_named():
             names.setdefault(code, []).append(name)
         return [(code, f"{code} — {' / '.join(each)}") for code, each in names.items()]
 
@@ -178,7 +188,7 @@ class PointsRequestAdmin(ReadOnlyAdmin):
 
     @admin.display(description="Batch")
     def batch_link(self, obj):
-        batch = PointsBatch.objects.filter(pk=obj.batch_id).only("batch_id", "status").first() if obj.batch_id else None
+        batch = selectors.batch_admin_get(obj.batch_id) if obj.batch_id else None
         if batch is None:
             return self.get_empty_value_display()
         return format_html('<a href="{}">{}</a>', reverse("admin:points_pointsbatch_change", args=[batch.pk]), batch)
@@ -203,11 +213,12 @@ class PointsRequestAdmin(ReadOnlyAdmin):
         note = request.POST.get("note", "")
         done = 0
         for points_request in queryset.order_by("created_at"):
-            try:
+            try:  # parsed for each request: a refused note is reported on each, as any refusal is
+                command = PointsRequestDecisionCommand.parse({"note": note})
                 service(
                     actor=staff_actor(request, points_request.organisation_id),
                     request_uuid=points_request.pk,
-                    note=note,
+                    note=command.note or "",
                 )
             except DomainError as exc:
                 self.message_user(request, f"{points_request.request_id}: {_failure(exc)}", messages.ERROR)

@@ -1,26 +1,22 @@
 """Points batches and uploads.
 
-A batch is stored with all its items in one transaction; workers then turn items into points requests
-chunk by chunk. Each item carries its own outcome, written in the same transaction as the credit it
+A batch is stored with all its items in one transaction; the job runner (plum.core.jobs) then turns items
+into points requests chunk by chunk. Each item carries its own outcome, written in the same transaction as the credit it
 describes, so an item is done exactly when its outcome is set (see points/services/batches.py).
 """
 
 from django.db import models
-from django.utils import timezone
 
 from plum.core.ids import uuid7
+from plum.core.jobs.models import Job
 from points.models.requests import PointsRequest
 from users.models import TenantOwned
 
 __all__ = ["PointsBatch", "PointsBatchItem", "PointsUpload"]
 
 
-class PointsBatch(TenantOwned):
-    class Status(models.TextChoices):
-        QUEUED = "queued"
-        PROCESSING = "processing"
-        COMPLETED = "completed"
-        FAILED = "failed"
+class PointsBatch(TenantOwned, Job):
+    """A job (status, total, processed, failures, timestamps) whose items are points requests."""
 
     class Source(models.TextChoices):
         API = "api"
@@ -30,22 +26,10 @@ class PointsBatch(TenantOwned):
     batch_id = models.CharField(max_length=128, help_text="The client's own reference; idempotent forever.")
     fingerprint = models.CharField(max_length=64, help_text="Hash of the requests, to tell replays from conflicts.")
     source = models.CharField(max_length=16, choices=Source.choices, default=Source.API)
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
-    total = models.PositiveIntegerField()
-    processed = models.PositiveIntegerField(default=0)
     credited = models.PositiveIntegerField(default=0)
     pending_approval = models.PositiveIntegerField(default=0)
     rejected = models.PositiveIntegerField(default=0)
     replayed = models.PositiveIntegerField(default=0, help_text="Items whose identical request_id was already done.")
-    failures = models.PositiveSmallIntegerField(default=0, help_text="Chunks that failed and were rolled back.")
-    last_error = models.CharField(max_length=500, blank=True)
-    created_by = models.CharField(max_length=200, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    completed_at = models.DateTimeField(null=True, blank=True)
-    progress_at = models.DateTimeField(
-        default=timezone.now, help_text="Last progress or enqueue; the sweeper re-enqueues batches idle too long."
-    )
 
     class Meta:
         verbose_name_plural = "points batches"
@@ -64,11 +48,7 @@ class PointsBatch(TenantOwned):
         ]
         indexes = [
             models.Index(fields=["organisation", "created_at", "id"], name="points_batch_org_created"),
-            models.Index(
-                fields=["progress_at"],
-                condition=models.Q(status__in=["queued", "processing"]),
-                name="points_batch_unfinished",
-            ),
+            Job.unfinished_index("points_batch_unfinished"),
         ]
 
     def __str__(self) -> str:

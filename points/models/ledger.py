@@ -1,6 +1,7 @@
-"""The double-entry ledger. PostgreSQL enforces its invariants (see migrations/0001_initial.py):
-entries of a transaction sum to zero (deferred constraint trigger), transactions and entries are
-append-only (trigger), cached balances of wallets and budgets never go negative (CHECK)."""
+"""The double-entry ledger's tables. PostgreSQL enforces its invariants: entries of a transaction sum to
+zero and a committed transaction takes no more entries (deferred constraint triggers), transactions and
+entries are append-only (triggers), all in points/ledger/sql/invariants.sql; cached balances of wallets
+and budgets never go negative (the CHECK constraints below). Only points.ledger writes these tables."""
 
 from django.db import models
 

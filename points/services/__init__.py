@@ -17,14 +17,16 @@ from points.services.requests import (
     points_request_submit,
 )
 from points.services.spending import (
+    Spent,
     budget_refund,
     budget_spend,
     budget_spend_units,
     points_refund,
+    points_spend,
     programme_for_spending,
 )
 from points.services.uploads import points_upload_confirm, points_upload_create
-from points.services.wallets import Spent, ledger_reconcile, lots_expire, points_spend
+from points.services.wallets import ledger_reconcile, lots_expire
 
 __all__ = [
     "BatchCreated",

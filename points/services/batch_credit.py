@@ -2,11 +2,10 @@
 
 Each item gets the outcome a single points request with the same body would get (the checks, order and
 codes of points_request_submit), but the chunk's rows are written with a few statements: its requests
-in one INSERT, its wallets locked in primary-key order and updated in one UPDATE, the budget taken once
-per programme, and lots, ledger transactions (one per item: the balance trigger sums a transaction's
-entries for each entry, so small transactions keep it linear) and entries by COPY.
+in one COPY, then its credits through points.ledger.credit_many (wallets locked in primary-key order,
+the budget taken once per programme, lots, ledger transactions and entries by COPY).
 
-Lock order is that of points.services.ledger: requests, then wallets, then budget shards.
+Lock order is that of points.ledger: requests, then wallets, then budget shards.
 """
 
 import json
@@ -15,30 +14,25 @@ from datetime import datetime, timedelta
 from types import SimpleNamespace
 from uuid import UUID
 
-from django.db import connection
-
-from plum.core.db import array, copy_rows, copy_text, fetchall
+from plum.core.db import array, fetchall
 from plum.core.errors import ValidationFailed
 from plum.core.ids import uuid7
 from plum.core.outbox import outbox_copy_json
+from points import ledger
 from points.errors import PointsError, PointsErrorCode
 from points.models import PointsBatchItem, Programme
 from points.selectors import points_request_document
 from points.services.batch_sql import (
     existing_requests,
     insert_requests,
-    set_values,
+    set_balance_after,
     update_items,
 )
-from points.services.ledger import budget_take
-from points.services.requests import clean_points_request, fingerprint, needs_approval, request_refusal
+from points.services.requests import clean_points_request, fingerprint, request_outcome
 from users.models import Employee
 
 ITEM = PointsBatchItem.Status
 MADE = (ITEM.CREDITED, ITEM.PENDING_APPROVAL)
-LOT_COLUMNS = ("id", "organisation_id", "account_id", "points", "remaining", "expires_at", "created_at")
-TRANSACTION_COLUMNS = ("id", "organisation_id", "kind", "reference", "memo", "created_at")
-ENTRY_COLUMNS = ("id", "transaction_id", "account_id", "amount", "balance_after", "reference", "created_at")
 
 
 @dataclass(slots=True, eq=False)
@@ -53,8 +47,8 @@ class Item:
     request_uuid: UUID | None = None
     employee: UUID | None = None  # primary key
     programme: Programme | None = None
-    transaction_uuid: UUID | None = None
-    lot_uuid: UUID | None = None
+    transaction_id: UUID | None = None
+    lot_id: UUID | None = None
     expires_at: datetime | None = None
     wallet_id: int | None = None
     balance_after: int | None = None
@@ -64,6 +58,14 @@ class Item:
     @property
     def points(self) -> int:
         return self.clean["points"]
+
+    @property
+    def reference(self) -> str:  # what points.ledger.credit_many writes on the ledger rows
+        return self.clean["request_id"]
+
+    @property
+    def memo(self) -> str:
+        return self.clean["reason"]
 
     def reject(self, code, message: str, field: str | None = None) -> None:
         self.status, self.error = ITEM.REJECTED, (str(code), field or "", message[:500])
@@ -96,11 +98,7 @@ class _Chunk:
         self._insert_requests(made)
         credits = [it for it in made if it.status == ITEM.CREDITED]
         if credits:
-            balances = self._lock_wallets(credits)
-            unpaid = self._take_budgets(credits)
-            if unpaid:  # inserted above as credited; a refused single request leaves no row either
-                fetchall("DELETE FROM points_pointsrequest WHERE id = ANY(%s::uuid[]) RETURNING id", [array(unpaid)])
-            self._write_ledger([it for it in credits if it.status == ITEM.CREDITED], balances)
+            self._credit(credits)
         self._resolve_repeats(repeats, firsts)
         decided = [it for it in items if it.status]
         self._emit([it for it in decided if it.status in MADE])
@@ -135,18 +133,17 @@ class _Chunk:
         for it in firsts:
             code, employee_id, points = it.clean["programme"], it.clean["employee_id"], it.points
             programme, employee = programmes.get(code), employees.get(employee_id)
-            refusal = request_refusal(
+            outcome = request_outcome(
                 code=code,
                 programme=programme,
                 employee_id=employee_id,
                 employee_status=employee[1] if employee else None,
                 points=points,
             )
-            if refusal is not None:
-                it.reject(refusal.code, refusal.message, refusal.field)
+            if isinstance(outcome, PointsError):
+                it.reject(outcome.code, outcome.message, outcome.field)
             else:
-                it.programme, it.employee = programme, employee[0]
-                it.status = ITEM.PENDING_APPROVAL if needs_approval(programme, points) else ITEM.CREDITED
+                it.programme, it.employee, it.status = programme, employee[0], outcome
 
     def _insert_requests(self, made: list[Item]) -> None:
         """One INSERT for the chunk's new requests, before any wallet is locked (the lock order). Credited
@@ -154,17 +151,11 @@ class _Chunk:
         concurrent credit made it wrong. A request_id committed meanwhile by another transaction turns
         its item into a replay or a conflict, as it would a single request."""
         credits = [it for it in made if it.status == ITEM.CREDITED]
-        balances = dict(
-            fetchall(
-                "SELECT employee_id, balance FROM points_account WHERE kind = 'wallet'"
-                " AND employee_id = ANY(%s::uuid[])",
-                [array({it.employee for it in credits})],
-            )
-        )
+        balances = ledger.wallet_balances(it.employee for it in credits)
         for it in made:
             it.request_uuid = uuid7()
         for it in credits:
-            it.transaction_uuid, it.lot_uuid = uuid7(), uuid7()
+            it.transaction_id, it.lot_id = uuid7(), uuid7()
             it.expires_at = self.now + timedelta(days=it.programme.points_validity_days)
             balances[it.employee] = balances.get(it.employee, 0) + it.points
             it.predicted = it.balance_after = balances[it.employee]
@@ -175,71 +166,21 @@ class _Chunk:
                 if it.clean["request_id"] in taken:
                     it.replay_or_conflict(*self.known[it.clean["request_id"]])
 
-    def _lock_wallets(self, credits: list[Item]) -> dict[int, int]:
-        """Create missing wallets, then lock all of the chunk's in primary-key order; answers balances."""
-        employees = sorted({it.employee for it in credits})
-        with connection.cursor() as cursor:
-            cursor.execute(  # ordered: two chunks creating the same wallets take them in one order
-                "INSERT INTO points_account (organisation_id, kind, employee_id, balance, created_at)"
-                " SELECT %s, 'wallet', e, 0, now() FROM unnest(%s::uuid[]) AS e ORDER BY e"
-                " ON CONFLICT (employee_id) WHERE kind = 'wallet' DO NOTHING",
-                [self.organisation_id, array(employees)],
+    def _credit(self, credits: list[Item]) -> None:
+        """The ledger rows of the chunk's credits; an item its budget cannot pay (in index order, while
+        the budget lasts) is budget_exhausted, and its request, inserted above as credited, is deleted:
+        a refused single request leaves no row either. The balances guessed at insert time are corrected."""
+        unpaid = ledger.credit_many(self.organisation_id, credits, self.now, pay_what_lasts=True)
+        for it in unpaid:
+            refusal = ledger.budget_exhausted(it.programme, it.points)
+            it.reject(refusal.code, refusal.message)
+        if unpaid:
+            fetchall(
+                "DELETE FROM points_pointsrequest WHERE id = ANY(%s::uuid[]) RETURNING id",
+                [array(it.request_uuid for it in unpaid)],
             )
-            cursor.execute(
-                "SELECT employee_id, id, balance FROM points_account WHERE kind = 'wallet'"
-                " AND employee_id = ANY(%s::uuid[]) ORDER BY id FOR NO KEY UPDATE",
-                [array(employees)],
-            )
-            wallets = {employee: (wallet_id, balance) for employee, wallet_id, balance in cursor.fetchall()}
-        for it in credits:
-            it.wallet_id = wallets[it.employee][0]
-        return dict(wallets.values())
-
-    def _take_budgets(self, credits: list[Item]) -> list[UUID]:
-        """The budget in one go per programme (in primary-key order); when it cannot pay all, items are
-        paid in index order while it lasts and the rest are budget_exhausted. Answers their requests."""
-        by_programme: dict = {}
-        for it in credits:
-            by_programme.setdefault(it.programme.pk, []).append(it)
-        unpaid = []
-        for pk in sorted(by_programme):
-            group = by_programme[pk]
-            try:
-                lines = budget_take(group[0].programme, sum(it.points for it in group))
-            except PointsError as exc:
-                if exc.code != PointsErrorCode.BUDGET_EXHAUSTED:
-                    raise
-                lines, group = _take_what_lasts(group[0].programme, group)
-                unpaid += [it.request_uuid for it in by_programme[pk] if it.status == ITEM.REJECTED]
-            _share_lines(lines, group)
-        return unpaid
-
-    def _write_ledger(self, credits: list[Item], balances: dict[int, int]) -> None:
-        for it in credits:
-            balances[it.wallet_id] += it.points
-            it.balance_after = balances[it.wallet_id]
-        set_values("points_account.balance", balances)
-        now, org = self.now.isoformat(), str(self.organisation_id)
-        lots, transactions, entries = [], [], []
-        for it in credits:
-            rid, txn, wallet, points = (
-                copy_text(it.clean["request_id"]),
-                str(it.transaction_uuid),
-                str(it.wallet_id),
-                str(it.points),
-            )
-            lots.append((str(it.lot_uuid), org, wallet, points, points, it.expires_at.isoformat(), now))
-            transactions.append((txn, org, "award", rid, copy_text(it.clean["reason"]), now))
-            entries.append((str(uuid7()), txn, wallet, points, str(it.balance_after), rid, now))
-            entries += [
-                (str(uuid7()), txn, str(shard), str(amount), str(after), rid, now)
-                for shard, amount, after in it.budget_lines
-            ]
-        copy_rows("points_lot", LOT_COLUMNS, lots)
-        copy_rows("points_ledgertransaction", TRANSACTION_COLUMNS, transactions)
-        copy_rows("points_ledgerentry", ENTRY_COLUMNS, entries)
-        wrong = {it.request_uuid: it.balance_after for it in credits if it.balance_after != it.predicted}
-        set_values("points_pointsrequest.balance_after", wrong)
+        paid = [it for it in credits if it.status == ITEM.CREDITED]
+        set_balance_after({it.request_uuid: it.balance_after for it in paid if it.balance_after != it.predicted})
 
     def _resolve_repeats(self, repeats: list[Item], firsts: list[Item]) -> None:
         """A repeat of a request made here replays it (or conflicts); a repeat of a refused one with the
@@ -276,7 +217,7 @@ class _Chunk:
                 source=it.clean["source"],
                 metadata=it.clean["metadata"],
                 balance_after=it.balance_after,
-                transaction_id=it.transaction_uuid,
+                transaction_id=it.transaction_id,
                 credited_at=self.now if it.status == ITEM.CREDITED else None,
                 expires_at=it.expires_at,
                 created_at=self.now,
@@ -319,45 +260,3 @@ def _clean(items: list[Item]) -> list[Item]:
         it.fingerprint = fingerprint(it.clean)
         live.append(it)
     return live
-
-
-def _take_what_lasts(programme: Programme, group: list[Item]) -> tuple[list, list[Item]]:
-    """All shards locked (in primary-key order), items paid in index order while the budget lasts."""
-    shards = fetchall(
-        "SELECT id, balance FROM points_account WHERE programme_id = %s AND kind = 'budget' ORDER BY id FOR UPDATE",
-        [programme.pk],
-    )
-    available, paid = sum(balance for _, balance in shards), []
-    for it in group:
-        if it.points <= available:
-            available -= it.points
-            paid.append(it)
-        else:
-            message = f"The budget of programme {programme.code!r} cannot pay {it.points} points."
-            it.reject(PointsErrorCode.BUDGET_EXHAUSTED, message)
-    missing, lines = sum(it.points for it in paid), []
-    for shard_id, balance in sorted(shards, key=lambda s: -s[1]):  # fewest shards, as budget_take does
-        take = min(balance, missing)
-        if take:
-            lines.append((shard_id, -take, balance - take))
-            missing -= take
-    set_values("points_account.balance", {shard_id: after for shard_id, _, after in lines})
-    return lines, paid
-
-
-def _share_lines(lines: list, group: list[Item]) -> None:
-    """Split the budget lines over the items in order: each item's budget entries and their balance_after."""
-    shards = [[shard_id, -amount, after - amount] for shard_id, amount, after in lines]  # id, left, running
-    position = 0
-    for it in group:
-        need, entries = it.points, []
-        while need:
-            shard = shards[position]
-            take = min(shard[1], need)
-            shard[1] -= take
-            shard[2] -= take
-            need -= take
-            entries.append((shard[0], -take, shard[2]))
-            if not shard[1]:
-                position += 1
-        it.budget_lines = tuple(entries)

@@ -62,7 +62,7 @@ def insert_requests(organisation_id, batch_uuid, items, now) -> set[str]:
     org, batch, stamp = str(organisation_id), str(batch_uuid), now.isoformat()
     rows = []
     for it in sorted(items, key=lambda it: it.clean["request_id"]):
-        clean, credited = it.clean, it.transaction_uuid is not None
+        clean, credited = it.clean, it.transaction_id is not None
         rows.append(
             (
                 str(it.request_uuid),
@@ -76,8 +76,8 @@ def insert_requests(organisation_id, batch_uuid, items, now) -> set[str]:
                 copy_text(clean["source"]),
                 copy_text(json.dumps(clean["metadata"])),
                 it.status,
-                copy_text(it.transaction_uuid),
-                copy_text(it.lot_uuid),
+                copy_text(it.transaction_id),
+                copy_text(it.lot_id),
                 copy_text(it.balance_after),
                 stamp if credited else "\\N",
                 it.expires_at.isoformat() if credited else "\\N",
@@ -130,15 +130,13 @@ def update_items(items, now) -> None:
             )
 
 
-def set_values(table_column: str, values: dict) -> None:
-    """Set `points_account.balance` (keys: account ids) or `points_pointsrequest.balance_after` (request ids)."""
+def set_balance_after(values: dict) -> None:
+    """Set points_pointsrequest.balance_after of requests (keys: their uuids)."""
     if not values:
         return
-    table, column = table_column.split(".")
-    key_type = "bigint" if table == "points_account" else "uuid"
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {table} t SET {column} = v.value FROM unnest(%s::{key_type}[], %s::bigint[]) AS v(id, value)"
-            " WHERE t.id = v.id",
+            "UPDATE points_pointsrequest r SET balance_after = v.value"
+            " FROM unnest(%s::uuid[], %s::bigint[]) AS v(id, value) WHERE r.id = v.id",
             [array(values), array(values.values())],
         )

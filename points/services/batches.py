@@ -1,34 +1,28 @@
-"""Points batches: stored whole in one transaction, then credited by Celery chunk by chunk, exactly once.
+"""Points batches: stored whole in one transaction, then credited by the job runner chunk by chunk, exactly once.
 
-Why exactly once holds:
-- The batch and all its items are written in the transaction that answers 202; the task is enqueued
-  only after that commit (on_commit), so a message never names a batch that does not exist.
-- An item is done exactly when its outcome is set. A chunk is one database transaction that claims
-  queued items with SELECT … FOR UPDATE SKIP LOCKED, credits them and writes their outcomes and the
-  batch's counters before it commits. A worker killed mid-chunk rolls the whole chunk back; a second
-  delivery of the task claims other items or none. Request ids are unique per organisation as well,
-  so even a bug here could not credit one request twice.
-- Messages may be lost (Redis restarted or flushed, a worker killed after taking one). A periodic
-  sweeper re-enqueues every unfinished batch without recent progress; extra deliveries are harmless.
-- Completion flips the status once (a guarded UPDATE) and writes points_batch.completed with it.
+Why exactly once holds (plum.core.jobs.runner has the general argument):
+- The batch and all its items are written in the transaction that answers 202; its messages are sent
+  only after that commit, so a message never names a batch that does not exist.
+- An item is done exactly when its outcome is set, in the chunk transaction that credits it and adds
+  to the batch's counters. Request ids are unique per organisation as well, so even a bug in the
+  claim could not credit one request twice.
+- Lost messages are re-sent by the runner's sweeper; completion writes points_batch.completed once.
 """
 
 import hashlib
 import json
-import time
+from collections import Counter
 from dataclasses import dataclass
 from datetime import timedelta
 
 from django.db import transaction
-from django.utils import timezone
 
+from plum.core import jobs
 from plum.core.actor import Actor
-from plum.core.claims import claim_rows
 from plum.core.db import copy_rows, copy_text, fetchone
 from plum.core.errors import CoreErrorCode, ValidationFailed, field_error
 from plum.core.ids import uuid7
-from plum.core.jobs import record_chunk_failure, send_on_commit, stale_jobs
-from plum.core.outbox import Event, outbox_emit
+from plum.core.outbox import Event
 from plum.core.text import storable_json
 from points.batch_selectors import batch_document
 from points.errors import BatchErrorCode, PointsError
@@ -38,10 +32,10 @@ from points.services.requests import REQUEST_ID_PATTERN
 
 MAX_BATCH_ITEMS = 100_000
 CHUNK_SIZE = 5_000  # fewer statements and commits per batch; one chunk stays well under a second
-PROCESS_TASK = "points.tasks.points_batch_process_task"
 PARALLEL_TASKS = 2  # messages per new batch: workers share its chunks through SKIP LOCKED
 MAX_FAILURES = 5  # chunk failures in a row before the batch is marked failed
 STALE_AFTER = timedelta(minutes=2)
+COUNTED = ("credited", "pending_approval", "rejected", "replayed")  # item outcomes the batch counts
 ITEM_COLUMNS = (
     "batch_id",
     "index",
@@ -53,13 +47,28 @@ ITEM_COLUMNS = (
     "error_field",
     "error_message",
 )
-B = PointsBatch.Status
-# Each worker takes items no other transaction holds; they stay queued until its chunk commits.
-CLAIM_SQL = (
-    "SELECT id, index, data FROM points_pointsbatchitem WHERE batch_id = %s AND status = 'queued'"
-    " ORDER BY index LIMIT %s FOR UPDATE SKIP LOCKED"
-)
-UNFINISHED = (B.QUEUED, B.PROCESSING)
+
+
+class PointsBatchJobs(jobs.JobKind):
+    """How the runner credits a batch: each chunk of items through credit_chunk."""
+
+    name = "points.batch"
+    model = PointsBatch
+    items = jobs.ItemQueue(PointsBatchItem, job_field="batch", columns=("id", "index", "data"))
+    chunk_size, parallel_messages, max_failures, stale_after = CHUNK_SIZE, PARALLEL_TASKS, MAX_FAILURES, STALE_AFTER
+
+    def process_chunk(self, job: PointsBatch, claimed: list[tuple], now) -> dict[str, int]:
+        items = [Item(id=pk, index=index, data=json.loads(data)) for pk, index, data in claimed]
+        decided = credit_chunk(organisation_id=job.organisation_id, batch_uuid=job.pk, items=items, now=now)
+        outcomes = Counter(it.status for it in decided)
+        return {"processed": len(decided), **{status: outcomes[status] for status in COUNTED}}
+
+    def completed_event(self, job: PointsBatch) -> Event:
+        return Event("points_batch.completed", "points_batch", str(job.pk), batch_document(job))
+
+
+BATCH_JOBS = jobs.register(PointsBatchJobs)
+CLAIM_SQL = BATCH_JOBS.items.claim_sql  # what a chunk's claim runs, for the tests that force plans on it
 
 
 @dataclass(frozen=True)
@@ -154,89 +163,23 @@ def _replay(actor: Actor, batch_id: str, fingerprint: str) -> BatchCreated:
 
 
 def enqueue_on_commit(batch_uuid, *, copies: int = 1) -> None:
-    send_on_commit(PROCESS_TASK, batch_uuid, copies=copies)
+    jobs.enqueue(BATCH_JOBS, batch_uuid, copies=copies)
 
 
 def points_batch_process(batch_uuid, *, chunk_size: int = CHUNK_SIZE, max_seconds: float | None = None) -> bool:
     """Process chunks until none is left or `max_seconds` have passed; answers True in the second case.
     Raises ChunkFailed when a chunk rolled back (the caller retries)."""
-    deadline = None if max_seconds is None else time.monotonic() + max_seconds
-    batch = PointsBatch.objects.filter(pk=batch_uuid).values("organisation_id", "status").first()
-    if batch is None or batch["status"] not in UNFINISHED:
-        return False
-    PointsBatch.objects.filter(pk=batch_uuid, status=B.QUEUED).update(
-        status=B.PROCESSING, started_at=timezone.now(), progress_at=timezone.now()
-    )
-    while True:
-        try:
-            with transaction.atomic():
-                status = _process_chunk(batch_uuid, batch["organisation_id"], chunk_size)
-        except Exception as exc:  # any failure rolled the chunk back: record it for staff, the task retries
-            raise record_chunk_failure("points_pointsbatch", batch_uuid, exc, max_failures=MAX_FAILURES) from exc
-        if status is None:
-            _complete(batch_uuid)  # or another worker still holds the last chunks: it will complete the batch
-            return False
-        if status not in UNFINISHED:
-            return False  # failed meanwhile: staff retry it
-        if deadline is not None and time.monotonic() > deadline:
-            return True
-
-
-def _process_chunk(batch_uuid, organisation_id, chunk_size: int) -> str | None:
-    """Claim, credit and record one chunk; answers the batch's status, or None when nothing was claimed."""
-    rows = claim_rows(CLAIM_SQL, [batch_uuid, chunk_size], at_most=chunk_size)
-    if not rows:
-        return None
-    now = timezone.now()
-    items = [Item(id=pk, index=index, data=json.loads(data)) for pk, index, data in rows]
-    decided = credit_chunk(organisation_id=organisation_id, batch_uuid=batch_uuid, items=items, now=now)
-    counts = dict.fromkeys(PointsBatchItem.Status.values, 0)
-    for it in decided:
-        counts[it.status] += 1
-    return fetchone(
-        "UPDATE points_pointsbatch SET processed = processed + %s, credited = credited + %s,"
-        " pending_approval = pending_approval + %s, rejected = rejected + %s, replayed = replayed + %s,"
-        " failures = 0, progress_at = %s WHERE id = %s RETURNING status",
-        [len(decided), *(counts[s] for s in ("credited", "pending_approval", "rejected", "replayed")), now, batch_uuid],
-    )[0]
-
-
-def _complete(batch_uuid) -> None:
-    """Mark the batch completed if no item is left queued; only the call that flips it emits the event."""
-    with transaction.atomic():
-        flipped = fetchone(
-            "UPDATE points_pointsbatch SET status = 'completed', completed_at = now(), progress_at = now()"
-            " WHERE id = %s AND status IN ('queued', 'processing')"
-            " AND NOT EXISTS (SELECT 1 FROM points_pointsbatchitem WHERE batch_id = %s AND status = 'queued')"
-            " RETURNING id",
-            [batch_uuid, batch_uuid],
-        )
-        if flipped:
-            batch = PointsBatch.objects.get(pk=batch_uuid)
-            outbox_emit(
-                organisation_id=batch.organisation_id,
-                event=Event("points_batch.completed", "points_batch", str(batch.pk), batch_document(batch)),
-            )
+    return jobs.run(BATCH_JOBS, batch_uuid, chunk_size=chunk_size, max_seconds=max_seconds)
 
 
 def points_batches_sweep(*, stale_after: timedelta = STALE_AFTER, now=None) -> list:
     """Re-enqueue unfinished batches without progress for `stale_after` (their message may be lost)."""
-    now = now or timezone.now()
-    with transaction.atomic():
-        ids = stale_jobs("points_pointsbatch", stale_after=stale_after, now=now)
-        for batch_uuid in ids:
-            enqueue_on_commit(batch_uuid)
-    return ids
+    return jobs.sweep(BATCH_JOBS, stale_after=stale_after, now=now)
 
 
 def points_batch_retry(*, actor: Actor, batch_uuid) -> PointsBatch:
     """Staff: put a failed batch back in the queue; its processed items stay done."""
-    with transaction.atomic():
-        updated = PointsBatch.objects.filter(
-            pk=batch_uuid, organisation_id=actor.organisation_id, status=B.FAILED
-        ).update(status=B.PROCESSING, failures=0, progress_at=timezone.now())
-        if updated:
-            enqueue_on_commit(batch_uuid)
+    jobs.retry(BATCH_JOBS, batch_uuid, organisation_id=actor.organisation_id)
     batch = PointsBatch.objects.filter(pk=batch_uuid, organisation_id=actor.organisation_id).first()
     if batch is None:
         raise PointsError(BatchErrorCode.BATCH_NOT_FOUND, "No such points batch in this organisation.")

@@ -2,9 +2,11 @@
 
 import hashlib
 import json
+import logging
 import re
 import uuid
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.db import transaction
 from django.utils import timezone
@@ -16,19 +18,15 @@ from plum.core.errors import CoreErrorCode, ValidationFailed, field_error
 from plum.core.ids import parse_uuid
 from plum.core.outbox import Event, outbox_emit
 from plum.core.text import storable_json, storable_text
+from points import ledger
 from points.errors import PointsError, PointsErrorCode
-from points.models import LedgerTransaction, Lot, PointsRequest, Programme
+from points.ledger import acceptance
+from points.models import PointsRequest, Programme
 from points.selectors import points_request_document
-from points.services.ledger import (
-    award,
-    budget_give,
-    insufficient_balance,
-    post_transaction,
-    wallet_move,
-)
 from points.services.single_credit import credit_in_one_statement
 from users.models import Employee
 
+logger = logging.getLogger(__name__)
 REQUEST_ID_PATTERN = re.compile(r"^[\x21-\x7e]{1,128}$")  # printable ASCII, no spaces
 REQUEST_FIELDS = {"request_id", "employee_id", "points", "programme", "reason", "source", "metadata"}
 METADATA_MAX_BYTES = 4096
@@ -124,30 +122,27 @@ def _employee(actor: Actor, employee_id: str) -> Employee | None:
     )
 
 
-def needs_approval(programme: Programme, points: int) -> bool:
-    return programme.approval_threshold is not None and points >= programme.approval_threshold
+def _refusal(outcome: str, code: str, employee_id: str, programme) -> PointsError:
+    if outcome == acceptance.PROGRAMME_NOT_FOUND:
+        return PointsError(outcome, f"No programme {code!r}.", field="programme")
+    if outcome == acceptance.PROGRAMME_INACTIVE:
+        return PointsError(outcome, f"Programme {code!r} is inactive.", field="programme")
+    if outcome == acceptance.EMPLOYEE_NOT_FOUND:
+        return PointsError(outcome, f"No employee {employee_id!r}.", field="employee_id")
+    if outcome == acceptance.EMPLOYEE_INACTIVE:
+        return PointsError(outcome, f"Employee {employee_id!r} is inactive.", field="employee_id")
+    maximum = programme.max_points_per_request
+    return PointsError(outcome, f"Points must be from 1 to {maximum} in programme {code!r}.", field="points")
 
 
-def request_refusal(*, code: str, programme, employee_id: str, employee_status, points: int) -> PointsError | None:
-    """The business checks of a points request, in their order, on values already loaded: a single
-    request and a batch item are refused by this one function. None means the request may proceed."""
-    if programme is None:
-        return PointsError(PointsErrorCode.PROGRAMME_NOT_FOUND, f"No programme {code!r}.", field="programme")
-    if programme.status != Programme.Status.ACTIVE:
-        return PointsError(PointsErrorCode.PROGRAMME_INACTIVE, f"Programme {code!r} is inactive.", field="programme")
-    if employee_status is None:
-        return PointsError(PointsErrorCode.EMPLOYEE_NOT_FOUND, f"No employee {employee_id!r}.", field="employee_id")
-    if employee_status != Employee.Status.ACTIVE:
-        return PointsError(
-            PointsErrorCode.EMPLOYEE_INACTIVE, f"Employee {employee_id!r} is inactive.", field="employee_id"
-        )
-    if not 1 <= points <= programme.max_points_per_request:
-        return PointsError(
-            PointsErrorCode.POINTS_OUT_OF_RANGE,
-            f"Points must be from 1 to {programme.max_points_per_request} in programme {code!r}.",
-            field="points",
-        )
-    return None
+def request_outcome(*, code: str, programme, employee_id: str, employee_status, points: int) -> str | PointsError:
+    """What a points request comes to on values already loaded (points.ledger.acceptance, the rule the
+    one-statement credit applies in SQL): CREDITED, PENDING_APPROVAL, or the refusal to raise. A single
+    request and a batch item are decided by this one function."""
+    outcome = acceptance.programme_decision(programme, employee_status, points)
+    if outcome in (acceptance.CREDITED, acceptance.PENDING_APPROVAL):
+        return outcome
+    return _refusal(outcome, code, employee_id, programme)
 
 
 def _replay(actor: Actor, clean: dict) -> Submitted | None:
@@ -189,20 +184,20 @@ def _emit(request: PointsRequest, event_type: str) -> None:
 
 
 def _credit(request: PointsRequest, programme: Programme, now) -> None:
-    result = award(
+    credit = ledger.Award(
+        employee=request.employee_id,
         programme=programme,
-        employee_pk=request.employee_id,
         points=request.points,
         reference=request.request_id,
-        now=now,
         memo=request.reason,
+        expires_at=now + timedelta(days=programme.points_validity_days),
     )
+    ledger.credit_many(request.organisation_id, [credit], now)
     request.status = PointsRequest.Status.CREDITED
-    request.transaction = result.transaction
-    request.lot = result.lot
-    request.balance_after = result.balance_after
+    request.transaction_id, request.lot_id = credit.transaction_id, credit.lot_id
+    request.balance_after = credit.balance_after
     request.credited_at = now
-    request.expires_at = result.lot.expires_at
+    request.expires_at = credit.expires_at
 
 
 _INSERT_REQUEST = """
@@ -231,20 +226,21 @@ def points_request_submit(*, actor: Actor, data: dict) -> Submitted:
     now = timezone.now()
     if credited := credit_in_one_statement(actor, clean, fingerprint=fingerprint(clean), now=now):
         return Submitted(credited, replayed=False)
+    logger.debug("points request %s takes the general path", clean["request_id"])
     if replay := _replay(actor, clean):
         return replay
     with transaction.atomic():
         programme = _programme(actor, clean["programme"])
         employee = _employee(actor, clean["employee_id"])
-        refusal = request_refusal(
+        outcome = request_outcome(
             code=clean["programme"],
             programme=programme,
             employee_id=clean["employee_id"],
             employee_status=employee.status if employee else None,
             points=clean["points"],
         )
-        if refusal is not None:
-            raise refusal
+        if isinstance(outcome, PointsError):
+            raise outcome
         request = PointsRequest(
             id=uuid.uuid4(),
             organisation_id=actor.organisation_id,
@@ -279,7 +275,7 @@ def points_request_submit(*, actor: Actor, data: dict) -> Submitted:
             },
         )
         if inserted is not None:
-            if needs_approval(programme, request.points):
+            if outcome == acceptance.PENDING_APPROVAL:
                 _emit(request, "points_request.pending_approval")
             else:
                 _credit(request, programme, now)
@@ -372,17 +368,13 @@ def points_request_reverse(*, actor: Actor, request_uuid, reason: str = "") -> P
         request = _locked_request(actor, request_uuid)
         if request.status != PointsRequest.Status.CREDITED:
             raise PointsError(PointsErrorCode.REQUEST_NOT_CREDITED, f"The request is {request.status}, not credited.")
-        moved = wallet_move(request.organisation_id, request.employee_id, -request.points)
-        lot = Lot.objects.select_for_update().get(pk=request.lot_id)
-        if moved is None or lot.remaining < request.points or lot.expires_at <= now:
-            raise insufficient_balance(request.points)
-        Lot.objects.filter(pk=lot.pk).update(remaining=0)
-        wallet_id, balance = moved
-        lines = [(wallet_id, -request.points, balance), *budget_give(request.programme, request.points)]
-        request.reversal_transaction = post_transaction(
+        request.reversal_transaction = ledger.reverse_credit(
             request.organisation_id,
-            LedgerTransaction.Kind.REVERSAL,
-            lines,
+            request.employee_id,
+            request.programme,
+            request.lot_id,
+            request.points,
+            now,
             reference=request.request_id,
             memo=reason,
         )

@@ -1,14 +1,16 @@
 """A single points request credited in one statement: the common case on the hottest path.
 
-The function points_request_credit (migrations 0005 and 0006) does what the general path of
-points_request_submit does, for a new request that the programme credits at once and a budget shard
-that can pay it alone, in one round trip that commits on its own (two when every such shard is busy:
-the second waits for one). For anything else it changes nothing and the caller takes the general path.
-The event's payload is built here, so the document has one author (its balance_after is added by the
-function)."""
+The function points_request_credit (points/ledger/sql/points_request_credit.sql) writes what the general
+path of points_request_submit writes through points.ledger.credit_many, for a new request that the
+acceptance rule credits at once and a budget shard that can pay it alone, in one round trip that commits
+on its own (two when every such shard is busy: the second waits for one). For anything else it changes
+nothing and the caller takes the general path. The event's payload is built here, so the document has
+one author (its balance_after is added by the function)."""
 
+import logging
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import DatabaseError
 from psycopg.types.json import Jsonb
 
@@ -19,6 +21,7 @@ from points.models import PointsRequest, Programme
 from points.selectors import points_request_document
 from users.models import Employee
 
+logger = logging.getLogger(__name__)
 _CALL = "SELECT * FROM points_request_credit(" + ", ".join(["%s"] * 19) + ")"
 NO_SHARD_PAYS_ALONE = "PL001"  # none can, or the one waited for was drained meanwhile
 EVERY_SHARD_BUSY = "PL002"  # every one that can pay is held by another transaction
@@ -30,7 +33,10 @@ _validity_days: dict[tuple, int] = {}
 
 
 def credit_in_one_statement(actor: Actor, clean: dict, *, fingerprint: str, now) -> PointsRequest | None:
-    """The credited request, or None when the general path must decide (and nothing was written)."""
+    """The credited request, or None when the general path must decide (and nothing was written).
+    Setting POINTS_ONE_STATEMENT_CREDIT = False sends every request to the general path."""
+    if not getattr(settings, "POINTS_ONE_STATEMENT_CREDIT", True):
+        return None
     if not 1 <= clean["points"] <= MAX_REQUEST_POINTS:  # the column's range; the general path refuses it
         return None
     key = (actor.organisation_id, clean["programme"])
@@ -99,12 +105,13 @@ def _call(request: PointsRequest, clean: dict, validity: int | None) -> tuple | 
     ]
     row = _send(params, wait=False)
     # Every shard that could pay was busy: that statement rolled back whole, stray shard locks with it,
-    # and a second one waits for a shard (migration 0006 says why the wait needs a statement of its own).
+    # and a second one waits for a shard (the function's file says why the wait needs a statement of its own).
     return _send(params, wait=True) if row == EVERY_SHARD_BUSY else row
 
 
 def _send(params: list, *, wait: bool) -> tuple | str | None:
     """The statement's row; None when no shard can pay alone; EVERY_SHARD_BUSY only when not waiting."""
+    logger.debug("credit statement for %s sent (waiting for a busy shard: %s)", params[2], wait)
     try:
         with prepared_cursor() as cursor:
             return cursor.execute(_CALL, [*params, wait], prepare=True).fetchone()

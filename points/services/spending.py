@@ -1,19 +1,53 @@
-"""What other rooms pay with and give back: a programme's budget, and refunds into a wallet's lots.
-Each runs in the caller's transaction (the vouchers app pays an order or a campaign chunk with them)."""
+"""Spending: a wallet's points (voucher orders), a programme's budget (campaigns, orders paid by the
+budget), and the refunds of both. Each runs in the caller's transaction when there is one (the vouchers
+app pays an order or a campaign chunk with them), so a failure later in the caller undoes it too."""
+
+from dataclasses import dataclass
 
 from django.db import transaction
+from django.utils import timezone
 
 from plum.core.actor import Actor
-from plum.core.db import fetchall
+from plum.core.errors import CoreErrorCode, ValidationFailed, field_error
+from plum.core.text import storable_text
+from points import ledger
 from points.errors import PointsError, PointsErrorCode
-from points.models import Account, LedgerTransaction, Programme
-from points.services.ledger import (
-    budget_give,
-    budget_take,
-    organisation_account_id,
-    post_transaction,
-    wallet_move,
-)
+from points.models import LedgerTransaction, Programme
+from users.models import Employee
+
+MAX_POINTS = 2**63 - 1  # a bigint
+
+
+@dataclass(frozen=True)
+class Spent:
+    transaction: LedgerTransaction
+    balance_after: int
+    lots: list[tuple[object, int]]  # (lot id, points taken)
+
+
+def points_spend(*, actor: Actor, employee_id: str, points: int, reference: str, memo: str = "", now=None) -> Spent:
+    """Debit a wallet into the redemption sink, consuming the lots that expire first; never overdraws.
+    `now` (default: the current time) decides which lots are still spendable."""
+    errors = []
+    if not isinstance(employee_id, str) or not storable_text(employee_id):
+        errors.append(field_error("employee_id", CoreErrorCode.INVALID, "A string."))
+    if isinstance(points, bool) or not isinstance(points, int) or not 1 <= points <= MAX_POINTS:
+        errors.append(field_error("points", CoreErrorCode.INVALID, f"A whole number from 1 to {MAX_POINTS}."))
+    if not isinstance(reference, str) or len(reference) > 128 or not storable_text(reference):
+        errors.append(field_error("reference", CoreErrorCode.INVALID, "A string of at most 128 characters."))
+    if not isinstance(memo, str) or not storable_text(memo):  # a long memo is cut to 500 characters
+        errors.append(field_error("memo", CoreErrorCode.INVALID, "A string."))
+    if errors:  # else PostgreSQL would refuse them with a DataError, a 500 at the door
+        raise ValidationFailed(errors)
+    now = now or timezone.now()
+    with transaction.atomic():
+        employee = Employee.objects.filter(organisation_id=actor.organisation_id, employee_id=employee_id).first()
+        if employee is None:
+            raise PointsError(PointsErrorCode.EMPLOYEE_NOT_FOUND, f"No employee {employee_id!r}.", field="employee_id")
+        txn, balance, lots = ledger.debit_wallet(
+            actor.organisation_id, employee.pk, points, now, reference=reference, memo=memo
+        )
+    return Spent(txn, balance, lots)
 
 
 def programme_for_spending(*, actor: Actor, code) -> Programme:
@@ -36,15 +70,7 @@ def _in_transaction() -> None:
 def budget_spend(*, programme: Programme, points: int, reference: str, memo: str = "") -> LedgerTransaction:
     """Pay `points` from the programme's budget into the redemption sink; raises budget_exhausted."""
     _in_transaction()
-    lines = budget_take(programme, points)
-    sink = organisation_account_id(programme.organisation_id, Account.Kind.REDEMPTION)
-    return post_transaction(
-        programme.organisation_id,
-        LedgerTransaction.Kind.SPEND,
-        [*lines, (sink, points, None)],
-        reference=reference,
-        memo=memo,
-    )
+    return ledger.budget_to_sink(programme, points, reference=reference, memo=memo)
 
 
 def budget_spend_units(
@@ -53,35 +79,13 @@ def budget_spend_units(
     """Pay for as many of `count` units of `unit_points` as the budget can, in one transaction:
     answers (units paid, the ledger transaction or None when it could pay none)."""
     _in_transaction()
-    try:
-        with transaction.atomic():
-            return count, budget_spend(programme=programme, points=unit_points * count, reference=reference, memo=memo)
-    except PointsError as exc:
-        if exc.code != PointsErrorCode.BUDGET_EXHAUSTED:
-            raise
-    # Not enough for all: lock every shard (as budget_take's last resort does) and pay what fits.
-    shards = fetchall(
-        "SELECT balance FROM points_account WHERE programme_id = %s AND kind = 'budget' ORDER BY id FOR UPDATE",
-        [programme.pk],
-    )
-    paid = min(count, sum(balance for (balance,) in shards) // unit_points)
-    if not paid:
-        return 0, None
-    return paid, budget_spend(programme=programme, points=unit_points * paid, reference=reference, memo=memo)
+    return ledger.budget_units_to_sink(programme, unit_points, count, reference=reference, memo=memo)
 
 
 def budget_refund(*, programme: Programme, points: int, reference: str, memo: str = "") -> LedgerTransaction:
     """Give `points` back from the redemption sink to the programme's budget."""
     _in_transaction()
-    lines = budget_give(programme, points)
-    sink = organisation_account_id(programme.organisation_id, Account.Kind.REDEMPTION)
-    return post_transaction(
-        programme.organisation_id,
-        LedgerTransaction.Kind.REFUND,
-        [(sink, -points, None), *lines],
-        reference=reference,
-        memo=memo,
-    )
+    return ledger.sink_to_budget(programme, points, reference=reference, memo=memo)
 
 
 def points_refund(
@@ -90,18 +94,4 @@ def points_refund(
     """Give spent points back to the wallet, into the very lots they were taken from (so they keep
     their expiry: a lot already past it is expired again by the next expiry run)."""
     _in_transaction()
-    points = sum(taken for _, taken in lots)
-    wallet_id, balance = wallet_move(organisation_id, employee_pk, points)
-    with transaction.get_connection().cursor() as cursor:
-        cursor.executemany(
-            "UPDATE points_lot SET remaining = remaining + %s WHERE id = %s AND account_id = %s",
-            [(taken, lot_id, wallet_id) for lot_id, taken in lots],
-        )
-    sink = organisation_account_id(organisation_id, Account.Kind.REDEMPTION)
-    return post_transaction(
-        organisation_id,
-        LedgerTransaction.Kind.REFUND,
-        [(sink, -points, None), (wallet_id, points, balance)],
-        reference=reference,
-        memo=memo,
-    )
+    return ledger.refund_into_lots(organisation_id, employee_pk, lots, reference=reference, memo=memo)

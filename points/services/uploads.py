@@ -3,7 +3,6 @@ a batch. Checking credits nothing and writes only the upload itself."""
 
 import csv
 import io
-import re
 import zipfile
 from pathlib import PurePath
 
@@ -13,14 +12,13 @@ from openpyxl import load_workbook
 from openpyxl.utils.exceptions import InvalidFileException
 
 from plum.core.actor import Actor
-from plum.core.errors import CoreErrorCode, field_error
-from plum.core.text import storable_text
+from plum.core.errors import CoreErrorCode, ValidationFailed, field_error
 from points.batch_selectors import upload_get
+from points.commands import MAX_BATCH_ITEMS, PointsUploadConfirmCommand, PointsUploadRowCommand, check_each
 from points.errors import BatchErrorCode, PointsError, PointsErrorCode
 from points.models import PointsBatch, PointsUpload, Programme
 from points.services.batch_sql import existing_requests
-from points.services.batches import MAX_BATCH_ITEMS, BatchCreated, points_batch_create, upload_batch_id
-from points.services.requests import REQUEST_ID_PATTERN
+from points.services.batches import BatchCreated, points_batch_create, upload_batch_id
 from users.models import Employee
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
@@ -29,10 +27,8 @@ MAX_UNPACKED_XLSX_BYTES = 128 * 1024 * 1024
 # blank rows are skipped, but each costs a parse: a file of empty rows must not run unbounded
 MAX_FILE_ROWS = 2 * MAX_BATCH_ITEMS
 MAX_ERRORS = 1000
-COLUMNS = ("employee_id", "points", "reason", "request_id", "programme")
-REQUIRED = ("employee_id", "points", "request_id", "programme")
-LIMITS = {"employee_id": 128, "programme": 128, "request_id": 128, "reason": 500}
-WHOLE_NUMBER = re.compile(r"^[+-]?[0-9]+$")
+COLUMNS = tuple(PointsUploadRowCommand.model_fields)
+EXTRA_VALUES = "The row has more values than the header has columns."
 CSV_TYPES = {"text/csv", "application/csv", "text/plain", "application/vnd.ms-excel"}
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 F = PointsUpload.FileType
@@ -159,32 +155,19 @@ def _read(rows) -> list[tuple[int, dict]]:
     return out
 
 
-def _check_row(number: int, values: dict, errors: list) -> dict | None:
-    """Shape checks of one row; answers the points request it asks for, or None."""
-    found = []
-    clean = {}
-    for name in COLUMNS:
-        raw = values.get(name)
-        text = _text(raw)
-        if not text and name in REQUIRED:
-            found.append(field_error(name, CoreErrorCode.REQUIRED, "This value is required."))
-        elif len(text) > LIMITS.get(name, 128) or not storable_text(text):
-            found.append(field_error(name, CoreErrorCode.INVALID, f"At most {LIMITS.get(name, 128)} characters."))
-        clean[name] = text
-    if clean["points"] and not any(e["field"] == "points" for e in found):  # too long: never parsed
-        if not WHOLE_NUMBER.match(clean["points"]):
-            found.append(field_error("points", CoreErrorCode.INVALID, f"{clean['points']!r} is not a whole number."))
-        elif int(clean["points"]) < 1:
-            message = f"Points must be at least 1, not {int(clean['points'])}."
-            found.append(field_error("points", PointsErrorCode.POINTS_OUT_OF_RANGE, message))
-        else:
-            clean["points"] = int(clean["points"])
-    if clean["request_id"] and not REQUEST_ID_PATTERN.match(clean["request_id"]):
-        found.append(field_error("request_id", CoreErrorCode.INVALID, "1 to 128 printable ASCII characters."))
-    if values["__extra__"]:
-        found.append(field_error(None, CoreErrorCode.INVALID, "The row has more values than the header has columns."))
-    errors += [{"row": number, **e} for e in found]
-    return None if found else clean
+def _check_rows(rows: list[tuple[int, dict]], errors: list) -> list[tuple[int, dict]]:
+    """Shape checks of every row at once; answers (row number, the points request it asks for) of the
+    rows without errors."""
+    texts = [{name: _text(values.get(name)) for name in COLUMNS} for _, values in rows]
+    shaped = []
+    for (number, values), checked in zip(rows, check_each(PointsUploadRowCommand, texts), strict=True):
+        found = checked.errors if isinstance(checked, ValidationFailed) else []
+        if values["__extra__"]:
+            found = [*found, field_error(None, CoreErrorCode.INVALID, EXTRA_VALUES)]
+        errors += [{"row": number, **e} for e in found]
+        if not found:
+            shaped.append((number, checked))
+    return shaped
 
 
 def _check_against_database(actor: Actor, rows: list[tuple[int, dict]], errors: list) -> list[tuple[int, dict]]:
@@ -242,7 +225,7 @@ def points_upload_create(*, actor: Actor, file, filename: str = "", content_type
     read = _csv_rows(data) if file_type == F.CSV else _xlsx_rows(io.BytesIO(data))
     rows = _read(read)
     errors: list[dict] = []
-    shaped = [(number, clean) for number, values in rows if (clean := _check_row(number, values, errors))]
+    shaped = _check_rows(rows, errors)
     valid = _check_against_database(actor, shaped, errors)
     errors.sort(key=lambda e: e["row"])
     requests = [{**r, "source": "upload", "row": number} for number, r in valid]
@@ -260,10 +243,10 @@ def points_upload_create(*, actor: Actor, file, filename: str = "", content_type
     )
 
 
-def points_upload_confirm(*, actor: Actor, upload_uuid) -> BatchCreated:
+def points_upload_confirm(*, actor: Actor, command: PointsUploadConfirmCommand) -> BatchCreated:
     """Turn the upload's valid rows into a batch; confirming again answers the same batch."""
     with transaction.atomic():
-        upload = upload_get(actor=actor, upload_uuid=upload_uuid)
+        upload = upload_get(actor=actor, upload_uuid=command.upload)
         upload = PointsUpload.objects.select_for_update().get(pk=upload.pk)
         if upload.batch_id:
             return BatchCreated(upload.batch, replayed=True)

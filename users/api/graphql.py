@@ -6,13 +6,14 @@ from graphene_django import DjangoObjectType
 
 from plum.api.auth import actor_of
 from plum.api.graphql.base import BaseMutation
+from plum.api.graphql.commands import command_fields, command_input, parse_input
 from plum.api.graphql.connection import CountedConnection, PlumConnectionField
 from plum.api.graphql.errors import error_type
 from plum.api.graphql.inputs import plain
 from plum.api.graphql.scalars import DateTime
 from plum.api.graphql.scoping import register_query_scopes
 from plum.api.scopes import Scope
-from users import selectors, services
+from users import commands, selectors, services
 from users.errors import UsersErrorCode
 from users.models import EMPLOYEE_PLAIN_FIELDS, Employee
 
@@ -73,25 +74,8 @@ class UsersQuery(graphene.ObjectType):
 register_query_scopes({"employees": Scope.EMPLOYEES_READ, "employee": Scope.EMPLOYEES_READ})
 
 
-class EmployeeFields:
-    email = graphene.String()
-    first_name = graphene.String()
-    last_name = graphene.String()
-    status = EmployeeStatus()
-    role = graphene.String()
-    department = graphene.String()
-    business_unit = graphene.String()
-    cost_centre = graphene.String()
-    country = graphene.String()
-    manager_employee_id = graphene.String()
-    hire_date = graphene.Date()
-    exit_date = graphene.Date()
-    slack_user_id = graphene.String()
-    teams_user_id = graphene.String()
-
-
-class EmployeeSyncRecordInput(EmployeeFields, graphene.InputObjectType):
-    employee_id = graphene.String(required=True)
+FIELD_TYPES = {"status": EmployeeStatus, "mode": SyncMode, "country": graphene.String}
+EmployeeSyncRecordInput = command_input(commands.EmployeeRecord, "EmployeeSyncRecordInput", types=FIELD_TYPES)
 
 
 class EmployeeMutation(BaseMutation):
@@ -106,15 +90,12 @@ class EmployeeCreate(EmployeeMutation):
         scopes = (Scope.EMPLOYEES_WRITE,)
         error_type = UsersError
 
-    class Input(EmployeeFields):
-        employee_id = graphene.String(required=True)
-        email = graphene.String(required=True)
-        first_name = graphene.String(required=True)
-        last_name = graphene.String(required=True)
+    Input = command_fields(commands.EmployeeCreate, types=FIELD_TYPES)
 
     @classmethod
     def perform(cls, info, **data):
-        return cls(employee=services.employee_create(actor=actor_of(info), data=plain(data)))
+        command = parse_input(commands.EmployeeCreate, data)
+        return cls(employee=services.employee_create(actor=actor_of(info), command=command))
 
 
 class EmployeeUpdate(EmployeeMutation):
@@ -122,13 +103,12 @@ class EmployeeUpdate(EmployeeMutation):
         scopes = (Scope.EMPLOYEES_WRITE,)
         error_type = UsersError
 
-    class Input(EmployeeFields):
-        employee_id = graphene.String(required=True)
+    Input = command_fields(commands.EmployeeUpdate, types=FIELD_TYPES)
 
     @classmethod
-    def perform(cls, info, employee_id, **data):
-        employee = services.employee_update(actor=actor_of(info), employee_id=employee_id, data=plain(data))
-        return cls(employee=employee)
+    def perform(cls, info, **data):
+        command = parse_input(commands.EmployeeUpdate, data)
+        return cls(employee=services.employee_update(actor=actor_of(info), command=command))
 
 
 class EmployeeDeactivate(EmployeeMutation):
@@ -136,12 +116,12 @@ class EmployeeDeactivate(EmployeeMutation):
         scopes = (Scope.EMPLOYEES_WRITE,)
         error_type = UsersError
 
-    class Input:
-        employee_id = graphene.String(required=True)
+    Input = command_fields(commands.EmployeeDeactivate)
 
     @classmethod
-    def perform(cls, info, employee_id):
-        return cls(employee=services.employee_deactivate(actor=actor_of(info), employee_id=employee_id))
+    def perform(cls, info, **data):
+        command = parse_input(commands.EmployeeDeactivate, data)
+        return cls(employee=services.employee_deactivate(actor=actor_of(info), command=command))
 
 
 class SyncRecordError(graphene.ObjectType):
@@ -163,16 +143,12 @@ class EmployeesSync(BaseMutation):
         scopes = (Scope.EMPLOYEES_WRITE,)
         error_type = UsersError
 
-    class Input:
-        mode = SyncMode(required=True)
-        source = graphene.String()
-        employees = graphene.List(graphene.NonNull(EmployeeSyncRecordInput), required=True)
+    Input = command_fields(commands.EmployeesSync, types=FIELD_TYPES)
 
     @classmethod
-    def perform(cls, info, mode, employees, source=""):
-        result = services.employees_sync(
-            actor=actor_of(info), mode=plain(mode), source=source or "", records=plain(employees)
-        )
+    def perform(cls, info, **data):
+        command = parse_input(commands.EmployeesSync, data)
+        result = services.employees_sync(actor=actor_of(info), command=command)
         counts = result.as_dict()
         return cls(record_errors=counts.pop("errors"), **counts)
 

@@ -1,6 +1,6 @@
 """REST door of the users app: thin adapters around users.services and users.selectors."""
 
-from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -11,10 +11,9 @@ from plum.api.openapi import filter_parameters, problems
 from plum.api.scopes import Scope
 from plum.api.views import PlumViewSet
 from users import selectors, services
+from users.commands import EmployeeChanges, EmployeeCreate, EmployeeDeactivate, EmployeesSync, EmployeeUpdate
 from users.filters import EmployeeFilter
 from users.models import Employee
-from users.records import CODE_FIELDS, COUNTRY_CODES, EMAIL_MAX_LENGTH, EMPLOYEE_ID_PATTERN, NAME_FIELDS, TEXT_FIELDS
-from users.services.sync import MAX_SYNC_RECORDS, SOURCE_MAX_LENGTH, SYNC_MODES
 
 READ, WRITE = Scope.EMPLOYEES_READ, Scope.EMPLOYEES_WRITE
 
@@ -40,73 +39,6 @@ class EmployeeOutput(serializers.Serializer):
 
     def to_representation(self, instance):
         return selectors.employee_document(instance)  # one representation for every door and event
-
-
-def _text(limit: int, *, nonblank: bool = False, **options) -> serializers.CharField:
-    """A text field of at most `limit` characters (after trimming); `nonblank` ones need a visible character."""
-    if nonblank:
-        return serializers.RegexField(r"\S", max_length=limit, **options)
-    return serializers.CharField(max_length=limit, allow_blank=True, allow_null=True, required=False, **options)
-
-
-def _employee_id(**options) -> serializers.RegexField:
-    return serializers.RegexField(EMPLOYEE_ID_PATTERN.pattern, min_length=1, max_length=64, **options)
-
-
-@extend_schema_field(
-    {"type": "string", "enum": ["", *sorted(COUNTRY_CODES)], "nullable": True}, component_name="CountryCode"
-)
-class CountryField(serializers.CharField):
-    pass
-
-
-class EmployeeInput(serializers.Serializer):
-    """The users service validates it (users.records: the same rules for REST, GraphQL and sync); this
-    serializer documents those rules from the same constants."""
-
-    employee_id = _employee_id(help_text="Letters, digits and . _ @ : + - (not first); unique in your organisation")
-    email = serializers.EmailField(max_length=EMAIL_MAX_LENGTH)
-    first_name = _text(NAME_FIELDS["first_name"], nonblank=True)
-    last_name = _text(NAME_FIELDS["last_name"], nonblank=True)
-    status = serializers.ChoiceField(choices=Employee.Status.choices, required=False)
-    role = _text(TEXT_FIELDS["role"])
-    department = _text(TEXT_FIELDS["department"])
-    business_unit = _text(CODE_FIELDS["business_unit"], help_text="Business unit code; created on first use")
-    cost_centre = _text(CODE_FIELDS["cost_centre"], help_text="Cost centre code; created on first use")
-    country = CountryField(
-        required=False, allow_blank=True, allow_null=True, help_text="ISO 3166-1 alpha-2 (any case), or empty"
-    )
-    manager_employee_id = serializers.RegexField(
-        f"^$|{EMPLOYEE_ID_PATTERN.pattern}",
-        max_length=64,
-        allow_blank=True,
-        allow_null=True,
-        required=False,
-        help_text="An existing employee other than this one; empty or null for none",
-    )
-    hire_date = serializers.DateField(required=False, allow_null=True)
-    exit_date = serializers.DateField(required=False, allow_null=True, help_text="Not before hire_date")
-    slack_user_id = _text(TEXT_FIELDS["slack_user_id"])
-    teams_user_id = _text(TEXT_FIELDS["teams_user_id"])
-
-
-class EmployeePatchInput(EmployeeInput):
-    """Omitted fields keep their values. employee_id cannot change (sending the same one is allowed)."""
-
-    employee_id = None
-    email = serializers.EmailField(max_length=EMAIL_MAX_LENGTH, required=False)
-    first_name = _text(NAME_FIELDS["first_name"], nonblank=True, required=False)
-    last_name = _text(NAME_FIELDS["last_name"], nonblank=True, required=False)
-
-
-class EmployeeSyncInput(serializers.Serializer):
-    mode = serializers.ChoiceField(choices=SYNC_MODES, help_text="`full` also deactivates everyone not listed")
-    source = serializers.CharField(max_length=SOURCE_MAX_LENGTH, required=False, allow_blank=True, allow_null=True)
-    employees = serializers.ListField(
-        child=EmployeeInput(),
-        max_length=MAX_SYNC_RECORDS,
-        help_text=f"At most {MAX_SYNC_RECORDS} (more: 413); a bad record is reported in `errors`, not refused",
-    )
 
 
 class SyncErrorOutput(serializers.Serializer):
@@ -135,20 +67,18 @@ class DimensionOutput(serializers.Serializer):
     list=extend_schema(parameters=filter_parameters(EmployeeFilter), responses=EmployeeOutput(many=True)),
     retrieve=extend_schema(responses=EmployeeOutput),
     create=extend_schema(
-        request=EmployeeInput,
+        request=EmployeeCreate,
         responses={
             201: EmployeeOutput,
             **problems(_409="employee_exists", _422="manager_not_found, manager_is_self"),
         },
     ),
     partial_update=extend_schema(
-        request=EmployeePatchInput,
+        request=EmployeeChanges,
         responses={200: EmployeeOutput, **problems(_422="manager_not_found, manager_is_self")},
     ),
     deactivate=extend_schema(request=None, responses=EmployeeOutput),
-    sync=extend_schema(
-        request=EmployeeSyncInput, responses={200: EmployeeSyncOutput, **problems(_413="too_many_records")}
-    ),
+    sync=extend_schema(request=EmployeesSync, responses={200: EmployeeSyncOutput, **problems(_413="too_many_records")}),
 )
 class EmployeeViewSet(PlumViewSet):
     lookup_field = "employee_id"
@@ -180,29 +110,25 @@ class EmployeeViewSet(PlumViewSet):
 
     @idempotent
     def create(self, request):
-        employee = services.employee_create(actor=actor_of(request), data=self.json_object(request))
+        command = EmployeeCreate.parse(self.json_object(request))
+        employee = services.employee_create(actor=actor_of(request), command=command)
         return Response(EmployeeOutput(employee).data, status=status.HTTP_201_CREATED)
 
     def partial_update(self, request, employee_id):
-        employee = services.employee_update(
-            actor=actor_of(request), employee_id=employee_id, data=self.json_object(request)
-        )
+        command = EmployeeUpdate.of(employee_id, self.json_object(request))
+        employee = services.employee_update(actor=actor_of(request), command=command)
         return Response(EmployeeOutput(employee).data)
 
     @action(detail=True, methods=["post"])
     def deactivate(self, request, employee_id):
-        employee = services.employee_deactivate(actor=actor_of(request), employee_id=employee_id)
+        command = EmployeeDeactivate.parse({"employee_id": employee_id})
+        employee = services.employee_deactivate(actor=actor_of(request), command=command)
         return Response(EmployeeOutput(employee).data)
 
     @action(detail=False, methods=["post"])
     def sync(self, request):
-        body = self.json_object(request, allowed=("mode", "source", "employees"))
-        result = services.employees_sync(
-            actor=actor_of(request),
-            mode=body.get("mode"),
-            source=body.get("source"),
-            records=body.get("employees"),
-        )
+        command = EmployeesSync.parse(self.json_object(request, allowed=tuple(EmployeesSync.model_fields)))
+        result = services.employees_sync(actor=actor_of(request), command=command)
         return Response(result.as_dict())
 
 

@@ -3,11 +3,11 @@
 from django.db import IntegrityError, connection, transaction
 
 from plum.core.actor import Actor
-from plum.core.errors import CoreErrorCode, DomainError, ValidationFailed, field_error
+from plum.core.errors import DomainError, ValidationFailed
 from plum.core.outbox import Event, outbox_emit
+from users.commands import EmployeeCreate, EmployeeDeactivate, EmployeeUpdate, dates_error
 from users.errors import EmployeeExists, UsersErrorCode
 from users.models import EMPLOYEE_PLAIN_FIELDS, BusinessUnit, CostCentre, Employee
-from users.records import clean_employee_fields, dates_error, missing_required
 from users.selectors import employee_document, employee_get
 
 # --- Employees -------------------------------------------------------------------------------
@@ -79,42 +79,27 @@ def _refuse_self_manager(employee_id: str, clean: dict) -> None:
         )
 
 
-def _clean_or_fail(data, *, creating: bool) -> dict:
-    if not isinstance(data, dict):
-        raise ValidationFailed([field_error(None, CoreErrorCode.INVALID, "The employee must be an object.")])
-    clean, errors = clean_employee_fields(data)
-    if creating:
-        reported = {e["field"] for e in errors}
-        errors += [m for m in missing_required(clean) if m["field"] not in reported]
-    if errors:
-        raise ValidationFailed(errors)
-    return clean
-
-
-def employee_create(*, actor: Actor, data: dict) -> Employee:
-    clean = _clean_or_fail(data, creating=True)
-    _refuse_self_manager(clean["employee_id"], clean)
+def employee_create(*, actor: Actor, command: EmployeeCreate) -> Employee:
+    clean = command.given()
+    _refuse_self_manager(command.employee_id, clean)
     with transaction.atomic():
-        employee = Employee(organisation_id=actor.organisation_id, employee_id=clean["employee_id"])
+        employee = Employee(organisation_id=actor.organisation_id, employee_id=command.employee_id)
         _apply_clean(actor, employee, clean)
         try:
             with transaction.atomic():
                 employee.save(force_insert=True)
         except IntegrityError as exc:
             if "employee_id_per_org" in str(exc):
-                raise EmployeeExists(clean["employee_id"]) from None
+                raise EmployeeExists(command.employee_id) from None
             raise
         employee = employee_get(actor=actor, employee_id=employee.employee_id)
         outbox_emit(organisation_id=actor.organisation_id, event=_event("employee.created", employee))
     return employee
 
 
-def employee_update(*, actor: Actor, employee_id: str, data: dict) -> Employee:
+def employee_update(*, actor: Actor, command: EmployeeUpdate) -> Employee:
     """Partial: omitted fields keep their values. A change that changes nothing writes nothing."""
-    clean = _clean_or_fail(data, creating=False)
-    if clean.pop("employee_id", employee_id) != employee_id:
-        error = field_error("employee_id", CoreErrorCode.INVALID, "The employee_id cannot be changed.")
-        raise ValidationFailed([error])
+    employee_id, clean = command.employee_id, command.changes()
     with transaction.atomic():
         employee = employee_get(actor=actor, employee_id=employee_id, for_update=True)
         before = _state(employee)
@@ -133,10 +118,10 @@ def employee_update(*, actor: Actor, employee_id: str, data: dict) -> Employee:
     return employee
 
 
-def employee_deactivate(*, actor: Actor, employee_id: str) -> Employee:
+def employee_deactivate(*, actor: Actor, command: EmployeeDeactivate) -> Employee:
     """Idempotent: deactivating an inactive employee changes nothing and emits nothing."""
     with transaction.atomic():
-        employee = employee_get(actor=actor, employee_id=employee_id, for_update=True)
+        employee = employee_get(actor=actor, employee_id=command.employee_id, for_update=True)
         if employee.status == Employee.Status.INACTIVE:
             return employee
         employee.status = Employee.Status.INACTIVE

@@ -1,9 +1,9 @@
 """Bulk employee sync from an HR system: set-based, every record validated, every error reported.
 
-One call: clean each record in Python, lock and load the stored rows the list names with one query,
-classify each record as created / updated / unchanged / deactivated, then write every change with
-one INSERT … ON CONFLICT fed by a single JSON parameter (Django's bulk_create quotes 10,000 rows of
-parameters in Python, which takes seconds). Syncs of one organisation are serialised by an advisory
+One call: the command has parsed each record (users.commands); lock and load the stored rows the list
+names with one query, classify each record as created / updated / unchanged / deactivated, then write
+every change with one INSERT … ON CONFLICT fed by a single JSON parameter (Django's bulk_create quotes
+10,000 rows of parameters in Python, which takes seconds). Syncs of one organisation are serialised by an advisory
 lock and the stored rows are locked, so counts and events are exact.
 """
 
@@ -17,17 +17,16 @@ from django.db.models import F
 from django.utils import timezone
 
 from plum.core.actor import Actor
-from plum.core.errors import CoreErrorCode, DomainError, ValidationFailed, field_error
+from plum.core.errors import CoreErrorCode, field_error
 from plum.core.outbox import Event, outbox_emit_many
+from users.commands import EmployeeCreate, EmployeesSync, RejectedRecord, dates_error
 from users.errors import UsersErrorCode
 from users.models import EMPLOYEE_PLAIN_FIELDS, BusinessUnit, CostCentre, Employee
-from users.records import clean_employee_fields, dates_error, missing_required, printable_key, storable_text
 from users.selectors import employee_document_from_values
 from users.services.employees import dimension_ids, lock_organisation
 
-MAX_SYNC_RECORDS = 10_000
-SYNC_MODES = ("upsert", "full")
-SOURCE_MAX_LENGTH = Employee._meta.get_field("source").max_length
+# What a new employee needs in its record
+REQUIRED_ON_CREATE = tuple(name for name, info in EmployeeCreate.model_fields.items() if info.is_required())
 
 # What a new employee holds in the fields its record leaves out.
 NEW_EMPLOYEE_DEFAULTS = {
@@ -65,11 +64,9 @@ class _Record:
     clean: dict
 
 
-def employees_sync(
-    *, actor: Actor, mode: str, source: str | None = "", records, max_records: int = MAX_SYNC_RECORDS
-) -> SyncResult:
-    source = _check_request(mode, source, records, max_records)
-    valid, listed_ids, errors = _clean_records(records)
+def employees_sync(*, actor: Actor, command: EmployeesSync) -> SyncResult:
+    mode, source = command.mode, command.source
+    valid, listed_ids, errors = _valid_records(command)
     org_id = actor.organisation_id
     now = timezone.now()
 
@@ -100,44 +97,14 @@ def employees_sync(
     )
 
 
-# --- The request and its records ---------------------------------------------------------------
-
-
-def _check_request(mode, source, records, max_records) -> str:
-    """The shape of the whole call; answers the source as stored ("" when not given)."""
-    problems = []
-    if not isinstance(mode, str) or mode not in SYNC_MODES:
-        problems.append(field_error("mode", CoreErrorCode.INVALID, "Must be 'upsert' or 'full'."))
-    source = "" if source is None else source
-    if not isinstance(source, str) or len(source) > SOURCE_MAX_LENGTH or not storable_text(source):
-        message = f"A string of at most {SOURCE_MAX_LENGTH} characters."
-        problems.append(field_error("source", CoreErrorCode.INVALID, message))
-    if records is None:
-        problems.append(field_error("employees", CoreErrorCode.REQUIRED, "A list of employee records is required."))
-    elif not isinstance(records, list):
-        problems.append(field_error("employees", CoreErrorCode.INVALID, "Must be a list of employee records."))
-    elif len(records) > max_records and not problems:
-        raise DomainError(
-            UsersErrorCode.TOO_MANY_RECORDS,
-            f"A sync takes at most {max_records} records; split the list.",
-            field="employees",
-        )
-    else:
-        problems += [
-            field_error(f"employees[{i}]", CoreErrorCode.INVALID, "Each employee record must be an object.")
-            for i, record in enumerate(records[: max_records + 1])
-            if not isinstance(record, dict)
-        ]
-    if problems:
-        raise ValidationFailed(problems)
-    return source
+# --- The records ---------------------------------------------------------------------------------
 
 
 def _record_error(index: int, employee_id, error: dict) -> dict:
-    return {"index": index, "employee_id": printable_key(employee_id), **error}
+    return {"index": index, "employee_id": employee_id, **error}
 
 
-def _clean_records(records: list[dict]) -> tuple[dict[str, _Record], set[str], list[dict]]:
+def _valid_records(command: EmployeesSync) -> tuple[dict[str, _Record], set[str], list[dict]]:
     """The valid records by employee_id, every employee_id the list names, and the record errors.
 
     An employee_id named twice: the first record counts, the later ones are errors.
@@ -145,12 +112,14 @@ def _clean_records(records: list[dict]) -> tuple[dict[str, _Record], set[str], l
     valid: dict[str, _Record] = {}
     first_index: dict[str, int] = {}
     errors: list[dict] = []
-    for index, record in enumerate(records):
-        clean, problems = clean_employee_fields(record)
-        employee_id = clean.get("employee_id")
-        if employee_id is None and not any(p["field"] == "employee_id" for p in problems):
-            problems.append(field_error("employee_id", CoreErrorCode.REQUIRED, "This field is required."))
-        if employee_id is not None and clean.get("manager_employee_id") == employee_id:
+    for index, record in command.records():
+        if isinstance(record, RejectedRecord):
+            employee_id, clean, problems = record.employee_id, None, list(record.errors)
+            manages_itself = record.manages_itself
+        else:
+            employee_id, clean, problems = record.employee_id, record.given(), []
+            manages_itself = clean.get("manager_employee_id") == employee_id
+        if manages_itself:
             problems.append(
                 field_error(
                     "manager_employee_id", UsersErrorCode.MANAGER_IS_SELF, "An employee cannot manage themselves."
@@ -167,7 +136,8 @@ def _clean_records(records: list[dict]) -> tuple[dict[str, _Record], set[str], l
         elif employee_id is not None:
             first_index[employee_id] = index
         if problems:
-            errors.extend(_record_error(index, employee_id or record.get("employee_id"), p) for p in problems)
+            shown = record.shown_id if clean is None else employee_id
+            errors.extend(_record_error(index, shown, p) for p in problems)
             continue
         clean.setdefault("status", Employee.Status.ACTIVE)  # a record in the feed means employed
         valid[employee_id] = _Record(index, employee_id, clean)
@@ -206,7 +176,11 @@ def _check_against_stored(valid: dict[str, _Record], stored: dict[str, dict], er
     for employee_id, record in list(valid.items()):
         current = stored.get(employee_id)
         if current is None:
-            problems = missing_required(record.clean)
+            problems = [
+                field_error(name, CoreErrorCode.REQUIRED, "This field is required.")
+                for name in REQUIRED_ON_CREATE
+                if name not in record.clean
+            ]
         else:
             hire = record.clean.get("hire_date", current["hire_date"])
             exit_ = record.clean.get("exit_date", current["exit_date"])

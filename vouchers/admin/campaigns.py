@@ -1,21 +1,20 @@
 """Campaigns and their recipients, read-only with their progress; failed campaigns can be retried."""
 
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.text import Truncator
 
-from plum.core.admin_base import amount, grouped
-from users.admin import ReadOnlyAdmin, staff_actor
+from plum.core.admin_base import ReadOnlyAdmin, amount, grouped, staff_actor
+from plum.core.jobs.admin import JobProgressAdmin
 from vouchers import services
-from vouchers.admin.common import permitted_actions
 from vouchers.models import Campaign, CampaignRecipient
 
 COUNTS = ("total", "processed", "issued", "out_of_stock", "employee_inactive", "budget_exhausted", "points_drawn")
 
 
 @admin.register(Campaign)
-class CampaignAdmin(ReadOnlyAdmin):
+class CampaignAdmin(JobProgressAdmin, ReadOnlyAdmin):
     # The list fits a 1400 px screen: one progress column; the outcomes one by one are on the detail page.
     list_display = ("campaign_id", "name", "organisation", "status", "progress_short", "issued_shown")
     list_display += ("points_drawn_shown", "last_error_short", "created_at")
@@ -26,7 +25,7 @@ class CampaignAdmin(ReadOnlyAdmin):
     fields += ("status", "progress", *(f"{name}_shown" for name in COUNTS), "failures", "last_error")
     fields += ("recipients_link", "recipient_filter", "created_by", "created_at", "started_at", "completed_at")
     readonly_fields = fields
-    actions = ("retry",)
+    progress_css_class = "campaign-progress"
 
     total_shown = amount("total", "Recipients")
     processed_shown = amount("processed", "Processed")
@@ -36,25 +35,11 @@ class CampaignAdmin(ReadOnlyAdmin):
     budget_exhausted_shown = amount("budget_exhausted", "Budget exhausted")
     points_drawn_shown = amount("points_drawn", "Points drawn")
 
-    def get_actions(self, request):
-        return permitted_actions(request, super().get_actions(request), "vouchers.change_campaign", self.actions)
+    def job_reference(self, obj):
+        return obj.campaign_id
 
-    @admin.display(description="Progress")
-    def progress(self, obj):
-        percent = 100 * obj.processed // obj.total if obj.total else 100
-        return format_html(
-            '<progress max="{}" value="{}"></progress> <span class="campaign-progress">{}% · {} of {} processed</span>',
-            obj.total,
-            obj.processed,
-            percent,
-            grouped(obj.processed),
-            grouped(obj.total),
-        )
-
-    @admin.display(description="Progress", ordering="processed")
-    def progress_short(self, obj):
-        percent = 100 * obj.processed // obj.total if obj.total else 100
-        return f"{percent}% · {grouped(obj.processed)} of {grouped(obj.total)}"
+    def retry_job(self, request, job):
+        services.campaign_retry(actor=staff_actor(request, job.organisation_id), campaign_uuid=job.pk)
 
     @admin.display(description="Last error")
     def last_error_short(self, obj):
@@ -64,15 +49,6 @@ class CampaignAdmin(ReadOnlyAdmin):
     def recipients_link(self, obj):
         url = reverse("admin:vouchers_campaignrecipient_changelist") + f"?campaign__id__exact={obj.pk}"
         return format_html('<a href="{}">All {} recipients</a>', url, grouped(obj.total))
-
-    @admin.action(description="Retry the selected failed campaigns")
-    def retry(self, request, queryset):
-        for campaign in queryset.order_by("created_at"):
-            if campaign.status != Campaign.Status.FAILED:
-                self.message_user(request, f"{campaign.campaign_id}: not failed, left as it is.", messages.WARNING)
-                continue
-            services.campaign_retry(actor=staff_actor(request, campaign.organisation_id), campaign_uuid=campaign.pk)
-            self.message_user(request, f"{campaign.campaign_id}: queued again.", messages.SUCCESS)
 
 
 @admin.register(CampaignRecipient)

@@ -7,9 +7,8 @@ from django.core.validators import RegexValidator
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
-from plum.core.admin_base import GuardedModelAdmin
-from users.admin import staff_actor
-from vouchers import selectors, services
+from plum.core.admin_base import GuardedModelAdmin, staff_actor
+from vouchers import commands, selectors, services
 from vouchers.models import Brand, Product
 
 # Changing these after creation would misdescribe the stock and the vouchers already issued.
@@ -42,9 +41,11 @@ class BrandAdmin(GuardedModelAdmin):
     def save_model(self, request, obj, form, change):
         actor = staff_actor(request, obj.organisation_id)
         if change:
-            services.brand_rename(actor=actor, brand_id=obj.pk, name=obj.name)
+            services.brand_rename(
+                actor=actor, command=commands.BrandRename.parse({"brand_id": obj.pk, "name": obj.name})
+            )
             return
-        obj.pk = services.brand_create(actor=actor, name=obj.name).pk
+        obj.pk = services.brand_create(actor=actor, command=commands.BrandCreate.parse({"name": obj.name})).pk
 
 
 class ProductForm(forms.ModelForm):
@@ -139,11 +140,13 @@ class ProductAdmin(GuardedModelAdmin):
     def save_model(self, request, obj, form, change):
         actor = staff_actor(request, obj.organisation_id)
         if change:
-            edited = {k: form.cleaned_data[k] for k in form.changed_data if k in services.PRODUCT_EDITABLE}
-            services.product_update(actor=actor, product_id=obj.pk, **edited)
+            edited = {k: form.cleaned_data[k] for k in form.changed_data if k in commands.PRODUCT_EDITABLE}
+            command = commands.ProductUpdate.parse({**edited, "product_id": obj.pk})
+            services.product_update(actor=actor, command=command)
             return
         fields = {k: v for k, v in form.cleaned_data.items() if k not in ("organisation", "brand")}
-        obj.pk = services.product_create(actor=actor, brand=obj.brand, **fields).pk
+        command = commands.ProductCreate.parse({**fields, "brand_id": obj.brand_id})
+        obj.pk = services.product_create(actor=actor, command=command).pk
 
     @admin.display(description="Available codes")
     def stock(self, obj):

@@ -7,9 +7,8 @@ from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
-from plum.core.admin_base import GuardedModelAdmin, amount, grouped
-from users.admin import ReadOnlyAdmin, staff_actor
-from vouchers import services
+from plum.core.admin_base import GuardedModelAdmin, ReadOnlyAdmin, amount, grouped, staff_actor
+from vouchers import commands, services
 from vouchers.admin.common import (
     ListColumns,
     MaskedCodeColumns,
@@ -67,9 +66,10 @@ class StockImportAdmin(GuardedModelAdmin):
     def save_model(self, request, obj, form, change):
         file = form.cleaned_data["file"]
         actor = staff_actor(request, obj.product.organisation_id)
-        obj.pk = services.stock_import(
-            actor=actor, product_id=obj.product_id, content=file.read(), filename=file.name
-        ).pk
+        command = commands.StockFileImport.parse(
+            {"product_id": obj.product_id, "content": file.read(), "filename": file.name}
+        )
+        obj.pk = services.stock_import(actor=actor, command=command).pk
         obj.refresh_from_db()  # imported or rejected, as the service recorded it
 
     def response_add(self, request, obj, post_url_continue=None):

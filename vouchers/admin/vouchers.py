@@ -6,10 +6,9 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
 
-from plum.core.admin_base import amount, grouped
+from plum.core.admin_base import ReadOnlyAdmin, amount, grouped, staff_actor
 from plum.core.errors import DomainError
-from users.admin import ReadOnlyAdmin, staff_actor
-from vouchers import services
+from vouchers import commands, services
 from vouchers.admin.common import ListColumns, MaskedCodeColumns, ProductListFilter, failure, permitted_actions
 from vouchers.codes import masked
 from vouchers.models import Voucher, VoucherOrder, VoucherReveal
@@ -78,9 +77,8 @@ class VoucherAdmin(ListColumns, MaskedCodeColumns, ReadOnlyAdmin):
             self.message_user(request, "Reveal one voucher at a time.", messages.WARNING)
             return None
         voucher = queryset.get()
-        document = services.voucher_reveal(
-            actor=staff_actor(request, voucher.organisation_id), voucher_id=voucher.pk, door="admin"
-        )
+        command = commands.VoucherReveal.parse({"voucher_id": voucher.pk, "door": "admin"})
+        document = services.voucher_reveal(actor=staff_actor(request, voucher.organisation_id), command=command)
         context = {
             **self.admin_site.each_context(request),
             "title": "Voucher code",
@@ -93,7 +91,8 @@ class VoucherAdmin(ListColumns, MaskedCodeColumns, ReadOnlyAdmin):
         for voucher in queryset.select_related("product__brand").order_by("issued_at"):
             label = f"{masked(voucher.code_last4)} ({voucher.product} {voucher.denomination})"
             try:
-                services.voucher_cancel(actor=staff_actor(request, voucher.organisation_id), voucher_id=voucher.pk)
+                command = commands.VoucherCancel.parse({"voucher_id": voucher.pk})
+                services.voucher_cancel(actor=staff_actor(request, voucher.organisation_id), command=command)
             except DomainError as exc:
                 self.message_user(request, f"{label}: {failure(exc)}", messages.ERROR)
             else:

@@ -3,17 +3,14 @@
 from django.db import models
 
 from plum.core.ids import uuid7
+from plum.core.jobs.models import Job
 from points.models import Programme
 from users.models import Employee, Organisation, TenantOwned
 from vouchers.models.catalogue import Product
 
 
-class Campaign(TenantOwned):
-    class Status(models.TextChoices):
-        QUEUED = "queued"
-        PROCESSING = "processing"
-        COMPLETED = "completed"
-        FAILED = "failed"
+class Campaign(TenantOwned, Job):
+    """A job (status, total, processed, failures, timestamps) whose items are its recipients."""
 
     organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, db_index=False)
     id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
@@ -25,21 +22,11 @@ class Campaign(TenantOwned):
     programme = models.ForeignKey(Programme, on_delete=models.PROTECT, related_name="+")
     expires_at = models.DateTimeField(null=True, blank=True, help_text="Empty: the product's validity")
     recipient_filter = models.JSONField(null=True, blank=True, help_text="The filter, when recipients came from one")
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
-    total = models.PositiveIntegerField()
-    processed = models.PositiveIntegerField(default=0)
     issued = models.PositiveIntegerField(default=0)
     out_of_stock = models.PositiveIntegerField(default=0)
     employee_inactive = models.PositiveIntegerField(default=0)
     budget_exhausted = models.PositiveIntegerField(default=0)
     points_drawn = models.BigIntegerField(default=0)
-    failures = models.PositiveIntegerField(default=0, help_text="Chunk failures in a row")
-    last_error = models.CharField(max_length=500, blank=True)
-    created_by = models.CharField(max_length=200, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    completed_at = models.DateTimeField(null=True, blank=True)
-    progress_at = models.DateTimeField(help_text="Last progress; the sweeper re-sends stale campaigns")
 
     class Meta:
         constraints = [
@@ -48,11 +35,7 @@ class Campaign(TenantOwned):
         ]
         indexes = [
             models.Index(fields=["organisation", "created_at", "id"], name="campaign_org_created"),
-            models.Index(
-                fields=["progress_at"],
-                condition=models.Q(status__in=["queued", "processing"]),
-                name="campaign_unfinished",
-            ),
+            Job.unfinished_index("campaign_unfinished"),
         ]
 
     def __str__(self) -> str:

@@ -6,41 +6,21 @@ a killed worker rolls its chunk back whole; a voucher's recipient column is uniq
 could give anyone two. Lost messages are re-sent by a periodic sweeper.
 """
 
-import hashlib
 import json
 from dataclasses import dataclass
-from datetime import datetime
 
 from django.db import connection, transaction
-from django.utils import timezone
 
 from plum.core.actor import Actor
 from plum.core.errors import CoreErrorCode, ValidationFailed, field_error
-from plum.core.ids import parse_uuid, uuid7
-from plum.core.text import storable_text
-from plum.core.timefmt import parse_aware
+from plum.core.ids import uuid7
 from points.selectors import programme_get
 from points.services import programme_for_spending
+from vouchers.commands import MAX_RECIPIENTS, CampaignCreate
 from vouchers.errors import VoucherError, VoucherErrorCode
 from vouchers.models import Campaign, Product
-from vouchers.models.catalogue import MAX_DENOMINATION
-from vouchers.services.jobs import enqueue_on_commit
+from vouchers.services.jobs import CAMPAIGN_JOBS, enqueue_on_commit
 from vouchers.services.orders import offered
-from vouchers.services.shapes import checked_fields, reference_ok, whole
-
-CAMPAIGN_FIELDS = {
-    "campaign_id",
-    "name",
-    "product_id",
-    "denomination",
-    "programme",
-    "recipients",
-    "filter",
-    "expires_at",
-}
-FILTER_FIELDS = {"business_unit", "cost_centre", "country", "department", "status"}
-MAX_RECIPIENTS = 100_000
-PARALLEL_TASKS = 2
 
 
 @dataclass(frozen=True)
@@ -53,69 +33,11 @@ class CampaignCreated:
         return 200 if self.replayed else 202
 
 
-def _text(value, longest: int) -> bool:
-    return isinstance(value, str) and 0 < len(value) <= longest and storable_text(value)
-
-
-def clean_campaign(data) -> dict:
-    checks = {
-        "campaign_id": (reference_ok, "1 to 128 printable ASCII characters, no spaces."),
-        "name": (lambda v: _text(v, 200), "A name of 1 to 200 characters."),
-        "product_id": (lambda v: parse_uuid(v) is not None, "A product id (UUID)."),
-        "denomination": (lambda v: whole(v, 1, MAX_DENOMINATION), "A whole number offered by the product."),
-        "programme": (lambda v: _text(v, 128), "A programme code."),
-    }
-    required = ("campaign_id", "name", "product_id", "denomination", "programme")
-    clean, errors = checked_fields(data, what="A campaign", fields=CAMPAIGN_FIELDS, required=required, checks=checks)
-    errors += _recipient_errors(clean)
-    if clean["expires_at"] is not None:
-        clean["expires_at"] = _future_time(clean["expires_at"], errors)
-    if errors:
-        raise ValidationFailed(errors[:100])
-    clean["product_id"] = str(parse_uuid(clean["product_id"]))
-    return clean
-
-
-def _recipient_errors(clean: dict) -> list[dict]:
-    recipients, chosen = clean["recipients"], clean["filter"]
-    if (recipients is None) == (chosen is None):
-        return [field_error("recipients", CoreErrorCode.REQUIRED, "Either `recipients` or `filter`, not both.")]
-    if chosen is not None:
-        if not isinstance(chosen, dict) or not chosen.keys() <= FILTER_FIELDS:
-            message = f"An object with any of: {', '.join(sorted(FILTER_FIELDS))}."
-            return [field_error("filter", CoreErrorCode.INVALID, message)]
-        bad = [k for k, v in chosen.items() if not _text(v, 150)]
-        return [field_error(f"filter.{k}", CoreErrorCode.INVALID, "A non-empty string.") for k in bad]
-    if not isinstance(recipients, list) or not 1 <= len(recipients) <= MAX_RECIPIENTS:
-        message = f"A list of 1 to {MAX_RECIPIENTS:,} employee ids."
-        return [field_error("recipients", CoreErrorCode.INVALID, message)]
-    errors, seen = [], set()
-    for n, employee_id in enumerate(recipients):
-        if not _text(employee_id, 128):
-            errors.append(field_error(f"recipients[{n}]", CoreErrorCode.INVALID, "An employee id."))
-        elif employee_id in seen:
-            errors.append(field_error(f"recipients[{n}]", CoreErrorCode.INVALID, f"{employee_id!r} is listed twice."))
-        seen.add(employee_id if isinstance(employee_id, str) else None)
-    return errors
-
-
-def _future_time(value, errors: list) -> datetime | None:
-    moment = parse_aware(value)
-    if moment is None or moment <= timezone.now():
-        errors.append(field_error("expires_at", CoreErrorCode.INVALID, "A future ISO 8601 time with its offset."))
-        return None
-    return moment
-
-
-def _fingerprint(clean: dict) -> str:
-    return hashlib.sha256(json.dumps(clean, sort_keys=True, default=str).encode()).hexdigest()
-
-
-def campaign_create(*, actor: Actor, data) -> CampaignCreated:
+def campaign_create(*, actor: Actor, command: CampaignCreate) -> CampaignCreated:
     """Check, store the campaign and its recipients, queue it. The budget must cover every recipient
     now; it is drawn chunk by chunk, exactly for the vouchers issued."""
-    clean = clean_campaign(data)
-    digest = _fingerprint(clean)
+    clean = command.model_dump()
+    digest = command.fingerprint()
     with transaction.atomic():
         existing = Campaign.objects.filter(organisation_id=actor.organisation_id, campaign_id=clean["campaign_id"])
         if existing.exists():  # a fast path only: the unique campaign_id decides, below
@@ -162,7 +84,7 @@ def campaign_create(*, actor: Actor, data) -> CampaignCreated:
                 " SELECT %s, n - 1, e, 'queued' FROM unnest(%s::uuid[]) WITH ORDINALITY AS r(e, n)",
                 [campaign_uuid, employee_pks],
             )
-        enqueue_on_commit(campaign_uuid, copies=PARALLEL_TASKS)
+        enqueue_on_commit(campaign_uuid, copies=CAMPAIGN_JOBS.parallel_messages)
     return CampaignCreated(Campaign.objects.select_related("programme").get(pk=campaign_uuid), replayed=False)
 
 

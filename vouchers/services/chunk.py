@@ -21,15 +21,18 @@ from plum.core.timefmt import iso
 from points.services import budget_spend_units
 from users.models import Employee
 from vouchers.codes import MASK, masked
-from vouchers.models import Campaign, CampaignRecipient, Product, Voucher
+from vouchers.models import Campaign, CampaignRecipient, Product, StockCode, Voucher
 from vouchers.models.vouchers import Funding
 from vouchers.selectors import voucher_document
 from vouchers.services.issuing import Code, claim_stock, expiry, generate_many
 
 R = CampaignRecipient.Status
+# S608 (here and below): table names come from the models, status names from their choices; values are parameters
+RECIPIENTS, EMPLOYEES = CampaignRecipient._meta.db_table, Employee._meta.db_table
+STOCK, VOUCHERS = StockCode._meta.db_table, Voucher._meta.db_table
 CLAIM_SQL = (
-    "SELECT r.id, r.employee_id::text, e.employee_id, e.status FROM vouchers_campaignrecipient r"
-    " JOIN users_employee e ON e.id = r.employee_id WHERE r.campaign_id = %s AND r.status = 'queued'"
+    f"SELECT r.id, r.employee_id::text, e.employee_id, e.status FROM {RECIPIENTS} r"
+    f" JOIN {EMPLOYEES} e ON e.id = r.employee_id WHERE r.campaign_id = %s AND r.status = '{R.QUEUED.value}'"
     " ORDER BY r.index LIMIT %s FOR UPDATE OF r SKIP LOCKED"
 )
 VOUCHER_COLUMNS = (
@@ -98,7 +101,8 @@ def process_chunk(campaign: Campaign, chunk_size: int, now: datetime) -> Counter
 
 def _release(stock_code_ids: list[int]) -> None:
     with connection.cursor() as cursor:
-        cursor.execute("UPDATE vouchers_stockcode SET status = 'available' WHERE id = ANY(%s)", [stock_code_ids])
+        available = StockCode.Status.AVAILABLE.value
+        cursor.execute(f"UPDATE {STOCK} SET status = '{available}' WHERE id = ANY(%s)", [stock_code_ids])
 
 
 def _voucher(campaign: Campaign, voucher_id: str, recipient: tuple, code: Code, unit: int, payment, now) -> Voucher:
@@ -150,7 +154,7 @@ def _write(campaign: Campaign, unit: int, payment, issued: list[tuple], outcomes
         _write_vouchers(campaign, unit, payment, issued, now)
     with connection.cursor() as cursor:
         cursor.execute(
-            "UPDATE vouchers_campaignrecipient r SET status = o.status, processed_at = %s"
+            f"UPDATE {RECIPIENTS} r SET status = o.status, processed_at = %s"
             " FROM unnest(%s::bigint[], %s::text[]) AS o(id, status) WHERE r.id = o.id",
             [now, array(outcomes), array(outcomes.values())],
         )
@@ -178,7 +182,7 @@ def _write_vouchers(campaign: Campaign, unit: int, payment, issued: list[tuple],
             f"\t{stamp}\t{expires}"
         )
         events.append((voucher_id, payloads.text(voucher_id, employee_id, code, expires_iso)))
-    copy_rows("vouchers_voucher", VOUCHER_COLUMNS, ((row,) for row in vouchers))
+    copy_rows(VOUCHERS, VOUCHER_COLUMNS, ((row,) for row in vouchers))
     outbox_copy_json(
         organisation_id=campaign.organisation_id, event_type="voucher.issued", aggregate_type="voucher", events=events
     )

@@ -5,19 +5,34 @@ from datetime import datetime, timedelta
 
 from plum.core.claims import claim_rows
 from vouchers import codes
-from vouchers.models import Product
+from vouchers.models import Product, StockCode
+
+
+def _column(name: str) -> str:
+    return StockCode._meta.get_field(name).column
+
 
 # Available codes of one product and value, first to expire first; rows other transactions hold are
 # skipped, never waited for, so parallel orders each take different codes. Locked and marked issued in
 # one statement; the claim is MATERIALIZED so no plan can run it twice (plum.core.claims). RETURNING
 # comes in no particular order: claim_stock sorts.
+_STOCK = StockCode._meta.db_table
+_ID, _PRODUCT, _DENOMINATION, _STATUS, _EXPIRES = map(
+    _column, ("id", "product", "denomination", "status", "expires_at")
+)
+_AVAILABLE, _ISSUED = StockCode.Status.AVAILABLE.value, StockCode.Status.ISSUED.value
+_RETURNED = ", ".join(
+    f"s.{_column(name)}"
+    for name in ("id", "code_ciphertext", "pin_ciphertext", "code_hash", "code_last4", "expires_at")
+)
+# S608: table, column and status names come from the model; every value is a parameter
 CLAIM_STOCK_SQL = (
-    "WITH claimed AS MATERIALIZED (SELECT id FROM vouchers_stockcode"
-    " WHERE product_id = %s AND denomination = %s AND status = 'available'"
-    " AND (expires_at IS NULL OR expires_at > %s)"
-    " ORDER BY expires_at NULLS LAST, id LIMIT %s FOR UPDATE SKIP LOCKED)"
-    " UPDATE vouchers_stockcode s SET status = 'issued' FROM claimed c WHERE s.id = c.id"
-    " RETURNING s.id, s.code_ciphertext, s.pin_ciphertext, s.code_hash, s.code_last4, s.expires_at"
+    f"WITH claimed AS MATERIALIZED (SELECT {_ID} FROM {_STOCK}"
+    f" WHERE {_PRODUCT} = %s AND {_DENOMINATION} = %s AND {_STATUS} = '{_AVAILABLE}'"
+    f" AND ({_EXPIRES} IS NULL OR {_EXPIRES} > %s)"
+    f" ORDER BY {_EXPIRES} NULLS LAST, {_ID} LIMIT %s FOR UPDATE SKIP LOCKED)"
+    f" UPDATE {_STOCK} s SET {_STATUS} = '{_ISSUED}' FROM claimed c WHERE s.{_ID} = c.{_ID}"
+    f" RETURNING {_RETURNED}"
 )
 
 

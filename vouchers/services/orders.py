@@ -5,34 +5,26 @@ then replay), the wallet or budget shards (through the points app), then stock c
 (never waited for). Any refusal rolls back everything, the payment included.
 """
 
-import hashlib
-import json
 from dataclasses import dataclass, field
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from plum.core.actor import Actor
-from plum.core.errors import CoreErrorCode, ValidationFailed, field_error
-from plum.core.ids import parse_uuid, uuid7
+from plum.core.ids import uuid7
 from plum.core.outbox import Event, outbox_emit_many
 from plum.core.scopes import Scope
-from plum.core.text import storable_text
 from points.services import budget_spend, points_spend, programme_for_spending
 from users.models import Employee
 from vouchers import codes
+from vouchers.commands import VoucherOrderPlace
 from vouchers.errors import VoucherError, VoucherErrorCode
 from vouchers.models import Product, Voucher, VoucherOrder, VoucherReveal
-from vouchers.models.catalogue import MAX_DENOMINATION
 from vouchers.models.vouchers import Funding
 from vouchers.selectors import order_document, order_vouchers, voucher_document
 from vouchers.services.issuing import Code, claim_stock, expiry, generate_codes
-from vouchers.services.shapes import checked_fields, reference_ok, whole
 
 MAX_ORDER_POINTS = 2**63 - 1
-ORDER_FIELDS = {"order_id", "employee_id", "product_id", "denomination", "quantity", "funding", "programme"}
-MAX_QUANTITY = 100
-REFERENCE_PATTERN_MAX = 128
 GENERATE_ATTEMPTS = 3
 
 
@@ -46,38 +38,6 @@ class Placed:
     @property
     def http_status(self) -> int:
         return 200 if self.replayed else 201
-
-
-def clean_order(data) -> dict:
-    checks = {
-        "order_id": (reference_ok, "1 to 128 printable ASCII characters, no spaces."),
-        "employee_id": (lambda v: isinstance(v, str) and 0 < len(v) <= 128 and storable_text(v), "A string."),
-        "product_id": (lambda v: parse_uuid(v) is not None, "A product id (UUID)."),
-        "denomination": (lambda v: whole(v, 1, MAX_DENOMINATION), "A whole number offered by the product."),
-        "quantity": (lambda v: whole(v, 1, MAX_QUANTITY), f"A whole number from 1 to {MAX_QUANTITY}."),
-        "funding": (lambda v: v in Funding.values, "`points` (the wallet) or `programme` (its budget)."),
-    }
-    required = ("order_id", "employee_id", "product_id", "denomination", "funding")
-    clean, errors = checked_fields(data, what="An order", fields=ORDER_FIELDS, required=required, checks=checks)
-    if clean["quantity"] is None:
-        clean["quantity"] = 1
-    programme = clean["programme"]
-    if clean["funding"] == Funding.PROGRAMME and programme is None:
-        errors.append(field_error("programme", CoreErrorCode.REQUIRED, "Required when funding is `programme`."))
-    elif clean["funding"] == Funding.POINTS and programme is not None:
-        errors.append(field_error("programme", CoreErrorCode.INVALID, "Only with funding `programme`."))
-    elif programme is not None and not (
-        isinstance(programme, str) and 0 < len(programme) <= 128 and storable_text(programme)
-    ):
-        errors.append(field_error("programme", CoreErrorCode.INVALID, "A programme code."))
-    if errors:
-        raise ValidationFailed(errors)
-    clean["product_id"] = str(parse_uuid(clean["product_id"]))
-    return clean
-
-
-def fingerprint(clean: dict) -> str:
-    return hashlib.sha256(json.dumps(clean, sort_keys=True).encode()).hexdigest()
 
 
 def orderable(actor: Actor, *, employee_id: str, product_id, denomination: int) -> tuple[Employee, Product]:
@@ -113,35 +73,34 @@ def out_of_stock(product: Product, denomination: int, wanted: int, found: int) -
     return VoucherError(VoucherErrorCode.OUT_OF_STOCK, message, field="quantity")
 
 
-def voucher_order_place(*, actor: Actor, data) -> Placed:
-    clean = clean_order(data)
-    digest = fingerprint(clean)
+def voucher_order_place(*, actor: Actor, command: VoucherOrderPlace) -> Placed:
+    digest = command.fingerprint()
     now = timezone.now()
     with transaction.atomic():
-        if VoucherOrder.objects.filter(organisation_id=actor.organisation_id, order_id=clean["order_id"]).exists():
-            return _replay(actor, clean["order_id"], digest)  # before the checks: a replay answers as it did
+        if VoucherOrder.objects.filter(organisation_id=actor.organisation_id, order_id=command.order_id).exists():
+            return _replay(actor, command.order_id, digest)  # before the checks: a replay answers as it did
         employee, product = orderable(
-            actor, employee_id=clean["employee_id"], product_id=clean["product_id"], denomination=clean["denomination"]
+            actor, employee_id=command.employee_id, product_id=command.product_id, denomination=command.denomination
         )
         order = VoucherOrder(
             id=uuid7(),
             organisation_id=actor.organisation_id,
-            order_id=clean["order_id"],
+            order_id=command.order_id,
             fingerprint=digest,
             employee=employee,
             product=product,
-            denomination=clean["denomination"],
-            quantity=clean["quantity"],
-            funding=clean["funding"],
-            points=product.points_for(clean["denomination"]) * clean["quantity"],
+            denomination=command.denomination,
+            quantity=command.quantity,
+            funding=command.funding,
+            points=product.points_for(command.denomination) * command.quantity,
             created_by=actor.label[:200],
         )
         if order.funding == Funding.PROGRAMME:
-            order.programme = programme_for_spending(actor=actor, code=clean["programme"])
+            order.programme = programme_for_spending(actor=actor, code=command.programme)
         if order.points > MAX_ORDER_POINTS:  # more than any wallet or budget (bigint) can ever hold
             raise _unaffordable(order)
         if not _claim_order_id(order):
-            return _replay(actor, clean["order_id"], digest)
+            return _replay(actor, command.order_id, digest)
         payment_reference = f"voucher order {order.order_id}"[:128]
         if order.funding == Funding.POINTS:
             spent = points_spend(

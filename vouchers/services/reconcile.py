@@ -7,15 +7,18 @@ from dataclasses import dataclass
 
 from django.db import connection
 
+from vouchers.models import StockCode, Voucher
+
 logger = logging.getLogger(__name__)
 
 # One statement, one snapshot: vouchers committing meanwhile cannot show up as mismatches.
-MISMATCHES_SQL = """
-    SELECT s.organisation_id, s.product_id, s.denomination, s.id, s.status,
-           count(v.id) FILTER (WHERE v.status <> 'cancelled') AS live_vouchers
-    FROM vouchers_stockcode s LEFT JOIN vouchers_voucher v ON v.stock_code_id = s.id
+# S608: table and status names from the models; the statement takes no values
+_LIVE = f"count(v.id) FILTER (WHERE v.status <> '{Voucher.Status.CANCELLED.value}')"
+MISMATCHES_SQL = f"""
+    SELECT s.organisation_id, s.product_id, s.denomination, s.id, s.status, {_LIVE} AS live_vouchers
+    FROM {StockCode._meta.db_table} s LEFT JOIN {Voucher._meta.db_table} v ON v.stock_code_id = s.id
     GROUP BY s.id
-    HAVING count(v.id) FILTER (WHERE v.status <> 'cancelled') <> CASE WHEN s.status = 'issued' THEN 1 ELSE 0 END
+    HAVING {_LIVE} <> CASE WHEN s.status = '{StockCode.Status.ISSUED.value}' THEN 1 ELSE 0 END
     ORDER BY s.organisation_id, s.product_id, s.denomination, s.id
 """
 

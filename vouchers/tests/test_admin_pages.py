@@ -9,10 +9,11 @@ import pytest
 from selenium.webdriver.common.by import By
 
 from points.tests.admin_pages import UUID, assert_fits_the_screen, column, open_page, readonly_value, rect
-from tests.points_support import make_programme, seed_employees, system
-from tests.vouchers_support import fund_wallet, make_catalogue, order
+from points.tests.factories import make_programme, seed_employees, system
 from vouchers import services
+from vouchers.commands import CampaignCreate
 from vouchers.models import Campaign, Voucher
+from vouchers.tests.factories import fund_wallet, make_catalogue, order
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -29,7 +30,7 @@ class Shop:
 def campaign(tenant, campaign_id: str, product) -> Campaign:
     data = {"campaign_id": campaign_id, "name": "Year-end thanks", "product_id": str(product.pk), "denomination": 20}
     data |= {"programme": "PERKS", "filter": {}}
-    return services.campaign_create(actor=system(tenant), data=data).campaign
+    return services.campaign_create(actor=system(tenant), command=CampaignCreate.parse(data)).campaign
 
 
 @pytest.fixture

@@ -9,11 +9,13 @@ from django.utils import timezone
 from plum.core.claims import ClaimOverrun, check_claim_shape
 from plum.testing.plans import PLANS, force_plan, fresh_tables, stale_statistics
 from points.services import batches
-from tests.points_support import make_programme, seed_employees, system
-from tests.vouchers_support import add_stock, make_catalogue, vouchers_state
+from points.tests.factories import make_programme, seed_employees, system
 from vouchers import services
+from vouchers.commands import CampaignCreate, VoucherOrderPlace
 from vouchers.models import StockCode, Voucher
 from vouchers.services import chunk, issuing
+from vouchers.tests.expected import vouchers_state
+from vouchers.tests.factories import add_stock, make_catalogue
 
 pytestmark = pytest.mark.django_db
 OLD_CLAIM_SQL = (
@@ -67,15 +69,17 @@ def test_an_order_on_the_broken_plan_issues_its_quantity_and_leaves_the_rest(ten
     make_programme(tenant, "P1", budget=10_000)
     placed = services.voucher_order_place(
         actor=system(tenant),
-        data={
-            "order_id": "O1",
-            "employee_id": "E1",
-            "product_id": str(product.pk),
-            "denomination": 25,
-            "quantity": 3,
-            "funding": "programme",
-            "programme": "P1",
-        },
+        command=VoucherOrderPlace.parse(
+            {
+                "order_id": "O1",
+                "employee_id": "E1",
+                "product_id": str(product.pk),
+                "denomination": 25,
+                "quantity": 3,
+                "funding": "programme",
+                "programme": "P1",
+            }
+        ),
     )
     assert Voucher.objects.filter(order=placed.order).count() == 3
     assert issued_codes(product) == 3
@@ -89,7 +93,7 @@ def test_a_campaign_on_the_broken_plan_leaves_no_code_issued_without_a_voucher(t
     make_programme(tenant, "P1", budget=10_000)
     data = {"campaign_id": "C1", "name": "Thanks", "product_id": str(product.pk), "denomination": 25}
     campaign = services.campaign_create(
-        actor=system(tenant), data=data | {"programme": "P1", "recipients": recipients}
+        actor=system(tenant), command=CampaignCreate.parse(data | {"programme": "P1", "recipients": recipients})
     ).campaign
     services.campaign_process(campaign.pk)
     assert Voucher.objects.filter(recipient__campaign=campaign).count() == 4
@@ -107,7 +111,8 @@ def test_a_claim_that_answers_too_many_rows_is_an_error_and_the_order_writes_not
     data = {"order_id": "O1", "employee_id": "E1", "product_id": str(product.pk), "denomination": 25}
     with pytest.raises(ClaimOverrun, match="at most 2 rows answered 21"):
         services.voucher_order_place(
-            actor=system(tenant), data=data | {"quantity": 2, "funding": "programme", "programme": "P1"}
+            actor=system(tenant),
+            command=VoucherOrderPlace.parse(data | {"quantity": 2, "funding": "programme", "programme": "P1"}),
         )
     assert vouchers_state() == before
 

@@ -16,8 +16,11 @@ from plum.core.errors import ValidationFailed
 from plum.core.scopes import ALL_SCOPES
 from points import selectors as points_selectors
 from points import services as points_services
+from points.commands import ProgrammeCommand, ProgrammeTopupCommand
 from points.errors import PointsError, PointsErrorCode
 from users import services
+from users.commands import ApiClientCreate, EmployeesSync
+from vouchers import commands as vouchers_commands
 from vouchers import selectors as vouchers_selectors
 from vouchers import services as vouchers_services
 from vouchers.models import Product, StockImport
@@ -106,10 +109,9 @@ def demo_programme_ensure(actor: Actor) -> bool:
     The unique programme code decides, so a rerun (or a parallel run) never tops it up twice."""
     try:
         with transaction.atomic():
-            points_services.programme_create(actor=actor, data=DEMO_PROGRAMME)
-            points_services.programme_topup(
-                actor=actor, programme_code=DEMO_PROGRAMME["code"], points=DEMO_BUDGET, memo="plum_demo funding"
-            )
+            points_services.programme_create(actor=actor, command=ProgrammeCommand.parse(DEMO_PROGRAMME))
+            funding = {"programme": DEMO_PROGRAMME["code"], "points": DEMO_BUDGET, "memo": "plum_demo funding"}
+            points_services.programme_topup(actor=actor, command=ProgrammeTopupCommand.parse(funding))
     except PointsError as exc:
         if exc.code != PointsErrorCode.PROGRAMME_EXISTS:
             raise
@@ -130,18 +132,18 @@ def demo_stock_csv(product: Product, pins: bool) -> bytes:
 def demo_product_ensure(actor: Actor, spec: dict) -> None:
     """Create a demo product with its stock, once. The unique product name per brand decides,
     so a rerun (or a parallel run) never imports its codes twice."""
-    brand = vouchers_services.brand_create(actor=actor, name=spec["brand"])
+    brand = vouchers_services.brand_create(actor=actor, command=vouchers_commands.BrandCreate(name=spec["brand"]))
     fields = {k: v for k, v in spec.items() if k not in ("brand", "pins")}
     try:
         with transaction.atomic():
-            product = vouchers_services.product_create(actor=actor, brand=brand, **fields)
+            command = vouchers_commands.ProductCreate(brand_id=brand.pk, **fields)
+            product = vouchers_services.product_create(actor=actor, command=command)
             if product.source == Product.Source.STOCK:
-                record = vouchers_services.stock_import(
-                    actor=actor,
-                    product_id=product.pk,
-                    content=demo_stock_csv(product, spec.get("pins", False)),
-                    filename="plum_demo.csv",
+                csv_file = demo_stock_csv(product, spec.get("pins", False))
+                command = vouchers_commands.StockFileImport(
+                    product_id=product.pk, content=csv_file, filename="plum_demo.csv"
                 )
+                record = vouchers_services.stock_import(actor=actor, command=command)
                 if record.status != StockImport.Status.IMPORTED:
                     raise CommandError(f"Demo stock was refused: {record.errors[:3]}")
     except (IntegrityError, ValidationFailed):
@@ -180,14 +182,16 @@ class Command(BaseCommand):
         organisation, _ = services.organisation_ensure(slug=slug, name=f"{slug.title()} Ltd")
         records = demo_records(slug, options["employees"])
         actor = Actor.system(organisation.id, label="plum_demo")
-        result = services.employees_sync(actor=actor, mode="upsert", source="demo", records=records)
+        command = EmployeesSync.parse({"mode": "upsert", "source": "demo", "employees": records})
+        result = services.employees_sync(actor=actor, command=command)
         if result.errors:
             raise CommandError(f"Demo records were refused: {result.errors[:3]}")
         programme_created = demo_programme_ensure(actor)
         for spec in DEMO_CATALOGUE:
             demo_product_ensure(actor, spec)
         # A client is created per run: secrets are stored hashed, so an old one cannot be shown again.
-        issued = services.api_client_create(organisation=organisation, name=f"{slug} demo client", scopes=ALL_SCOPES)
+        client = ApiClientCreate(name=f"{slug} demo client", allowed_scopes=list(ALL_SCOPES))
+        issued = services.api_client_create(organisation=organisation, command=client)
         out = {
             "organisation": slug,
             "organisation_id": str(organisation.id),

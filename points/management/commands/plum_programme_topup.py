@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 from plum.core.actor import Actor
 from plum.core.errors import DomainError, error_summary
 from points import selectors, services
+from points.commands import ProgrammeTopupCommand
 from users.selectors import organisation_get_by_slug
 
 
@@ -24,9 +25,10 @@ class Command(BaseCommand):
             raise CommandError(f"No organisation with slug {slug!r}.")
         actor = Actor.system(organisation.id, label="plum_programme_topup")
         try:
-            transaction = services.programme_topup(
-                actor=actor, programme_code=code, points=points, memo=memo or "Top-up by plum_programme_topup"
+            command = ProgrammeTopupCommand.parse(
+                {"programme": code, "points": points, "memo": memo or "Top-up by plum_programme_topup"}
             )
+            transaction = services.programme_topup(actor=actor, command=command)
         except DomainError as exc:
             raise CommandError(error_summary(exc)) from None
         balance = selectors.programme_get(actor=actor, code=code).budget_balance

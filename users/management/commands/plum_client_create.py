@@ -4,6 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from plum.core.errors import DomainError, error_summary
 from users import selectors, services
+from users.commands import ApiClientCreate
 
 
 class Command(BaseCommand):
@@ -20,9 +21,9 @@ class Command(BaseCommand):
         if organisation is None:
             raise CommandError(f"No organisation with slug {options['slug']!r}.")
         try:
-            issued = services.api_client_create(
-                organisation=organisation, name=options["name"], scopes=options["scopes"].replace(",", " ").split()
-            )
+            scopes = options["scopes"].replace(",", " ").split()
+            command = ApiClientCreate.parse({"name": options["name"], "allowed_scopes": scopes})
+            issued = services.api_client_create(organisation=organisation, command=command)
         except DomainError as exc:
             raise CommandError(error_summary(exc)) from None
         out = {

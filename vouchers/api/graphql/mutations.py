@@ -6,12 +6,12 @@ from graphql_relay import to_global_id
 
 from plum.api.auth import actor_of
 from plum.api.graphql.base import BaseMutation
+from plum.api.graphql.commands import command_fields, parse_input
 from plum.api.graphql.errors import error_type
-from plum.api.graphql.inputs import plain
 from plum.api.graphql.scalars import DateTime
 from plum.api.scopes import Scope
 from users.api.graphql import EmployeeStatus
-from vouchers import services
+from vouchers import commands, services
 from vouchers.api.graphql.types import (
     CampaignNode,
     VoucherFunding,
@@ -25,11 +25,6 @@ from vouchers.api.graphql.types import (
 from vouchers.errors import VoucherError, VoucherErrorCode
 
 VoucherErrorType = error_type("Voucher", VoucherErrorCode)
-
-
-def sent(data: dict) -> dict:
-    """The input as a plain dict; an explicit null means the same as leaving the field out."""
-    return {k: v for k, v in plain(data).items() if v is not None}
 
 
 def product_uuid(global_id: str) -> str:
@@ -70,20 +65,12 @@ class VoucherOrderCreate(BaseMutation):
         scopes = (Scope.VOUCHERS_WRITE,)
         error_type = VoucherErrorType
 
-    class Input:
-        order_id = graphene.String(required=True, description="Your own reference; idempotent forever")
-        employee_id = graphene.String(required=True)
-        product_id = graphene.ID(required=True, description="A VoucherProduct's id")
-        denomination = graphene.Int(required=True)
-        quantity = graphene.Int(description="1 unless given; at most 100")
-        funding = VoucherFunding(required=True)
-        programme = graphene.String(description="Programme code; required when funding is `programme`")
+    Input = command_fields(commands.VoucherOrderPlace, types={"product_id": graphene.ID, "funding": VoucherFunding})
 
     @classmethod
     def perform(cls, info, **data):
-        data = sent(data)
-        data["product_id"] = product_uuid(data["product_id"])
-        placed = services.voucher_order_place(actor=actor_of(info), data=data)
+        command = parse_input(commands.VoucherOrderPlace, data, product_id=product_uuid(data["product_id"]))
+        placed = services.voucher_order_place(actor=actor_of(info), command=command)
         prefetch_related_objects([placed.order], with_vouchers(info))
         return cls(order=placed.order, vouchers=placed.document["vouchers"], replayed=placed.replayed)
 
@@ -107,7 +94,8 @@ class VoucherCancel(VoucherMutation):
 
     @classmethod
     def perform(cls, info, id):
-        return cls(voucher=services.voucher_cancel(actor=actor_of(info), voucher_id=uuid_of(VoucherNode, id)))
+        command = commands.VoucherCancel.parse({"voucher_id": uuid_of(VoucherNode, id)})
+        return cls(voucher=services.voucher_cancel(actor=actor_of(info), command=command))
 
 
 class VoucherRedeem(VoucherMutation):
@@ -120,7 +108,8 @@ class VoucherRedeem(VoucherMutation):
 
     @classmethod
     def perform(cls, info, code):
-        return cls(voucher=services.voucher_redeem(actor=actor_of(info), code=code))
+        command = commands.VoucherRedeem.parse({"code": code})
+        return cls(voucher=services.voucher_redeem(actor=actor_of(info), command=command))
 
 
 class CampaignRecipientFilterInput(graphene.InputObjectType):
@@ -143,23 +132,15 @@ class CampaignCreate(BaseMutation):
         scopes = (Scope.VOUCHERS_WRITE,)
         error_type = VoucherErrorType
 
-    class Input:
-        campaign_id = graphene.String(required=True, description="Your own reference; idempotent forever")
-        name = graphene.String(required=True)
-        product_id = graphene.ID(required=True, description="A VoucherProduct's id")
-        denomination = graphene.Int(required=True)
-        programme = graphene.String(required=True, description="Code of the programme that pays")
-        recipients = graphene.List(graphene.NonNull(graphene.String), description="Employee ids; or `filter`")
-        filter = CampaignRecipientFilterInput(description="Who receives a voucher; or `recipients`")
-        expires_at = DateTime(description="The product's validity unless given")
+    Input = command_fields(
+        commands.CampaignCreate,
+        types={"product_id": graphene.ID, "filter": CampaignRecipientFilterInput, "expires_at": DateTime},
+    )
 
     @classmethod
     def perform(cls, info, **data):
-        data = sent(data)
-        data["product_id"] = product_uuid(data["product_id"])
-        if "expires_at" in data:
-            data["expires_at"] = data["expires_at"].isoformat()
-        created = services.campaign_create(actor=actor_of(info), data=data)
+        command = parse_input(commands.CampaignCreate, data, product_id=product_uuid(data["product_id"]))
+        created = services.campaign_create(actor=actor_of(info), command=command)
         return cls(campaign=created.campaign, replayed=created.replayed)
 
 

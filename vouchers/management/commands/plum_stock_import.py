@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 from plum.core.actor import Actor
 from plum.core.errors import DomainError
 from plum.core.ids import parse_uuid
-from vouchers import services
+from vouchers import commands, services
 from vouchers.models import Product, StockImport
 
 
@@ -33,7 +33,10 @@ class Command(BaseCommand):
             raise CommandError(f"Cannot read {str(file)!r}: not a file path.") from None
         actor = Actor.system(product.organisation_id, label="plum_stock_import")
         try:
-            record = services.stock_import(actor=actor, product_id=product.pk, content=content, filename=file.name)
+            command = commands.StockFileImport.parse(
+                {"product_id": product.pk, "content": content, "filename": file.name}
+            )
+            record = services.stock_import(actor=actor, command=command)
         except DomainError as exc:
             raise CommandError(exc.message) from None
         if record.status == StockImport.Status.IMPORTED:
