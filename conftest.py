@@ -13,6 +13,7 @@ from rest_framework.test import APIClient
 from plum.core.scopes import ALL_SCOPES
 from plum.testing.tenants import Tenant
 from users import services
+from users.commands import ApiClientCreate
 
 pytest_plugins = ["plum.testing.browser"]
 
@@ -67,7 +68,8 @@ def make_tenant(db):
     def make(slug: str | None = None, scopes=ALL_SCOPES) -> Tenant:
         slug = slug or f"org{next(counter)}-{secrets.token_hex(3)}"
         organisation, _ = services.organisation_ensure(slug=slug, name=slug.title())
-        issued = services.api_client_create(organisation=organisation, name=f"{slug} client", scopes=scopes)
+        command = ApiClientCreate(name=f"{slug} client", allowed_scopes=list(scopes))
+        issued = services.api_client_create(organisation=organisation, command=command)
         return Tenant(organisation, issued.client, issued.client_secret)
 
     return make

@@ -58,6 +58,7 @@ def _prepare(shards: int | None):
     from points.commands import ProgrammeCommand, ProgrammeTopupCommand
     from points.ledger import budget_shards_create
     from users import services as users_services
+    from users.commands import ApiClientCreate, EmployeesSync
 
     slug = f"bench-points-credit-{secrets.token_hex(3)}"
     organisation, _ = users_services.organisation_ensure(slug=slug, name=slug)
@@ -66,7 +67,8 @@ def _prepare(shards: int | None):
         {"employee_id": f"W{n:05d}", "email": f"w{n}@bench.example", "first_name": "B", "last_name": "W"}
         for n in range(WALLETS)
     ]
-    users_services.employees_sync(actor=actor, mode="upsert", source="bench", records=records)
+    body = {"mode": "upsert", "source": "bench", "employees": records}
+    users_services.employees_sync(actor=actor, command=EmployeesSync.parse(body, max_records=WALLETS))
     programme = points_services.programme_create(
         actor=actor,
         command=ProgrammeCommand.parse({"code": "BENCH", "name": "Benchmark", "max_points_per_request": 1000}),
@@ -77,7 +79,8 @@ def _prepare(shards: int | None):
         budget_shards_create(programme)
     funding = ProgrammeTopupCommand.parse({"programme": "BENCH", "points": 1_000_000_000})
     points_services.programme_topup(actor=actor, command=funding)
-    issued = users_services.api_client_create(organisation=organisation, name="bench", scopes=["points:write"])
+    client = ApiClientCreate(name="bench", allowed_scopes=["points:write"])
+    issued = users_services.api_client_create(organisation=organisation, command=client)
     return organisation, actor, [r["employee_id"] for r in records], issued
 
 

@@ -54,6 +54,7 @@ def _organisation(employees: int):
     """A new organisation with `employees` active employees, a brand and one product per source."""
     from plum.core.actor import Actor
     from users import services as users_services
+    from users.commands import EmployeesSync
     from vouchers import commands, services
     from vouchers.models import Product
 
@@ -64,9 +65,8 @@ def _organisation(employees: int):
         {"employee_id": f"E{n:06d}", "email": f"e{n}@bench.example", "first_name": "B", "last_name": "E"}
         for n in range(employees)
     ]
-    users_services.employees_sync(
-        actor=actor, mode="upsert", source="bench", records=records, max_records=max(employees, 1)
-    )
+    body = {"mode": "upsert", "source": "bench", "employees": records}
+    users_services.employees_sync(actor=actor, command=EmployeesSync.parse(body, max_records=max(employees, 1)))
     brand = services.brand_create(actor=actor, command=commands.BrandCreate(name="Bench brand"))
     products = {
         source: services.product_create(
@@ -344,8 +344,8 @@ NO_NESTED_LOOPS = "SET LOCAL enable_nestloop = off; SET LOCAL jit = off"
 
 def _ledger_params(programme, size: int, chunk: int, unit: int) -> dict:
     """One transaction per chunk, each paid by one shard (as the campaign's chunks are)."""
+    from points.ledger import organisation_account_id
     from points.models import Account
-    from points.services.ledger import organisation_account_id
 
     balances = dict(Account.objects.filter(programme=programme, kind=Account.Kind.BUDGET).values_list("id", "balance"))
     chunks = (size + chunk - 1) // chunk

@@ -23,7 +23,7 @@ def embedded_database(data_dir: Path = DEFAULT_DATA_DIR) -> dict:
     data_dir.mkdir(parents=True, exist_ok=True)
     # cleanup_mode=None leaves the server running for the other processes (workers, tests) to share.
     server = pgserver.get_server(str(data_dir), cleanup_mode=None)
-    exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{DATABASE_NAME}';")
+    exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{DATABASE_NAME}';")  # noqa: S608 (a constant database name)
     if "(1 row)" not in exists:
         server.psql(f"CREATE DATABASE {DATABASE_NAME};")
     uri = urlsplit(server.get_uri())

@@ -2,8 +2,13 @@
 
 import graphene
 
-from points.api.batches_graphql import PointsBatchesMutation, PointsBatchesQuery
-from points.api.graphql import PointsMutation, PointsQuery, add_employee_wallet
+from points.api.graphql import (
+    PointsBatchesMutation,
+    PointsBatchesQuery,
+    PointsMutation,
+    PointsQuery,
+    add_employee_wallet,
+)
 from users.api.graphql import EmployeeNode, UsersMutation, UsersQuery
 from vouchers.api.graphql import VouchersMutation, VouchersQuery
 

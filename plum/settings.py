@@ -232,6 +232,10 @@ PLUM_GRAPHQL = {
 PLUM_IDEMPOTENCY_TTL = timedelta(hours=env.int("PLUM_IDEMPOTENCY_TTL_HOURS", default=48))
 PLUM_IDEMPOTENCY_STALE_AFTER = timedelta(minutes=10)
 
+# A single credit that needs no approval is one prepared statement (points/ledger/sql/points_request_credit.sql);
+# off, every credit takes the general path in Python. Both write the same rows (the decision-matrix test).
+POINTS_ONE_STATEMENT_CREDIT = env.bool("PLUM_POINTS_ONE_STATEMENT_CREDIT", default=True)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -10,8 +10,8 @@ from plum.api.graphql.view import GraphQLEndpoint
 from plum.api.oauth import TokenView
 from plum.api.scopes import PUBLIC
 from plum.api.views import healthz, readyz
-from points.api import batches as points_batches
 from points.api import rest as points_rest
+from points.api.rest import batches as points_batches
 from users.api import rest as users_rest
 from vouchers.api import rest as vouchers_rest
 

@@ -7,24 +7,27 @@ paths of a single credit are reached by calling the service, in one function (su
 
 import io
 import json
+import logging
 import re
 import threading
 import time
 import uuid
 from collections import Counter
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import partial
-from unittest import mock
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.db import connection, transaction
+from django.test import override_settings
 
 from plum.core.actor import Actor
 from plum.core.db import fetchone
 from plum.core.models import OutboxEvent
 from points import services
+from points.commands import PointsRequestCommand
 from points.errors import PointsError
 from points.models import Account, LedgerEntry, LedgerTransaction, Lot, PointsRequest, Programme
 from tests.conftest import employee_payload, graphql
@@ -160,27 +163,35 @@ def run_batch_worker(batch_uuid: str) -> None:
 def submit_through_service(world: World, body: dict, *, general_path_only: bool) -> Outcome:
     """A single credit as every door makes it, by the service itself. It tries the one-statement function
     first (points.services.single_credit), which credits or hands the request to the general path having
-    written nothing. There is no public switch between them: the narrowest stable one is the name the
-    service calls, replaced here by a spy (fast: `by` tells whether the statement credited) or by a
-    statement that always hands over (general). When the service takes a command, adapt this call only."""
-    credited_by_statement = []
-    statement = services.requests.credit_in_one_statement
-
-    def spy(*args, **kwargs):
-        credited = None if general_path_only else statement(*args, **kwargs)
-        credited_by_statement.append(credited is not None)
-        return credited
-
-    with mock.patch.object(services.requests, "credit_in_one_statement", spy):
+    written nothing, as the service's debug log says (fast: `by` tells which). The setting
+    POINTS_ONE_STATEMENT_CREDIT = False switches the statement off (general)."""
+    with override_settings(POINTS_ONE_STATEMENT_CREDIT=not general_path_only), general_path_log() as handed_over:
         try:
-            submitted = services.points_request_submit(actor=world.actor, data=body)
+            submitted = services.points_request_submit(actor=world.actor, command=PointsRequestCommand.parse(body))
         except PointsError as refusal:
             outcome = Outcome(REJECTED, str(refusal.code))
         else:
             outcome = Outcome(REPLAYED if submitted.replayed else str(submitted.request.status))
     if general_path_only:
         return outcome
-    return Outcome(outcome.status, outcome.code, by="statement" if any(credited_by_statement) else "general path")
+    return Outcome(outcome.status, outcome.code, by="general path" if handed_over else "statement")
+
+
+@contextmanager
+def general_path_log():
+    """The requests the service handed to its general path while inside, as it logs them (at debug)."""
+    handed_over = []
+    handler = logging.Handler(logging.DEBUG)
+    handler.emit = lambda record: handed_over.append(record) if "takes the general path" in record.msg else None
+    logger = logging.getLogger(services.requests.__name__)
+    level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+    try:
+        yield handed_over
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
 
 
 DOORS = {

@@ -8,9 +8,10 @@ from graphql_relay import to_global_id
 
 from plum.core.models import OutboxEvent
 from points import selectors, services
+from points.commands import PointsRequestDecisionCommand
 from points.models import PointsRequest
+from points.tests.factories import make_programme, submit, system
 from tests.conftest import employee_payload, graphql
-from tests.points_support import make_programme, submit, system
 from tests.support import seed
 
 MUTATIONS = {  # action -> (mutation, REST path); every points write is a POST
@@ -46,7 +47,9 @@ class PointsScenario:
             elif step == "submit":
                 submit(tenant, **args[0])
             elif step == "approve":
-                services.points_request_approve(actor=system(tenant), request_uuid=_uuid(tenant, args[0]))
+                services.points_request_approve(
+                    actor=system(tenant), request_uuid=_uuid(tenant, args[0]), command=PointsRequestDecisionCommand()
+                )
             elif step == "spend":
                 services.points_spend(actor=system(tenant), employee_id="E1", points=args[0], reference="spend")
 

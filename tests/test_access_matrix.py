@@ -12,11 +12,11 @@ from plum.core.models import OutboxEvent
 from plum.core.scopes import ALL_SCOPES, Scope
 from plum.schema import schema
 from points.models import Account, LedgerEntry, PointsRequest
+from points.tests.factories import body as points_body
+from points.tests.factories import make_programme, submit
 from tests import test_points_batches_access as batches_access
 from tests import test_vouchers_access as vouchers_access
 from tests.conftest import employee_payload, graphql
-from tests.points_support import body as points_body
-from tests.points_support import make_programme, submit
 from users import selectors
 from users.models import Employee
 

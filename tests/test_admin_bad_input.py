@@ -5,10 +5,11 @@ import pytest
 from django.contrib.auth.models import Group
 
 from plum.core.errors import ValidationFailed
-from tests.points_support import system
+from points.tests.factories import system
 from tests.support import nothing_changes
-from tests.vouchers_support import make_catalogue
 from vouchers import services
+from vouchers.commands import ProductUpdate
+from vouchers.tests.factories import make_catalogue
 
 pytestmark = pytest.mark.django_db
 
@@ -81,7 +82,9 @@ def test_validity_is_at_most_a_century(api, tenant):
 def test_a_product_valid_for_more_than_a_century_is_refused(tenant):
     product = make_catalogue(tenant).generated
     with pytest.raises(ValidationFailed) as refused:
-        services.product_update(actor=system(tenant), product_id=product.pk, validity_days=36_501)
+        services.product_update(
+            actor=system(tenant), command=ProductUpdate.parse({"product_id": product.pk, "validity_days": 36_501})
+        )
     assert [(e["field"], e["code"]) for e in refused.value.errors] == [("validity_days", "invalid")]
     product.refresh_from_db()
     assert product.validity_days != 36_501

@@ -8,9 +8,9 @@ from django.core.cache import caches
 from django.test import Client
 
 from plum.api import throttling
+from points.tests.ledger_support import run_parallel
 from tests.conftest import employee_payload
 from tests.support import assert_problem
-from tests.test_points_ledger_support import run_parallel
 from users.models import Employee
 
 

@@ -8,8 +8,8 @@ from rest_framework import serializers
 
 from plum.api.graphql.scalars import DateTime
 from points.models import LedgerEntry
+from points.tests.factories import REQUESTS, make_programme, seed_employees, submit
 from tests.conftest import graphql
-from tests.points_support import REQUESTS, make_programme, seed_employees, submit
 from users.models import Employee
 
 ROUND = datetime(2024, 3, 1, tzinfo=UTC)  # no microseconds: written without a fraction

@@ -24,11 +24,11 @@ from points.tasks import points_batch_process_task
 from points.tests import worker_support
 from points.tests.batches_support import assert_exactly_once, credits, events, make_org
 from points.tests.worker_support import needs_redis, wait_until
-from tests.vouchers_support import make_catalogue
 from vouchers import services as voucher_services
 from vouchers.commands import CampaignCreate
 from vouchers.models import Voucher
 from vouchers.services.jobs import CAMPAIGN_JOBS
+from vouchers.tests.factories import make_catalogue
 
 broker, workers = worker_support.broker, worker_support.workers  # the shared fixtures
 KINDS = ("points batch", "voucher campaign")

@@ -7,8 +7,8 @@ from rest_framework.test import APIClient
 
 from plum.core.scopes import ALL_SCOPES, Scope
 from points.services import points_upload_create
+from points.tests.batches_support import BATCHES, UPLOADS, batch_tables, credits, make_org
 from tests.conftest import graphql
-from tests.test_points_batches_support import BATCHES, UPLOADS, batch_tables, credits, make_org
 
 P_READ, P_WRITE = Scope.POINTS_READ, Scope.POINTS_WRITE
 CSV = b"employee_id,points,reason,request_id,programme\nE00000,1,,u-1,KUDOS\n"

@@ -7,6 +7,7 @@ import threading
 import pytest
 from django.db import connection
 
+from points.commands import PointsRequestCommand
 from points.services import ChunkFailed, points_batch_process, points_request_submit
 from points.services import batches as batches_module
 from points.services.batches import BATCH_JOBS
@@ -98,7 +99,10 @@ def test_a_single_request_racing_the_batch_for_a_request_id_is_decided_once(tena
     def single():
         try:
             barrier.wait(timeout=30)
-            results[0] = [points_request_submit(actor=org.actor, data=r).replayed for r in requests[::50]]
+            results[0] = [
+                points_request_submit(actor=org.actor, command=PointsRequestCommand.parse(r)).replayed
+                for r in requests[::50]
+            ]
         finally:
             connection.close()
 

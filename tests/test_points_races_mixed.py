@@ -8,6 +8,7 @@ from django.db import OperationalError, transaction
 
 from plum.core.db import fetchall, fetchone
 from plum.core.errors import DomainError
+from points.commands import PointsRequestDecisionCommand, PointsRequestReverseCommand
 from points.ledger import budget_shards_create
 from points.models import Account, LedgerTransaction, PointsRequest, Programme
 from points.services import (
@@ -46,9 +47,27 @@ def test_credits_spends_reversals_approvals_and_top_ups_together_neither_deadloc
         ("spend", lambda n=n: points_spend(actor=actor, employee_id=employees[n % WALLETS], points=10, reference="o"))
         for n in range(48)
     ]
-    jobs += [("reverse", lambda r=r: points_request_reverse(actor=actor, request_uuid=r.pk)) for r in credited]
-    jobs += [(f"decide {r.pk}", lambda r=r: points_request_approve(actor=actor, request_uuid=r.pk)) for r in pending]
-    jobs += [(f"decide {r.pk}", lambda r=r: points_request_reject(actor=actor, request_uuid=r.pk)) for r in pending]
+    jobs += [
+        (
+            "reverse",
+            lambda r=r: points_request_reverse(actor=actor, request_uuid=r.pk, command=PointsRequestReverseCommand()),
+        )
+        for r in credited
+    ]
+    jobs += [
+        (
+            f"decide {r.pk}",
+            lambda r=r: points_request_approve(actor=actor, request_uuid=r.pk, command=PointsRequestDecisionCommand()),
+        )
+        for r in pending
+    ]
+    jobs += [
+        (
+            f"decide {r.pk}",
+            lambda r=r: points_request_reject(actor=actor, request_uuid=r.pk, command=PointsRequestDecisionCommand()),
+        )
+        for r in pending
+    ]
     jobs += [("top-up", lambda: topup(actor, "KUDOS", 101))] * 4
     jobs += [("reconcile", ledger_reconcile)] * 4  # while everything moves: one snapshot, no false mismatch
     random.Random(7).shuffle(jobs)

@@ -7,18 +7,23 @@ from urllib.parse import urlencode
 
 import pytest
 
+from points.tests.factories import system
 from tests.conftest import graphql
-from tests.points_support import system
 from tests.support import assert_problem
-from tests.test_vouchers_rest_support import open_shop
-from tests.vouchers_support import order_body, vouchers_nothing_changes, vouchers_state
 from vouchers import services
+from vouchers.commands import StockFileImport
+from vouchers.tests.expected import vouchers_nothing_changes, vouchers_state
+from vouchers.tests.factories import open_shop, order_body
 
 pytestmark = pytest.mark.django_db
 
 BAD_TIMES = ["2999-01-01T00:00:00+16:00", "2999-01-01T00:00:00-23:59", "2999-01-01T00:00:00+05:30:15.5"]
 PAST_9999 = "9999-12-31T23:59:59-14:00"  # 10000-01-01 in UTC
 HEADER = "code,pin,denomination,expires_at\n"
+
+
+def stock_file(product_id, content: bytes) -> StockFileImport:
+    return StockFileImport.parse({"product_id": product_id, "content": content})
 
 
 @pytest.fixture
@@ -157,7 +162,7 @@ def test_query_arguments_with_unstorable_text_are_a_bad_request(api, shop, query
 def test_stock_rows_python_or_postgresql_cannot_take(shop, row, field, code):
     before = vouchers_state()["stock"]
     product = shop.catalogue.stock
-    record = services.stock_import(actor=system(shop.tenant), product_id=product.pk, content=(HEADER + row).encode())
+    record = services.stock_import(actor=system(shop.tenant), command=stock_file(product.pk, (HEADER + row).encode()))
     if field is None:
         assert (record.status, record.imported) == ("imported", 1)
         assert vouchers_state()["stock"][-1]["expires_at"].isoformat() == "2998-12-31T18:29:44.500000+00:00"
@@ -172,5 +177,5 @@ def test_stock_rows_python_or_postgresql_cannot_take(shop, row, field, code):
     ids=["field-past-the-csv-limit", "nul-in-the-header"],
 )
 def test_stock_files_the_csv_module_refuses_are_reported(shop, content):
-    record = services.stock_import(actor=system(shop.tenant), product_id=shop.catalogue.stock.pk, content=content)
+    record = services.stock_import(actor=system(shop.tenant), command=stock_file(shop.catalogue.stock.pk, content))
     assert (record.status, [e["code"] for e in record.errors]) == ("rejected", ["invalid_stock_file"])

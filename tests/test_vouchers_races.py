@@ -14,8 +14,8 @@ from plum.core.outbox import Event, outbox_emit
 from points.models import Account, LedgerEntry, LedgerTransaction, Lot
 from points.services import ledger_reconcile
 from points.tests.factories import seed_employees, system
-from tests.test_points_ledger_support import codes as tally
-from tests.test_points_ledger_support import run_parallel
+from points.tests.ledger_support import codes as tally
+from points.tests.ledger_support import run_parallel
 from vouchers import codes, services
 from vouchers.commands import VoucherCancel, VoucherRedeem
 from vouchers.errors import VoucherError, VoucherErrorCode

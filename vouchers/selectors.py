@@ -12,7 +12,7 @@ from plum.core.timefmt import iso
 from vouchers.codes import MASK, masked
 from vouchers.errors import VoucherError, VoucherErrorCode
 from vouchers.filters import ProductFilter, VoucherFilter
-from vouchers.models import Campaign, CampaignRecipient, Product, StockCode, Voucher, VoucherOrder
+from vouchers.models import Brand, Campaign, CampaignRecipient, Product, StockCode, Voucher, VoucherOrder
 
 
 def _filtered(filterset_class: type[FilterSet], queryset: QuerySet, filters: Mapping | None) -> QuerySet:
@@ -206,3 +206,13 @@ def recipient_document(r: CampaignRecipient) -> dict:
 def low_stock(product: Product, levels: dict[int, int]) -> list[int]:
     """Denominations of a stock product below its threshold (for the admin)."""
     return [d for d in product.denominations if levels.get(d, 0) < product.low_stock_threshold]
+
+
+def brand_admin_choices() -> QuerySet[Brand]:
+    """Every organisation's brands, for operations staff's product form."""
+    return Brand.objects.select_related("organisation")
+
+
+def product_admin_choices() -> QuerySet[Product]:
+    """Every organisation's products, for operations staff's filters and forms."""
+    return Product.objects.select_related("brand", "organisation")

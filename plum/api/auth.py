@@ -33,7 +33,7 @@ def _token_sql() -> str:
     client_model = get_application_model()
     organisation_model = client_model._meta.get_field("organisation").related_model
     return (
-        "SELECT t.expires, t.scope, c.id, c.client_id, c.is_active, c.allowed_scopes, c.organisation_id, o.is_active"
+        "SELECT t.expires, t.scope, c.id, c.client_id, c.is_active, c.allowed_scopes, c.organisation_id, o.is_active"  # noqa: S608 (table names from the models)
         f" FROM {token_model._meta.db_table} t JOIN {client_model._meta.db_table} c ON c.id = t.application_id"
         f" JOIN {organisation_model._meta.db_table} o ON o.id = c.organisation_id WHERE t.token_checksum = %s"
     )

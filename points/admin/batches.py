@@ -11,7 +11,7 @@ from django.utils.html import format_html, format_html_join
 from plum.core.admin_base import GuardedModelAdmin, ReadOnlyAdmin, amount, grouped, staff_actor
 from plum.core.errors import DomainError
 from plum.core.jobs.admin import JobProgressAdmin
-from points import batch_selectors, services
+from points import selectors, services
 from points.commands import PointsUploadConfirmCommand
 from points.models import PointsBatch, PointsBatchItem, PointsUpload
 
@@ -59,7 +59,7 @@ class PointsBatchAdmin(JobProgressAdmin, ReadOnlyAdmin):
 
     @admin.display(description="Errors (first 100)")
     def first_errors(self, obj):
-        errors = batch_selectors.batch_document(obj)["errors"]
+        errors = selectors.batch_document(obj)["errors"]
         if not errors:
             return self.get_empty_value_display()
         rows = format_html_join(

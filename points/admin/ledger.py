@@ -218,7 +218,7 @@ class PointsRequestAdmin(ReadOnlyAdmin):
                 service(
                     actor=staff_actor(request, points_request.organisation_id),
                     request_uuid=points_request.pk,
-                    note=command.note or "",
+                    command=command,
                 )
             except DomainError as exc:
                 self.message_user(request, f"{points_request.request_id}: {_failure(exc)}", messages.ERROR)

@@ -19,6 +19,7 @@ from plum.core.errors import ValidationFailed
 from plum.core.ids import uuid7
 from plum.core.outbox import outbox_copy_json
 from points import ledger
+from points.commands import PointsRequestCommand, check_each, points_request_clean
 from points.errors import PointsError, PointsErrorCode
 from points.models import PointsBatchItem, Programme
 from points.selectors import points_request_document
@@ -28,7 +29,7 @@ from points.services.batch_sql import (
     set_balance_after,
     update_items,
 )
-from points.services.requests import clean_points_request, fingerprint, request_outcome
+from points.services.requests import fingerprint, request_outcome
 from users.models import Employee
 
 ITEM = PointsBatchItem.Status
@@ -246,17 +247,17 @@ class _RequestView(SimpleNamespace):
 
 
 def _clean(items: list[Item]) -> list[Item]:
+    """Each item checked as a single request's command, the whole chunk in one pass."""
     live = []
-    for it in items:
-        try:
-            it.clean = clean_points_request(it.data)
-        except ValidationFailed as exc:
-            first = exc.errors[0]
-            message = first["message"]
-            if len(exc.errors) > 1:  # the item names one field; the message names them all
-                message = "; ".join(f"{e['field'] or 'item'}: {e['message']}" for e in exc.errors)
+    checked = check_each(PointsRequestCommand, [it.data for it in items])
+    for it, fields in zip(items, checked, strict=True):
+        if isinstance(fields, ValidationFailed):
+            first, message = fields.errors[0], fields.errors[0]["message"]
+            if len(fields.errors) > 1:  # the item names one field; the message names them all
+                message = "; ".join(f"{e['field'] or 'item'}: {e['message']}" for e in fields.errors)
             it.reject(first["code"], message, first["field"])
             continue
+        it.clean = points_request_clean(fields)
         it.fingerprint = fingerprint(it.clean)
         live.append(it)
     return live

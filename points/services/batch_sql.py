@@ -47,7 +47,7 @@ REQUEST_COLUMNS = (
 )
 _STAGE = "CREATE TEMP TABLE points_batch_request_stage (LIKE points_pointsrequest) ON COMMIT DROP"
 _FROM_STAGE = (
-    f"INSERT INTO points_pointsrequest ({', '.join(REQUEST_COLUMNS)})"
+    f"INSERT INTO points_pointsrequest ({', '.join(REQUEST_COLUMNS)})"  # noqa: S608 (column names from a constant tuple)
     f" SELECT {', '.join(REQUEST_COLUMNS)} FROM points_batch_request_stage ORDER BY request_id"
     " ON CONFLICT (organisation_id, request_id) DO NOTHING RETURNING request_id"
 )

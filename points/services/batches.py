@@ -24,13 +24,12 @@ from plum.core.errors import CoreErrorCode, ValidationFailed, field_error
 from plum.core.ids import uuid7
 from plum.core.outbox import Event
 from plum.core.text import storable_json
-from points.batch_selectors import batch_document
+from points.commands import REQUEST_ID_PATTERN, PointsBatchCommand
 from points.errors import BatchErrorCode, PointsError
 from points.models import PointsBatch, PointsBatchItem
+from points.selectors import batch_document
 from points.services.batch_credit import Item, credit_chunk
-from points.services.requests import REQUEST_ID_PATTERN
 
-MAX_BATCH_ITEMS = 100_000
 CHUNK_SIZE = 5_000  # fewer statements and commits per batch; one chunk stays well under a second
 PARALLEL_TASKS = 2  # messages per new batch: workers share its chunks through SKIP LOCKED
 MAX_FAILURES = 5  # chunk failures in a row before the batch is marked failed
@@ -68,7 +67,6 @@ class PointsBatchJobs(jobs.JobKind):
 
 
 BATCH_JOBS = jobs.register(PointsBatchJobs)
-CLAIM_SQL = BATCH_JOBS.items.claim_sql  # what a chunk's claim runs, for the tests that force plans on it
 
 
 @dataclass(frozen=True)
@@ -92,26 +90,12 @@ def upload_batch_id(upload_pk) -> str:
     return f"upload {upload_pk}"
 
 
-def _clean_envelope(batch_id, requests, source: str) -> None:
-    errors = []
-    client_named = source != PointsBatch.Source.UPLOAD  # an upload's is upload_batch_id's
-    if client_named and (not isinstance(batch_id, str) or not REQUEST_ID_PATTERN.match(batch_id)):
-        code = CoreErrorCode.REQUIRED if batch_id is None else CoreErrorCode.INVALID
-        errors.append(field_error("batch_id", code, "1 to 128 printable ASCII characters."))
-    if requests is None:
-        errors.append(field_error("requests", CoreErrorCode.REQUIRED, "This field is required."))
-    elif not isinstance(requests, list) or not 1 <= len(requests) <= MAX_BATCH_ITEMS:
-        errors.append(field_error("requests", CoreErrorCode.INVALID, f"A list of 1 to {MAX_BATCH_ITEMS:,} requests."))
-    if errors:
-        raise ValidationFailed(errors)
-
-
 def points_batch_create(
-    *, actor: Actor, batch_id, requests, source: str = PointsBatch.Source.API, rows: list[int] | None = None
+    *, actor: Actor, command: PointsBatchCommand, source: str = PointsBatch.Source.API, rows: list[int] | None = None
 ) -> BatchCreated:
     """Store the batch and its items (one transaction) and queue it; items are checked when processed,
     each like a single request. The same batch_id with the same requests replays, with others is 409."""
-    _clean_envelope(batch_id, requests, source)
+    batch_id, requests = command.batch_id, command.requests
     batch_uuid, fingerprint = uuid7(), _fingerprint(requests)
     item_rows = _item_rows(batch_uuid, requests, rows)
     with transaction.atomic():

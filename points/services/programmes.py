@@ -6,8 +6,8 @@ from plum.core.actor import Actor
 from plum.core.text import storable_text
 from points.commands import ProgrammeCommand, ProgrammeTopupCommand
 from points.errors import PointsError, PointsErrorCode
+from points.ledger import budget_shards_create, budget_topup, post_transaction
 from points.models import LedgerTransaction, Programme
-from points.services.ledger import budget_shards_create, budget_topup, post_transaction
 
 
 def programme_create(*, actor: Actor, command: ProgrammeCommand) -> Programme:

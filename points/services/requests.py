@@ -3,7 +3,6 @@
 import hashlib
 import json
 import logging
-import re
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
@@ -14,11 +13,10 @@ from psycopg.types.json import Jsonb
 
 from plum.core.actor import Actor
 from plum.core.db import fetchone
-from plum.core.errors import CoreErrorCode, ValidationFailed, field_error
 from plum.core.ids import parse_uuid
 from plum.core.outbox import Event, outbox_emit
-from plum.core.text import storable_json, storable_text
 from points import ledger
+from points.commands import PointsRequestCommand, PointsRequestDecisionCommand, PointsRequestReverseCommand
 from points.errors import PointsError, PointsErrorCode
 from points.ledger import acceptance
 from points.models import PointsRequest, Programme
@@ -27,9 +25,6 @@ from points.services.single_credit import credit_in_one_statement
 from users.models import Employee
 
 logger = logging.getLogger(__name__)
-REQUEST_ID_PATTERN = re.compile(r"^[\x21-\x7e]{1,128}$")  # printable ASCII, no spaces
-REQUEST_FIELDS = {"request_id", "employee_id", "points", "programme", "reason", "source", "metadata"}
-METADATA_MAX_BYTES = 4096
 
 
 @dataclass(frozen=True)
@@ -44,52 +39,6 @@ class Submitted:
         return 202 if self.request.status == PointsRequest.Status.PENDING_APPROVAL else 201
 
 
-def clean_points_request(data) -> dict:
-    """Shape checks (400). Business rules (422) are checked against the database in the service."""
-    if not isinstance(data, dict):
-        raise ValidationFailed([field_error(None, CoreErrorCode.INVALID, "A points request must be an object.")])
-    errors = [
-        field_error(k, CoreErrorCode.UNKNOWN_FIELD, f"Unknown field {k!r}.") for k in data if k not in REQUEST_FIELDS
-    ]
-    for name in ("request_id", "employee_id", "programme"):
-        value = data.get(name)
-        if value is None:
-            errors.append(field_error(name, CoreErrorCode.REQUIRED, "This field is required."))
-        elif not isinstance(value, str) or not value or len(value) > 128 or not storable_text(value):
-            errors.append(field_error(name, CoreErrorCode.INVALID, "A string of 1 to 128 characters."))
-    if isinstance(data.get("request_id"), str) and not REQUEST_ID_PATTERN.match(data["request_id"]):
-        errors.append(field_error("request_id", CoreErrorCode.INVALID, "1 to 128 printable ASCII characters."))
-    points = data.get("points")
-    if points is None:
-        errors.append(field_error("points", CoreErrorCode.REQUIRED, "This field is required."))
-    elif isinstance(points, bool) or not isinstance(points, int):
-        errors.append(field_error("points", CoreErrorCode.INVALID, "Must be a whole number."))
-    for name, limit in (("reason", 500), ("source", 64)):
-        value = data.get(name)
-        if value is not None and (not isinstance(value, str) or len(value) > limit or not storable_text(value)):
-            errors.append(field_error(name, CoreErrorCode.INVALID, f"A string of at most {limit} characters."))
-    metadata = data.get("metadata")
-    if metadata is not None and (
-        not isinstance(metadata, dict)
-        or len(json.dumps(metadata, ensure_ascii=False)) > METADATA_MAX_BYTES
-        or not storable_json(metadata)
-    ):
-        errors.append(
-            field_error("metadata", CoreErrorCode.INVALID, f"A JSON object of at most {METADATA_MAX_BYTES} bytes.")
-        )
-    if errors:
-        raise ValidationFailed(errors)
-    return {
-        "request_id": data["request_id"],
-        "employee_id": data["employee_id"],
-        "points": points,
-        "programme": data["programme"],
-        "reason": data.get("reason") or "",
-        "source": data.get("source") or "",
-        "metadata": metadata or {},
-    }
-
-
 def fingerprint(clean: dict) -> str:
     body = {k: v for k, v in clean.items() if k != "request_id"}
     return hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
@@ -100,7 +49,7 @@ _PROGRAMME_COLUMNS = ("id", "code", "status", "approval_threshold", "max_points_
 
 def _programme(actor: Actor, code: str) -> Programme | None:
     row = fetchone(
-        f"SELECT {', '.join(_PROGRAMME_COLUMNS)} FROM points_programme WHERE organisation_id = %s AND code = %s",
+        f"SELECT {', '.join(_PROGRAMME_COLUMNS)} FROM points_programme WHERE organisation_id = %s AND code = %s",  # noqa: S608 (column names from a constant tuple; values are parameters)
         [actor.organisation_id, code],
     )
     return (
@@ -215,14 +164,14 @@ WHERE id = %s
 """
 
 
-def points_request_submit(*, actor: Actor, data: dict) -> Submitted:
+def points_request_submit(*, actor: Actor, command: PointsRequestCommand) -> Submitted:
     """Credit at once under the programme's approval threshold (201), else wait for approval (202).
     A repeated request_id replays (200) with the same body and is refused (409) with another.
 
     The common case is credited by one statement (single_credit); the rest is hand-written SQL on
     purpose: this is the path of every single credit, and the ORM's query building cost more than the
     database work."""
-    clean = clean_points_request(data)
+    clean = command.as_clean()
     now = timezone.now()
     if credited := credit_in_one_statement(actor, clean, fingerprint=fingerprint(clean), now=now):
         return Submitted(credited, replayed=False)
@@ -312,15 +261,6 @@ def _locked_request(actor: Actor, request_uuid) -> PointsRequest:
     return request
 
 
-def _clean_note(note) -> str:
-    """Approvers' notes come from any door: a string of at most 500 characters, or nothing."""
-    if note is None:
-        return ""
-    if not isinstance(note, str) or len(note) > 500 or not storable_text(note):
-        raise ValidationFailed([field_error("note", CoreErrorCode.INVALID, "A string of at most 500 characters.")])
-    return note
-
-
 def _decide(request: PointsRequest, actor: Actor, note: str, now) -> None:
     if request.status != PointsRequest.Status.PENDING_APPROVAL:
         raise PointsError(PointsErrorCode.REQUEST_NOT_PENDING, f"The request is {request.status}, not pending.")
@@ -329,8 +269,8 @@ def _decide(request: PointsRequest, actor: Actor, note: str, now) -> None:
     request.decision_note = note
 
 
-def points_request_approve(*, actor: Actor, request_uuid, note: str = "") -> PointsRequest:
-    note = _clean_note(note)
+def points_request_approve(*, actor: Actor, request_uuid, command: PointsRequestDecisionCommand) -> PointsRequest:
+    note = command.note or ""
     now = timezone.now()
     with transaction.atomic():
         request = _locked_request(actor, request_uuid)
@@ -345,8 +285,8 @@ def points_request_approve(*, actor: Actor, request_uuid, note: str = "") -> Poi
     return request
 
 
-def points_request_reject(*, actor: Actor, request_uuid, note: str = "") -> PointsRequest:
-    note = _clean_note(note)
+def points_request_reject(*, actor: Actor, request_uuid, command: PointsRequestDecisionCommand) -> PointsRequest:
+    note = command.note or ""
     now = timezone.now()
     with transaction.atomic():
         request = _locked_request(actor, request_uuid)
@@ -357,12 +297,10 @@ def points_request_reject(*, actor: Actor, request_uuid, note: str = "") -> Poin
     return request
 
 
-def points_request_reverse(*, actor: Actor, request_uuid, reason: str = "") -> PointsRequest:
+def points_request_reverse(*, actor: Actor, request_uuid, command: PointsRequestReverseCommand) -> PointsRequest:
     """Take the request's points back from the lot it created and return them to the budget.
     Points already spent (or expired) cannot be taken back: insufficient_balance, nothing changes."""
-    reason = "" if reason is None else reason
-    if not isinstance(reason, str) or len(reason) > 500 or not storable_text(reason):
-        raise ValidationFailed([field_error("reason", CoreErrorCode.INVALID, "A string of at most 500 characters.")])
+    reason = command.reason or ""
     now = timezone.now()
     with transaction.atomic():
         request = _locked_request(actor, request_uuid)

@@ -22,7 +22,7 @@ from points.selectors import points_request_document
 from users.models import Employee
 
 logger = logging.getLogger(__name__)
-_CALL = "SELECT * FROM points_request_credit(" + ", ".join(["%s"] * 19) + ")"
+_CALL = "SELECT * FROM points_request_credit(" + ", ".join(["%s"] * 19) + ")"  # noqa: S608 (placeholders only)
 NO_SHARD_PAYS_ALONE = "PL001"  # none can, or the one waited for was drained meanwhile
 EVERY_SHARD_BUSY = "PL002"  # every one that can pay is held by another transaction
 MAX_REQUEST_POINTS = 2**31 - 1
@@ -35,7 +35,7 @@ _validity_days: dict[tuple, int] = {}
 def credit_in_one_statement(actor: Actor, clean: dict, *, fingerprint: str, now) -> PointsRequest | None:
     """The credited request, or None when the general path must decide (and nothing was written).
     Setting POINTS_ONE_STATEMENT_CREDIT = False sends every request to the general path."""
-    if not getattr(settings, "POINTS_ONE_STATEMENT_CREDIT", True):
+    if not settings.POINTS_ONE_STATEMENT_CREDIT:
         return None
     if not 1 <= clean["points"] <= MAX_REQUEST_POINTS:  # the column's range; the general path refuses it
         return None

@@ -13,10 +13,16 @@ from openpyxl.utils.exceptions import InvalidFileException
 
 from plum.core.actor import Actor
 from plum.core.errors import CoreErrorCode, ValidationFailed, field_error
-from points.batch_selectors import upload_get
-from points.commands import MAX_BATCH_ITEMS, PointsUploadConfirmCommand, PointsUploadRowCommand, check_each
+from points.commands import (
+    MAX_BATCH_ITEMS,
+    PointsBatchCommand,
+    PointsUploadConfirmCommand,
+    PointsUploadRowCommand,
+    check_each,
+)
 from points.errors import BatchErrorCode, PointsError, PointsErrorCode
 from points.models import PointsBatch, PointsUpload, Programme
+from points.selectors import upload_get
 from points.services.batch_sql import existing_requests
 from points.services.batches import BatchCreated, points_batch_create, upload_batch_id
 from users.models import Employee
@@ -255,8 +261,7 @@ def points_upload_confirm(*, actor: Actor, command: PointsUploadConfirmCommand) 
         requests = [{k: v for k, v in r.items() if k != "row"} for r in upload.requests]
         created = points_batch_create(
             actor=actor,
-            batch_id=upload_batch_id(upload.pk),
-            requests=requests,
+            command=PointsBatchCommand.model_construct(batch_id=upload_batch_id(upload.pk), requests=requests),
             source=PointsBatch.Source.UPLOAD,
             rows=[r["row"] for r in upload.requests],
         )

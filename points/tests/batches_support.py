@@ -9,7 +9,7 @@ from django.db.models import Count
 
 from plum.core.actor import Actor
 from plum.core.models import OutboxEvent
-from points.commands import ProgrammeCommand, ProgrammeTopupCommand
+from points.commands import PointsBatchCommand, ProgrammeCommand, ProgrammeTopupCommand
 from points.models import (
     Account,
     LedgerEntry,
@@ -38,7 +38,9 @@ class Org:
         return self.actor.organisation_id
 
     def batch(self, batch_id: str, requests: list[dict]) -> PointsBatch:
-        return points_batch_create(actor=self.actor, batch_id=batch_id, requests=requests).batch
+        return points_batch_create(
+            actor=self.actor, command=PointsBatchCommand.parse({"batch_id": batch_id, "requests": requests})
+        ).batch
 
 
 def make_org(tenant, *, employees: int = 50, budget: int = 10_000_000, **programme) -> Org:

@@ -66,7 +66,7 @@ def body(request_id="R1", employee_id="E1", points=100, programme="P1", **fields
 
 def submit(tenant, **fields) -> PointsRequest:
     command = PointsRequestCommand.parse(body(**fields))
-    return services.points_request_submit(actor=system(tenant), data=command.as_clean()).request
+    return services.points_request_submit(actor=system(tenant), command=command).request
 
 
 # Read-outs the assertions compare.

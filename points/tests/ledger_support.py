@@ -11,7 +11,7 @@ from django.db.models import Sum
 from plum.core.actor import Actor
 from plum.core.db import fetchone
 from plum.core.models import OutboxEvent
-from points.commands import ProgrammeCommand, ProgrammeTopupCommand
+from points.commands import PointsRequestCommand, ProgrammeCommand, ProgrammeTopupCommand
 from points.models import Account, LedgerEntry, LedgerTransaction, Lot, PointsRequest, Programme
 from points.services import points_request_submit, programme_create, programme_topup
 from tests.support import seed
@@ -38,7 +38,7 @@ class World:
             "points": points,
             "programme": self.programme.code,
         }
-        return points_request_submit(actor=self.actor, data=data)
+        return points_request_submit(actor=self.actor, command=PointsRequestCommand.parse(data))
 
     def wallet(self, employee: int = 0) -> Account:
         return Account.objects.get(kind=Account.Kind.WALLET, employee__employee_id=self.employees[employee])

@@ -11,6 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from selenium.webdriver.common.by import By
 
 from points import services
+from points.commands import PointsRequestCommand, PointsUploadConfirmCommand
 from points.models import Account, PointsBatch, PointsRequest, PointsUpload, Programme, ReconciliationIssue
 from points.tests.admin_pages import (
     GROUPED,
@@ -21,7 +22,7 @@ from points.tests.admin_pages import (
     readonly_value,
     rect,
 )
-from tests.test_points_batches_support import Org, credits, make_org
+from points.tests.batches_support import Org, credits, make_org
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -51,7 +52,7 @@ def desk(tenant) -> Desk:
     org = make_org(tenant, employees=6, budget=1_250_000, approval_threshold=1_000, name="Kudos for great work")
     for request_id, points in (("big-1", 12_500), ("big-2", 1_500), ("small-1", 250)):
         data = {"request_id": request_id, "employee_id": "E00004", "points": points, "programme": "KUDOS"}
-        services.points_request_submit(actor=org.actor, data=data)
+        services.points_request_submit(actor=org.actor, command=PointsRequestCommand.parse(data))
     file = SimpleUploadedFile("awards-december.csv", UPLOAD.encode(), "text/csv")
     upload = services.points_upload_create(actor=org.actor, file=file, filename=file.name, content_type="text/csv")
     # The worker's part is played here, with or without Redis: the batch stops after its first chunk.
@@ -96,7 +97,7 @@ def test_upload_preview_shows_each_row_error_across_the_page(admin_browser, scre
 def test_batch_progress_on_its_page_and_in_the_list(admin_browser, screenshot, desk):
     browser, base = admin_browser
     open_page(browser, f"{base}/admin/points/pointsbatch/{desk.batch.pk}/change/")
-    bar = browser.find_element(By.CSS_SELECTOR, ".field-progress_display progress")
+    bar = browser.find_element(By.CSS_SELECTOR, ".field-progress progress")
     text = browser.find_element(By.CSS_SELECTOR, ".batch-progress").text
     screenshot("batch-page")
 
@@ -195,7 +196,9 @@ def filter_titles(browser) -> list[str]:
 def test_every_points_and_users_list_fits_the_screen(admin_browser, screenshot, desk):
     browser, base = admin_browser
     with mock.patch("points.services.batches.enqueue_on_commit"):  # a second batch, from the file
-        from_file = services.points_upload_confirm(actor=desk.org.actor, upload_uuid=desk.upload.pk).batch
+        from_file = services.points_upload_confirm(
+            actor=desk.org.actor, command=PointsUploadConfirmCommand.parse({"upload": desk.upload.pk})
+        ).batch
     services.points_batch_process(from_file.pk)
     funding = Account.objects.get(kind="funding", organisation=desk.org.tenant.organisation)
     issue = {"kind": "entries", "cached_balance": -1_250_000, "computed_balance": -1}

@@ -5,7 +5,7 @@ import pytest
 
 from plum.core.actor import Actor
 from plum.core.errors import DomainError
-from points.commands import ProgrammeCommand
+from points.commands import PointsBatchCommand, PointsRequestCommand, ProgrammeCommand
 from points.models import Account, PointsBatch, PointsBatchItem, PointsRequest
 from points.selectors import wallet_get
 from points.services import (
@@ -32,6 +32,10 @@ from points.tests.batches_support import (
 )
 from users.commands import EmployeeDeactivate
 from users.services import employee_deactivate
+
+
+def batch_command(batch_id, requests) -> PointsBatchCommand:
+    return PointsBatchCommand.parse({"batch_id": batch_id, "requests": requests})
 
 
 def outcomes(batch) -> list[tuple]:
@@ -61,9 +65,8 @@ def test_a_batch_of_10000_is_credited_exactly(tenant):
 def test_each_item_gets_the_outcome_of_a_single_request(tenant):
     org = make_org(tenant, employees=3, approval_threshold=500, max_points_per_request=1000)
     actor = org.actor
-    points_request_submit(
-        actor=actor, data={"request_id": "old", "employee_id": "E00000", "points": 5, "programme": "KUDOS"}
-    )
+    old = {"request_id": "old", "employee_id": "E00000", "points": 5, "programme": "KUDOS"}
+    points_request_submit(actor=actor, command=PointsRequestCommand.parse(old))
     employee_deactivate(actor=actor, command=EmployeeDeactivate.parse({"employee_id": "E00002"}))
     programme_create(actor=actor, command=ProgrammeCommand.parse({"code": "OFF", "name": "Off", "status": "inactive"}))
     good = {"employee_id": "E00000", "points": 10, "programme": "KUDOS"}
@@ -110,7 +113,7 @@ def test_each_item_gets_the_outcome_of_a_single_request(tenant):
     for index in (1, 2, 3, 4, 5, 6):
         body = {**requests[index], "request_id": f"single-{index}"}
         with pytest.raises(DomainError) as refused:
-            points_request_submit(actor=actor, data=body)
+            points_request_submit(actor=actor, command=PointsRequestCommand.parse(body))
         assert str(refused.value.code) == outcomes(batch)[index][2]
     items = {i.index: i for i in PointsBatchItem.objects.filter(batch=batch)}
     old = PointsRequest.objects.get(request_id="old")
@@ -218,17 +221,19 @@ def test_a_second_delivery_after_the_first_does_nothing(tenant):
 def test_same_batch_id_replays_and_other_requests_conflict(tenant, other_tenant):
     org = make_org(tenant, employees=5)
     requests = credits(org, 10)
-    first = points_batch_create(actor=org.actor, batch_id="B-1", requests=requests)
+    first = points_batch_create(actor=org.actor, command=batch_command("B-1", requests))
     before = batch_tables()
 
-    again = points_batch_create(actor=org.actor, batch_id="B-1", requests=requests)
+    again = points_batch_create(actor=org.actor, command=batch_command("B-1", requests))
     assert (again.batch.pk, again.replayed, again.http_status, first.http_status) == (first.batch.pk, True, 200, 202)
     with pytest.raises(DomainError) as conflict:
-        points_batch_create(actor=org.actor, batch_id="B-1", requests=requests[:9])
+        points_batch_create(actor=org.actor, command=batch_command("B-1", requests[:9]))
     assert (str(conflict.value.code), conflict.value.http_status) == ("batch_id_conflict", 409)
     assert batch_tables() == before
     # another organisation may use the same batch_id
-    elsewhere = points_batch_create(actor=Actor.system(other_tenant.organisation.id), batch_id="B-1", requests=requests)
+    elsewhere = points_batch_create(
+        actor=Actor.system(other_tenant.organisation.id), command=batch_command("B-1", requests)
+    )
     assert elsewhere.batch.pk != first.batch.pk and PointsBatch.objects.count() == 2
 
 
@@ -253,7 +258,7 @@ def test_a_malformed_batch_is_refused_whole(tenant, batch_id, requests, errors):
     actor = Actor.system(tenant.organisation.id)
     before = batch_tables()
     with pytest.raises(DomainError) as refused:
-        points_batch_create(actor=actor, batch_id=batch_id, requests=requests)
+        points_batch_create(actor=actor, command=batch_command(batch_id, requests))
     assert (str(refused.value.code), refused.value.http_status) == ("validation_error", 400)
     assert [(e["field"], e["code"]) for e in refused.value.errors] == errors
     assert batch_tables() == before
@@ -292,7 +297,7 @@ def test_a_float_too_large_for_digits_is_refused_like_a_single_requests(tenant):
     org = make_org(tenant, employees=1)
     body = {"request_id": "f", "employee_id": "E00000", "points": 1e308, "programme": "KUDOS"}
     with pytest.raises(DomainError) as single:
-        points_request_submit(actor=org.actor, data=body)
+        points_request_submit(actor=org.actor, command=PointsRequestCommand.parse(body))
     batch = org.batch("floats", [body, {**body, "request_id": "g", "points": 10.0}])
     points_batch_process(batch.pk)
 

@@ -9,12 +9,15 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
+from plum.core.claims import check_claim_shape
 from plum.core.jobs import stale_jobs
 from plum.testing.plans import PLANS, force_plan, fresh_tables, stale_statistics
+from points.commands import PointsRequestCommand
 from points.ledger import shard_that_pays
 from points.models import Account, PointsBatch, Programme
-from points.services import batches, ledger_reconcile, points_request_submit
-from tests.test_points_batches_support import credits, make_org
+from points.services import ledger_reconcile, points_request_submit
+from points.services.batches import BATCH_JOBS
+from points.tests.batches_support import credits, make_org
 
 pytestmark = pytest.mark.django_db
 OLD_SWEEP_SQL = (
@@ -68,10 +71,9 @@ def test_a_batch_chunk_claims_exactly_its_size(tenant, plan):
     org = make_org(tenant, employees=3)
     batch = org.batch("b", credits(org, 30))
     stale_statistics("points_pointsbatchitem")
+    check_claim_shape(BATCH_JOBS.items.claim_sql)
     force_plan(plan)
-    with connection.cursor() as cursor:
-        cursor.execute(batches.CLAIM_SQL, [batch.pk, 7])
-        assert [row[1] for row in cursor.fetchall()] == list(range(7))
+    assert [row[1] for row in BATCH_JOBS.items.claim(batch.pk, 7)] == list(range(7))
 
 
 @pytest.mark.parametrize("plan", PLANS)
@@ -95,7 +97,7 @@ def test_a_credit_on_the_broken_plan_takes_its_points_from_one_shard_once(tenant
     stale_statistics("points_account", "points_lot", "points_pointsrequest")
     force_plan(plan)
     body = {"request_id": "r1", "employee_id": org.employees[0], "points": 300, "programme": "KUDOS"}
-    assert points_request_submit(actor=org.actor, data=body).request.status == "credited"
+    assert points_request_submit(actor=org.actor, command=PointsRequestCommand.parse(body)).request.status == "credited"
     after = dict(Account.objects.filter(kind=Account.Kind.BUDGET).values_list("pk", "balance"))
     assert [before[pk] - after[pk] for pk in before if before[pk] != after[pk]] == [300]
     assert Account.objects.get(kind=Account.Kind.WALLET).balance == 300

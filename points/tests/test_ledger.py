@@ -6,6 +6,7 @@ import logging
 import pytest
 from django.db import IntegrityError, ProgrammingError, connection, transaction
 
+from points.commands import PointsRequestReverseCommand
 from points.errors import PointsError
 from points.ledger import post_transaction
 from points.models import Account, LedgerEntry, LedgerTransaction, Lot, ReconciliationIssue
@@ -97,7 +98,7 @@ def test_reconciliation_finds_nothing_on_a_healthy_ledger(make_tenant, caplog):
     world = make_world(make_tenant, employees=2, budget=1000)
     world.credit("r1", 100)
     reversed_ = world.credit("r2", 50, employee=1).request
-    points_request_reverse(actor=world.actor, request_uuid=reversed_.pk)
+    points_request_reverse(actor=world.actor, request_uuid=reversed_.pk, command=PointsRequestReverseCommand())
     points_spend(actor=world.actor, employee_id="E000", points=30, reference="o1")
 
     with caplog.at_level(logging.ERROR):

@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from plum.core.errors import DomainError
 from plum.core.models import OutboxEvent
+from points.commands import PointsRequestDecisionCommand, PointsRequestReverseCommand
 from points.models import Account, LedgerEntry, LedgerTransaction, Lot, PointsRequest
 from points.services import (
     ledger_reconcile,
@@ -40,7 +41,9 @@ def test_reversing_an_unspent_request_restores_wallet_and_budget_exactly(make_te
     world.credit("keep", 30)
     request = world.credit("undo", 120).request
 
-    reversed_ = points_request_reverse(actor=world.actor, request_uuid=request.pk, reason="sent twice")
+    reversed_ = points_request_reverse(
+        actor=world.actor, request_uuid=request.pk, command=PointsRequestReverseCommand(reason="sent twice")
+    )
 
     assert (reversed_.status, reversed_.reversal_reason) == ("reversed", "sent twice")
     assert_wallet(world.wallet(), 30)
@@ -58,7 +61,13 @@ def test_reversal_after_a_partial_spend_is_refused(make_tenant):
     request = world.credit("r1", 100).request
     points_spend(actor=world.actor, employee_id="E000", points=1, reference="o1")
 
-    refused("insufficient_balance", points_request_reverse, actor=world.actor, request_uuid=request.pk)
+    refused(
+        "insufficient_balance",
+        points_request_reverse,
+        actor=world.actor,
+        request_uuid=request.pk,
+        command=PointsRequestReverseCommand(),
+    )
     assert_wallet(world.wallet(), 99)
 
 
@@ -69,7 +78,13 @@ def test_reversal_of_a_request_whose_points_are_held_by_another_lot_is_refused(m
     world.credit("r2", 500)
     points_spend(actor=world.actor, employee_id="E000", points=10, reference="o1")  # from r1's lot, first to expire
 
-    refused("insufficient_balance", points_request_reverse, actor=world.actor, request_uuid=first.pk)
+    refused(
+        "insufficient_balance",
+        points_request_reverse,
+        actor=world.actor,
+        request_uuid=first.pk,
+        command=PointsRequestReverseCommand(),
+    )
     assert_wallet(world.wallet(), 540)
 
 
@@ -78,15 +93,27 @@ def test_reversal_of_an_expired_lot_is_refused(make_tenant):
     request = world.credit("r1", 100).request
     Lot.objects.filter(pk=request.lot_id).update(expires_at=timezone.now() - timedelta(seconds=1))
 
-    refused("insufficient_balance", points_request_reverse, actor=world.actor, request_uuid=request.pk)
+    refused(
+        "insufficient_balance",
+        points_request_reverse,
+        actor=world.actor,
+        request_uuid=request.pk,
+        command=PointsRequestReverseCommand(),
+    )
 
 
 def test_a_request_is_reversed_once(make_tenant):
     world = make_world(make_tenant, budget=1000)
     request = world.credit("r1", 100).request
-    points_request_reverse(actor=world.actor, request_uuid=request.pk)
+    points_request_reverse(actor=world.actor, request_uuid=request.pk, command=PointsRequestReverseCommand())
 
-    refused("request_not_credited", points_request_reverse, actor=world.actor, request_uuid=request.pk)
+    refused(
+        "request_not_credited",
+        points_request_reverse,
+        actor=world.actor,
+        request_uuid=request.pk,
+        command=PointsRequestReverseCommand(),
+    )
     assert world.budget() == 1000
 
 
@@ -101,14 +128,28 @@ def test_approval_flow_credits_only_when_approved(make_tenant):
     assert ledger_state()["transactions"] == before["transactions"]
     assert world.credit("big", 150).replayed
 
-    approved = points_request_approve(actor=world.actor, request_uuid=pending.pk, note="ok")
+    approved = points_request_approve(
+        actor=world.actor, request_uuid=pending.pk, command=PointsRequestDecisionCommand(note="ok")
+    )
 
     assert (approved.status, approved.balance_after, approved.decision_note) == ("credited", 150, "ok")
     assert_wallet(world.wallet(), 150)
     assert world.budget() == 850
     assert approved.expires_at == Lot.objects.get(pk=approved.lot_id).expires_at
-    refused("request_not_pending", points_request_approve, actor=world.actor, request_uuid=pending.pk)
-    refused("request_not_pending", points_request_reject, actor=world.actor, request_uuid=pending.pk)
+    refused(
+        "request_not_pending",
+        points_request_approve,
+        actor=world.actor,
+        request_uuid=pending.pk,
+        command=PointsRequestDecisionCommand(),
+    )
+    refused(
+        "request_not_pending",
+        points_request_reject,
+        actor=world.actor,
+        request_uuid=pending.pk,
+        command=PointsRequestDecisionCommand(),
+    )
     assert events(pending) == ["points_request.pending_approval", "points_request.credited"]
     assert ledger_reconcile() == []
 
@@ -118,7 +159,9 @@ def test_rejection_leaves_the_ledger_alone(make_tenant):
     pending = world.credit("big", 150).request
     before = ledger_state()
 
-    rejected = points_request_reject(actor=world.actor, request_uuid=pending.pk, note="no")
+    rejected = points_request_reject(
+        actor=world.actor, request_uuid=pending.pk, command=PointsRequestDecisionCommand(note="no")
+    )
 
     after = ledger_state()
     assert rejected.status == "rejected"
@@ -126,15 +169,33 @@ def test_rejection_leaves_the_ledger_alone(make_tenant):
         k: v for k, v in before.items() if k not in ("requests", "outbox")
     }
     assert not Account.objects.filter(kind=Account.Kind.WALLET).exists()
-    refused("request_not_pending", points_request_approve, actor=world.actor, request_uuid=pending.pk)
-    refused("request_not_credited", points_request_reverse, actor=world.actor, request_uuid=pending.pk)
+    refused(
+        "request_not_pending",
+        points_request_approve,
+        actor=world.actor,
+        request_uuid=pending.pk,
+        command=PointsRequestDecisionCommand(),
+    )
+    refused(
+        "request_not_credited",
+        points_request_reverse,
+        actor=world.actor,
+        request_uuid=pending.pk,
+        command=PointsRequestReverseCommand(),
+    )
 
 
 def test_approval_beyond_the_budget_is_refused_and_stays_pending(make_tenant):
     world = make_world(make_tenant, budget=100, approval_threshold=100)
     pending = world.credit("big", 150).request
 
-    refused("budget_exhausted", points_request_approve, actor=world.actor, request_uuid=pending.pk)
+    refused(
+        "budget_exhausted",
+        points_request_approve,
+        actor=world.actor,
+        request_uuid=pending.pk,
+        command=PointsRequestDecisionCommand(),
+    )
     assert PointsRequest.objects.get(pk=pending.pk).status == "pending_approval"
 
 

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from plum.core.scopes import Scope
 from points import services
+from points.commands import PointsRequestReverseCommand
 from points.models import LedgerEntry, Lot, PointsRequest
 from points.tests.factories import (
     REQUESTS,
@@ -171,7 +172,11 @@ def test_transactions_list_the_wallets_lines_newest_first(api, tenant):
     award = submit(tenant, request_id="R1", points=300)
     submit(tenant, request_id="R2", employee_id="E2", points=5)
     spend = services.points_spend(actor=system(tenant), employee_id="E1", points=120, reference="order-7")
-    services.points_request_reverse(actor=system(tenant), request_uuid=submit(tenant, request_id="R3", points=20).id)
+    services.points_request_reverse(
+        actor=system(tenant),
+        request_uuid=submit(tenant, request_id="R3", points=20).id,
+        command=PointsRequestReverseCommand(),
+    )
 
     response = api.get("/api/v1/wallets/E1/transactions/")
 

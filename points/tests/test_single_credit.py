@@ -10,11 +10,12 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from plum.core.models import OutboxEvent
+from points.commands import PointsRequestCommand
 from points.errors import PointsError, PointsErrorCode
 from points.models import LedgerEntry, LedgerTransaction, Lot, PointsRequest, Programme
 from points.selectors import points_request_document
 from points.services import ledger_reconcile
-from points.services.requests import clean_points_request, fingerprint
+from points.services.requests import fingerprint
 from points.services.single_credit import credit_in_one_statement
 from points.tests.ledger_support import make_world, wait_for_lock_waiters
 from users.models import Employee
@@ -85,7 +86,7 @@ def test_declined_cases_write_nothing_before_the_general_path(make_tenant):
     def credit(request_id: str, points: int, employee: int = 0):
         """The statement alone first (it must decline, writing nothing), then the whole service."""
         data = {"request_id": request_id, "employee_id": world.employees[employee], "points": points}
-        clean = clean_points_request({**data, "programme": world.programme.code})
+        clean = PointsRequestCommand.parse({**data, "programme": world.programme.code}).as_clean()
         before = _counts()
         result = credit_in_one_statement(world.actor, clean, fingerprint=fingerprint(clean), now=timezone.now())
         declined.append(result is None and _counts() == before)

@@ -9,6 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
+from points.commands import PointsRequestCommand
 from points.models import PointsBatchItem, PointsUpload
 from points.services import points_batch_process, points_request_submit
 from points.tests.batches_support import BATCHES, UPLOADS, batch_tables, make_org, wallets
@@ -54,7 +55,7 @@ def org(tenant):
     employee_deactivate(actor=org.actor, command=EmployeeDeactivate.parse({"employee_id": "E00003"}))
     ProgrammeFactory(organisation=org.tenant.organisation, code="OFF", name="Off", status="inactive")
     data = {"request_id": "used-1", "employee_id": "E00000", "points": 1, "programme": "KUDOS"}
-    points_request_submit(actor=org.actor, data=data)
+    points_request_submit(actor=org.actor, command=PointsRequestCommand.parse(data))
     return org
 
 

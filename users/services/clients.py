@@ -16,10 +16,7 @@ class IssuedClient:
     client_secret: str  # plain text, shown once; only its hash is stored
 
 
-def api_client_create(*, organisation: Organisation, command: ApiClientCreate | None = None, **legacy) -> IssuedClient:
-    # Transitional: the root conftest.py still passes name= and scopes=; drop `legacy` once it passes a command.
-    if command is None:
-        command = ApiClientCreate.parse({"name": legacy["name"], "allowed_scopes": list(legacy["scopes"])})
+def api_client_create(*, organisation: Organisation, command: ApiClientCreate) -> IssuedClient:
     secret = secrets.token_urlsafe(32)
     client = ApiClient.objects.create(
         organisation=organisation,

@@ -120,7 +120,7 @@ class ProductAdmin(GuardedModelAdmin):
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "brand":
-            kwargs["queryset"] = Brand.objects.select_related("organisation")
+            kwargs["queryset"] = selectors.brand_admin_choices()
         field = super().formfield_for_foreignkey(db_field, request, **kwargs)
         if db_field.name == "brand":  # brand names repeat across organisations
             field.label_from_instance = lambda brand: f"{brand.name} · {brand.organisation.slug}"

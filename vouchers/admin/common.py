@@ -6,6 +6,7 @@ from django.utils.html import format_html
 from django.utils.timezone import localtime
 
 from plum.core.errors import DomainError
+from vouchers import selectors
 from vouchers.codes import MASK, masked
 from vouchers.models import Product
 
@@ -21,7 +22,7 @@ def product_label(product: Product) -> str:
 
 
 def products_for_choices():
-    return Product.objects.select_related("brand", "organisation")
+    return selectors.product_admin_choices()
 
 
 class ProductListFilter(admin.RelatedFieldListFilter):

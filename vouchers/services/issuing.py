@@ -25,9 +25,8 @@ _RETURNED = ", ".join(
     f"s.{_column(name)}"
     for name in ("id", "code_ciphertext", "pin_ciphertext", "code_hash", "code_last4", "expires_at")
 )
-# S608: table, column and status names come from the model; every value is a parameter
 CLAIM_STOCK_SQL = (
-    f"WITH claimed AS MATERIALIZED (SELECT {_ID} FROM {_STOCK}"
+    f"WITH claimed AS MATERIALIZED (SELECT {_ID} FROM {_STOCK}"  # noqa: S608 (table, column and status names from the model)
     f" WHERE {_PRODUCT} = %s AND {_DENOMINATION} = %s AND {_STATUS} = '{_AVAILABLE}'"
     f" AND ({_EXPIRES} IS NULL OR {_EXPIRES} > %s)"
     f" ORDER BY {_EXPIRES} NULLS LAST, {_ID} LIMIT %s FOR UPDATE SKIP LOCKED)"

@@ -17,7 +17,7 @@ from plum.core.models import OutboxEvent
 from points.models import LedgerTransaction, Lot
 from points.services import ledger_reconcile
 from points.tests.factories import balance, budget, make_programme, seed_employees, system
-from tests.test_points_ledger_support import run_parallel
+from points.tests.ledger_support import run_parallel
 from vouchers import codes, services
 from vouchers.commands import StockFileImport, VoucherCancel, VoucherRedeem, VoucherReveal
 from vouchers.errors import VoucherError, VoucherErrorCode

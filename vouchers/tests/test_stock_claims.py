@@ -8,7 +8,6 @@ from django.utils import timezone
 
 from plum.core.claims import ClaimOverrun, check_claim_shape
 from plum.testing.plans import PLANS, force_plan, fresh_tables, stale_statistics
-from points.services import batches
 from points.tests.factories import make_programme, seed_employees, system
 from vouchers import services
 from vouchers.commands import CampaignCreate, VoucherOrderPlace
@@ -136,7 +135,6 @@ def test_the_inline_locking_subquery_is_refused_before_it_runs():
             check_claim_shape(sql)
     check_claim_shape(issuing.CLAIM_STOCK_SQL)
     check_claim_shape("SELECT id FROM t ORDER BY id LIMIT 5 FOR UPDATE SKIP LOCKED")
-    check_claim_shape(batches.CLAIM_SQL)
     check_claim_shape(chunk.CLAIM_SQL)
 
 

@@ -15,11 +15,11 @@ from points.services import ledger_reconcile
 from points.tests import worker_support
 from points.tests.batches_support import make_org
 from points.tests.worker_support import chunk_in_flight, needs_redis, wait_until
-from tests.vouchers_support import add_stock, make_catalogue
 from vouchers import services
 from vouchers.commands import CampaignCreate
 from vouchers.models import Campaign, CampaignRecipient, StockCode, Voucher
 from vouchers.services.jobs import CAMPAIGN_JOBS
+from vouchers.tests.factories import add_stock, make_catalogue
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 broker, workers = worker_support.broker, worker_support.workers  # the shared fixtures

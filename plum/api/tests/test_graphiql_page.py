@@ -10,7 +10,8 @@ from urllib.parse import urlsplit
 import pytest
 from django.contrib.staticfiles import finders
 
-from tests.points_support import seed_employees
+from tests.conftest import employee_payload
+from tests.support import seed
 
 BROWSER_ACCEPT = "text/html,application/xhtml+xml,*/*;q=0.8"
 QUERY_EDITOR = ".graphiql-query-editor .CodeMirror"
@@ -59,7 +60,7 @@ def test_graphiql_loads_from_the_live_server_alone_and_runs_a_query_with_a_token
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
-    seed_employees(tenant, "E1")
+    seed(tenant, [employee_payload("E1")])
     browser.get(f"{live_server.url}/graphql/")
     browser.execute_script("localStorage.clear()")  # GraphiQL keeps the last query there
     browser.refresh()

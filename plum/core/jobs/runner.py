@@ -71,7 +71,7 @@ def _add_counts(kind: JobKind, job_id, counts: Mapping[str, int], now) -> str:
     columns = [quote(fields.get_field(name).column) for name in counts]
     added = ", ".join(f"{c} = {c} + %s" for c in columns)
     return fetchone(
-        f"UPDATE {_table(kind)} SET {added}, failures = 0, progress_at = %s WHERE id = %s RETURNING status",
+        f"UPDATE {_table(kind)} SET {added}, failures = 0, progress_at = %s WHERE id = %s RETURNING status",  # noqa: S608 (table and counter names from the job's model)
         [*counts.values(), now, job_id],
     )[0]
 
@@ -81,7 +81,7 @@ def complete(kind: JobKind, job_id) -> bool:
     guard, params = kind.items.none_queued(job_id) if kind.items else ("TRUE", [])
     with transaction.atomic():
         flipped = fetchone(
-            f"UPDATE {_table(kind)} SET status = 'completed', completed_at = now(), progress_at = now()"
+            f"UPDATE {_table(kind)} SET status = 'completed', completed_at = now(), progress_at = now()"  # noqa: S608 (table and counter names from the job's model)
             f" WHERE id = %s AND status IN ('queued', 'processing') AND {guard} RETURNING id",
             [job_id, *params],
         )
@@ -98,7 +98,7 @@ def record_failure(kind: JobKind, job_id, exc: Exception) -> ChunkFailed:
     logger.exception("A chunk of %s %s failed and was rolled back", kind.name, job_id)
     with transaction.atomic():
         failures, status = fetchone(
-            f"UPDATE {_table(kind)} SET failures = failures + 1, last_error = %s,"
+            f"UPDATE {_table(kind)} SET failures = failures + 1, last_error = %s,"  # noqa: S608 (table name from the job's model)
             " status = CASE WHEN failures + 1 >= %s THEN 'failed' ELSE status END, progress_at = now()"
             " WHERE id = %s RETURNING failures, status",
             [f"{type(exc).__name__}: {exc}"[:500], kind.max_failures, job_id],
@@ -110,7 +110,7 @@ def stale_jobs(table: str, *, stale_after, now, limit: int = 500) -> list:
     """Up to `limit` unfinished jobs of `table` without progress for `stale_after`, marked as progressing
     now (so two sweepers do not both take them); the caller sends them again, in its transaction."""
     rows = claim_rows(
-        f"WITH stale AS MATERIALIZED (SELECT id FROM {table}"
+        f"WITH stale AS MATERIALIZED (SELECT id FROM {table}"  # noqa: S608 (table name from the job's model)
         " WHERE status IN ('queued', 'processing') AND progress_at <= %s ORDER BY progress_at LIMIT %s"
         f" FOR UPDATE SKIP LOCKED) UPDATE {table} j SET progress_at = %s FROM stale WHERE j.id = stale.id"
         " RETURNING j.id",

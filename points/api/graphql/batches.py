@@ -13,9 +13,7 @@ from plum.api.graphql.inputs import plain
 from plum.api.graphql.scoping import register_query_scopes
 from plum.api.scopes import Scope
 from plum.core.errors import DomainError
-from points import batch_selectors as selectors
-from points import selectors as points_selectors
-from points import services
+from points import selectors, services
 from points.api.graphql.errors import PointsBatchError
 from points.api.graphql.requests import REQUEST_TYPES
 from points.commands import PointsBatchCommand, PointsRequestCommand
@@ -123,7 +121,7 @@ class PointsBatchNode(DjangoObjectType):
             raise GraphQLError(
                 "`items` is asked of one batch at a time: use pointsBatch(id).", extensions={"code": "bad_request"}
             )
-        return points_selectors.batch_item_list(self, status=plain(status))
+        return selectors.batch_item_list(self, status=plain(status))
 
 
 def _within_a_list(path) -> bool:
@@ -172,9 +170,7 @@ class PointsBatchCreate(BaseMutation):
     @classmethod
     def perform(cls, info, **data):
         command = parse_input(PointsBatchCommand, data)
-        result = services.points_batch_create(
-            actor=actor_of(info), batch_id=command.batch_id, requests=command.requests
-        )
+        result = services.points_batch_create(actor=actor_of(info), command=command)
         return cls(batch=result.batch, replayed=result.replayed)
 
 

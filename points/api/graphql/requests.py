@@ -99,7 +99,7 @@ class PointsRequestCreate(PointsRequestMutation):
     @classmethod
     def perform(cls, info, **data):
         command = parse_input(PointsRequestCommand, data)
-        result = services.points_request_submit(actor=actor_of(info), data=command.as_clean())
+        result = services.points_request_submit(actor=actor_of(info), command=command)
         return cls(points_request=result.request, replayed=result.replayed)
 
 
@@ -114,7 +114,7 @@ class _PointsRequestDecision(PointsRequestMutation):
     @classmethod
     def perform(cls, info, id, **data):
         command = PointsRequestDecisionCommand.parse(plain(data))
-        request = cls.decide(actor=actor_of(info), request_uuid=request_uuid(id), note=command.note or "")
+        request = cls.decide(actor=actor_of(info), request_uuid=request_uuid(id), command=command)
         return cls(points_request=request)
 
 
@@ -155,7 +155,5 @@ class PointsRequestReverse(PointsRequestMutation):
     @classmethod
     def perform(cls, info, id, **data):
         command = PointsRequestReverseCommand.parse(plain(data))
-        request = services.points_request_reverse(
-            actor=actor_of(info), request_uuid=request_uuid(id), reason=command.reason or ""
-        )
+        request = services.points_request_reverse(actor=actor_of(info), request_uuid=request_uuid(id), command=command)
         return cls(points_request=request)

@@ -14,8 +14,7 @@ from plum.api.limits import BULK_MAX_BODY_BYTES
 from plum.api.openapi import enum_field, problems
 from plum.api.scopes import Scope
 from plum.api.views import PlumViewSet
-from points import batch_selectors as selectors
-from points import services
+from points import selectors, services
 from points.commands import PointsBatchCommand, PointsUploadConfirmCommand
 from points.models import PointsBatch, PointsBatchItem, PointsUpload
 from points.services.uploads import MAX_FILE_BYTES
@@ -129,9 +128,7 @@ class PointsBatchViewSet(PlumViewSet):
     @idempotent
     def create(self, request):
         command = PointsBatchCommand.parse(self.json_object(request, allowed=("batch_id", "requests")))
-        result = services.points_batch_create(
-            actor=actor_of(request), batch_id=command.batch_id, requests=command.requests
-        )
+        result = services.points_batch_create(actor=actor_of(request), command=command)
         return Response(selectors.batch_receipt(result.batch), status=result.http_status)
 
     def retrieve(self, request, pk):

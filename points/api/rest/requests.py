@@ -123,7 +123,7 @@ class PointsRequestViewSet(PlumViewSet):
     @idempotent
     def create(self, request):
         command = PointsRequestCommand.parse(self.json_object(request))
-        result = services.points_request_submit(actor=actor_of(request), data=command.as_clean())
+        result = services.points_request_submit(actor=actor_of(request), command=command)
         return Response(PointsRequestOutput(result.request).data, status=result.http_status)
 
     @action(detail=True, methods=["post"])
@@ -136,15 +136,13 @@ class PointsRequestViewSet(PlumViewSet):
 
     def _decide(self, request, pk, decide):
         command = PointsRequestDecisionCommand.parse(self.json_object(request, allowed=("note",)))
-        points_request = decide(actor=actor_of(request), request_uuid=pk, note=command.note or "")
+        points_request = decide(actor=actor_of(request), request_uuid=pk, command=command)
         return Response(PointsRequestOutput(points_request).data)
 
     @action(detail=True, methods=["post"])
     def reverse(self, request, pk):
         command = PointsRequestReverseCommand.parse(self.json_object(request, allowed=("reason",)))
-        points_request = services.points_request_reverse(
-            actor=actor_of(request), request_uuid=pk, reason=command.reason or ""
-        )
+        points_request = services.points_request_reverse(actor=actor_of(request), request_uuid=pk, command=command)
         return Response(PointsRequestOutput(points_request).data)
 
 

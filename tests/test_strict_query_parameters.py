@@ -6,11 +6,11 @@ from django.urls import resolve
 from drf_spectacular.generators import SchemaGenerator
 
 from plum.api.query import known_query_parameters
-from plum.api.tests.strict_world import make_world, rest_routes
-from tests.points_support import points_state
+from points.tests.batches_support import batch_tables
+from points.tests.factories import points_state
+from tests.strict_world import make_world, rest_routes
 from tests.support import assert_problem, seed
-from tests.test_points_batches_support import batch_tables
-from tests.vouchers_support import vouchers_state
+from vouchers.tests.expected import vouchers_state
 
 GETS = rest_routes("get")
 POSTS = rest_routes("post") + rest_routes("patch")

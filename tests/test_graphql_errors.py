@@ -6,8 +6,8 @@ import logging
 import pytest
 
 from plum.core.scopes import Scope
+from points.tests.factories import make_programme, points_nothing_changes, seed_employees, submit
 from tests.conftest import graphql
-from tests.points_support import make_programme, points_nothing_changes, seed_employees, submit
 from tests.support import nothing_changes
 
 SECRET = "row 42 of table plum_secret_internals"

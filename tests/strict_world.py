@@ -7,6 +7,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from plum.api.views import PlumViewSet
+from points.tests.batches_support import credits, make_org
+from points.tests.factories import submit
+from vouchers.tests.factories import make_catalogue, order
 
 
 @dataclass(frozen=True)
@@ -54,11 +57,6 @@ UPLOAD_CSV = b"employee_id,points,reason,request_id,programme\nE00000,1,,u-1,KUD
 
 def make_world(tenant) -> dict:
     """An employee, points request, batch, upload, order, voucher and campaign: id by router basename."""
-    # The apps' own test helpers (this layer imports no app): an organisation with two employees and KUDOS.
-    from tests.points_support import submit
-    from tests.test_points_batches_support import credits, make_org
-    from tests.vouchers_support import make_catalogue, order
-
     org = make_org(tenant, employees=2)
     employee = org.employees[0]
     points_request = submit(tenant, request_id="R-1", employee_id=employee, points=1, programme="KUDOS")
