@@ -16,8 +16,14 @@ from plum.schema import schema as graphql_schema
 
 
 def command_shape(command, exclude=(), name=str) -> dict[str, bool]:
-    """field name -> required, as the command parses."""
-    return {name(field): info.is_required() for field, info in command.model_fields.items() if field not in exclude}
+    """field name -> required, as the command parses (or as it declares for its schema: a field it parses
+    as optional only to word the error itself, like the redeem code)."""
+    declared = set((command.model_config.get("json_schema_extra") or {}).get("required", ()))
+    return {
+        name(field): info.is_required() or field in declared
+        for field, info in command.model_fields.items()
+        if field not in exclude
+    }
 
 
 @pytest.fixture(scope="module")

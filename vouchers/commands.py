@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Annotated, Any, ClassVar, Literal, Self
 
 from django.utils import timezone
-from pydantic import Field, PlainValidator, ValidationInfo, WithJsonSchema, WrapValidator
+from pydantic import ConfigDict, Field, PlainValidator, ValidationInfo, WithJsonSchema, WrapValidator
 
 from plum.core.commands import Command, rule_error
 from plum.core.errors import CoreErrorCode, ValidationFailed, field_error
@@ -121,6 +121,17 @@ def _programme_for_funding(value, handler, info: ValidationInfo):
 class VoucherOrderPlace(VouchersCommand):
     """An order of `quantity` vouchers of one product and denomination for one employee."""
 
+    # what the funding check refuses, for the schema: a programme exactly when the programme's budget pays
+    # (patterns, not enums: drf-spectacular would turn an enum into the whole FundingEnum)
+    model_config = ConfigDict(
+        json_schema_extra={
+            "oneOf": [
+                {"properties": {"funding": {"pattern": "^points$"}}, "not": {"required": ["programme"]}},
+                {"properties": {"funding": {"pattern": "^programme$"}}, "required": ["programme"]},
+            ]
+        }
+    )
+
     what: ClassVar[str] = "An order"
 
     order_id: Annotated[Reference, Field(description="Your own reference; idempotent forever")]
@@ -158,6 +169,9 @@ class VoucherOrderPlace(VouchersCommand):
 
 
 class VoucherRedeem(VouchersCommand):
+    # None stands for "left out" so that a missing code reads as today's `invalid`; the schema requires it
+    model_config = ConfigDict(json_schema_extra={"required": ["code"]})
+
     code: Annotated[
         checked(
             str,
@@ -197,6 +211,9 @@ FILTER_SCHEMA = {
 
 class CampaignCreate(VouchersCommand):
     """One voucher for each recipient, or each employee the filter matches, paid by a programme."""
+
+    # either recipients or filter, not both (checked in _recipient_errors), for the schema
+    model_config = ConfigDict(json_schema_extra={"oneOf": [{"required": ["recipients"]}, {"required": ["filter"]}]})
 
     what: ClassVar[str] = "A campaign"
 

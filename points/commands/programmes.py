@@ -18,13 +18,16 @@ from points.commands.base import (
 )
 from points.models import Programme
 
+# Some character that is neither a space nor NUL: the schema says what not_blank and storable text refuse.
+NAME_PATTERN = r"^[^\x00]*[^\x00\s][^\x00]*$"
+
 
 class ProgrammeCommand(PointsCommand):
     """Create a programme."""
 
     code: Annotated[StrictStr, Field(min_length=1, max_length=32, pattern=PROGRAMME_CODE_PATTERN.pattern)]
-    name: Annotated[text(max_length=200), AfterValidator(not_blank)] = Field(
-        description="1 to 200 characters, not only spaces"
+    name: Annotated[StrictStr, Field(min_length=1, max_length=200, pattern=NAME_PATTERN), AfterValidator(not_blank)] = (
+        Field(description="1 to 200 characters, not only spaces")
     )
     approval_threshold: whole_number() | None = Field(
         None, description="Requests of at least this many points wait for approval; null or omitted: never"
