@@ -21,7 +21,6 @@ from pydantic import (
     AfterValidator,
     BaseModel,
     ConfigDict,
-    Field,
     StrictInt,
     StrictStr,
     StringConstraints,
@@ -236,4 +235,3 @@ def text(max_length: int | None = None, *, strip: bool = False, **constraints):
 
 
 Text = text()
-Points = Annotated[StrictInt, Field(ge=1, le=2**31 - 1)]

@@ -10,13 +10,13 @@ from pydantic import Field, field_validator
 
 from plum.api.commands import command_json_schema
 from plum.api.graphql.commands import command_arguments, command_input, parse_input
-from plum.core.commands import Command, Points, WholeNumber, rule_error, text
+from plum.core.commands import Command, WholeNumber, rule_error, text
 from plum.core.errors import ValidationFailed
 
 
 class Line(Command):
     employee_id: text(8, pattern=r"^[A-Z0-9]+$")
-    points: Points
+    points: Annotated[WholeNumber, Field(ge=1, le=2**31 - 1)]
 
 
 class Order(Command):
