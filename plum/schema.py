@@ -2,6 +2,8 @@
 
 import graphene
 
+from integrations.events.api.graphql import EventsQuery
+from integrations.webhooks.api.graphql import WebhooksQuery
 from points.api.graphql import (
     PointsBatchesMutation,
     PointsBatchesQuery,
@@ -17,7 +19,9 @@ add_employee_wallet(EmployeeNode)
 
 
 # graphene lists the last base first
-class Query(VouchersQuery, PointsBatchesQuery, PointsQuery, UsersQuery, graphene.ObjectType):
+class Query(
+    WebhooksQuery, EventsQuery, VouchersQuery, PointsBatchesQuery, PointsQuery, UsersQuery, graphene.ObjectType
+):
     pass
 
 

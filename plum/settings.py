@@ -51,6 +51,8 @@ INSTALLED_APPS = [
     "points",
     "vouchers",
     "integrations",
+    "integrations.events",
+    "integrations.webhooks",
 ]
 
 MIDDLEWARE = [
@@ -114,6 +116,14 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_TASK_IGNORE_RESULT = True
+
+# --- Calls out (webhooks, HRMS, Slack, Teams): integrations/outbound.py.
+# Private, loopback, link-local and metadata addresses are refused unless inside one of these CIDRs.
+OUTBOUND_ALLOWED_NETWORKS = env.list("PLUM_OUTBOUND_ALLOWED_NETWORKS", default=[])
+OUTBOUND_TIMEOUT_SECONDS = env.float("PLUM_OUTBOUND_TIMEOUT_SECONDS", default=10.0)
+OUTBOUND_MAX_ANSWER_BYTES = env.int("PLUM_OUTBOUND_MAX_ANSWER_BYTES", default=1_048_576)
+# Relayed outbox events older than this are deleted (deliveries keep their own copy of the body).
+OUTBOX_RETENTION_DAYS = env.int("PLUM_OUTBOX_RETENTION_DAYS", default=7)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

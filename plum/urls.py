@@ -6,6 +6,10 @@ from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import SimpleRouter
 
+from integrations.events.api import hooks as event_hooks
+from integrations.events.api import rest as events_rest
+from integrations.webhooks.api import deliveries as webhook_deliveries
+from integrations.webhooks.api import rest as webhooks_rest
 from plum.api.graphql.view import GraphQLEndpoint
 from plum.api.oauth import TokenView
 from plum.api.scopes import PUBLIC
@@ -31,6 +35,10 @@ users_rest.register(router)
 points_rest.register(router)
 points_batches.register(router)
 vouchers_rest.register(router)
+events_rest.register(router)
+event_hooks.register(router)
+webhooks_rest.register(router)
+webhook_deliveries.register(router)
 
 handler400 = "plum.api.errors.handler400"
 handler403 = "plum.api.errors.handler403"
@@ -45,6 +53,7 @@ urlpatterns = [
     path("api/v1/schema/", PublicSchemaView.as_view(), name="schema"),
     path("api/v1/docs/", PublicDocsView.as_view(url_name="schema"), name="docs"),
     path("api/v1/", include(router.urls)),
+    path("hooks/", include(event_hooks.urlpatterns)),
     path("graphql/", GraphQLEndpoint.as_view(), name="graphql"),
     path("admin/", admin.site.urls),
 ]

@@ -6,8 +6,6 @@ ciphertext copied onto another organisation's row does not decrypt), and found b
 the normalised code. Both keys are derived from PLUM_VOUCHER_KEY with HKDF.
 """
 
-import base64
-import hashlib
 import hmac
 import secrets
 from functools import cache
@@ -16,11 +14,9 @@ from uuid import UUID
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
 
-# Public on purpose: developer mode and tests only (checks.py warns when it is in use).
-DEVELOPMENT_KEY = base64.urlsafe_b64encode(hashlib.sha256(b"plum development voucher key").digest()).decode()
+from plum.core.keys import key_material
+
 FORMAT_VERSION = b"\x01"
 NONCE_BYTES = 12
 # Generated codes: no 0/O or 1/I/L look-alikes; 31 symbols.
@@ -28,17 +24,6 @@ ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 GROUP = 4
 RANDOM_SYMBOLS = 19  # 19 * log2(31) ≈ 94 bits of randomness, plus one check symbol
 MASK = "••••"
-
-
-def _key_material() -> bytes:
-    text = settings.VOUCHER_CODE_KEY or DEVELOPMENT_KEY
-    try:
-        key = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-    except ValueError as exc:
-        raise ImproperlyConfigured("PLUM_VOUCHER_KEY is not URL-safe base64.") from exc
-    if len(key) != 32:
-        raise ImproperlyConfigured("PLUM_VOUCHER_KEY must be 32 bytes (URL-safe base64).")
-    return key
 
 
 @cache
@@ -51,11 +36,11 @@ def _keys(material: bytes) -> tuple[AESGCM, bytes]:
 
 def check_key() -> None:
     """Raises ImproperlyConfigured when PLUM_VOUCHER_KEY is not a usable key."""
-    _key_material()
+    key_material()
 
 
 def _cipher() -> AESGCM:
-    return _keys(_key_material())[0]
+    return _keys(key_material())[0]
 
 
 def normalise(code: str) -> str:
@@ -64,7 +49,7 @@ def normalise(code: str) -> str:
 
 
 def lookup_hash(code: str) -> bytes:
-    return hmac.digest(_keys(_key_material())[1], normalise(code).encode(), "sha256")
+    return hmac.digest(_keys(key_material())[1], normalise(code).encode(), "sha256")
 
 
 def encrypt(text: str, organisation_id: UUID) -> bytes:
@@ -75,7 +60,7 @@ def encrypt(text: str, organisation_id: UUID) -> bytes:
 def seal_many(texts: list[str], organisation_id: UUID) -> list[tuple[bytes, bytes, str]]:
     """(encrypt, lookup_hash, last_four) of each code, for thousands at a time: the keys are looked up
     once and the nonces drawn in one piece (the same CSPRNG as encrypt's, a fresh nonce per code)."""
-    cipher, lookup = _keys(_key_material())
+    cipher, lookup = _keys(key_material())
     seal, associated = cipher.encrypt, organisation_id.bytes
     nonces = secrets.token_bytes(NONCE_BYTES * len(texts))
     sealed = []

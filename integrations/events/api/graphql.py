@@ -1,0 +1,7 @@
+"""(being written) events and rules over GraphQL."""
+
+import graphene
+
+
+class EventsQuery(graphene.ObjectType):
+    pass

@@ -1,0 +1,5 @@
+"""(being written) events and reward rules over REST."""
+
+
+def register(router) -> None:
+    pass

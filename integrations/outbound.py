@@ -1,0 +1,1 @@
+"""(being written) the one HTTP client for calls out."""

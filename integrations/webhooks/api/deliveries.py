@@ -1,0 +1,5 @@
+"""(being written) a subscription's deliveries over REST."""
+
+
+def register(router) -> None:
+    pass

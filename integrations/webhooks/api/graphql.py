@@ -1,0 +1,7 @@
+"""(being written) webhook subscriptions over GraphQL."""
+
+import graphene
+
+
+class WebhooksQuery(graphene.ObjectType):
+    pass

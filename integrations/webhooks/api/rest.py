@@ -1,0 +1,5 @@
+"""(being written) webhook subscriptions over REST."""
+
+
+def register(router) -> None:
+    pass
