@@ -1,0 +1,3 @@
+"""Operations staff: events and their rewards, reward rules, hook endpoints."""
+
+from integrations.events.admin import events, hooks  # noqa: F401 (registers the ModelAdmins)
