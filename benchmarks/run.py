@@ -7,7 +7,13 @@ import argparse
 import importlib
 import sys
 
-BENCHMARKS = ("employee_sync", "points_batch", "vouchers_campaign")  # modules in this package with main(argv) -> int
+BENCHMARKS = (
+    "employee_sync",
+    "points_batch",
+    "vouchers_campaign",
+    "events",
+    "relay",
+)  # modules in this package with main(argv) -> int
 
 
 def main(argv=None) -> int:

@@ -1,1 +1,331 @@
-"""(being written) the one HTTP client for calls out."""
+"""The one HTTP client for every call out of Plum: webhook deliveries, HRMS connectors, Slack and Teams.
+
+- Timeouts: `OUTBOUND_TIMEOUT_SECONDS` for each of connect, write, read and pool, and at most twice that
+  for reading a whole answer (a receiver dripping bytes cannot hold a worker).
+- Answers larger than `OUTBOUND_MAX_ANSWER_BYTES` (decoded) are abandoned: OutboundFailed.
+- Redirects are never followed (a 3xx is an answer like any other); proxies and certificates from the
+  environment are ignored; only http and https.
+- The SSRF guard: a host whose addresses include one that is loopback, private, link-local (cloud
+  metadata), CGNAT, multicast, reserved or unspecified (IPv4-mapped IPv6 included) is refused, unless
+  the address is inside `OUTBOUND_ALLOWED_NETWORKS` (PLUM_OUTBOUND_ALLOWED_NETWORKS, CIDRs). It runs
+  twice: check_url() when a URL is saved, and inside the connection itself (GuardedBackend), on the
+  addresses resolved at that moment, connecting to the very address it checked. A name that resolved
+  to a public address when saved and to 127.0.0.1 when sent is refused when sent.
+"""
+
+import ipaddress
+import os
+import socket
+import threading
+import time
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+import httpcore
+import httpx
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from httpcore._backends.sync import SyncStream  # httpcore is pinned; its public backend has no socket hook
+
+SCHEMES = ("http", "https")
+METADATA_NAMES = frozenset({"metadata.google.internal", "metadata.goog", "metadata", "instance-data.ec2.internal"})
+EXCERPT_CHARS = 1000
+USER_AGENT = "Plum-Outbound/1"
+# CGNAT (shared address space): not "private" for Python 3.11's ipaddress, and clouds put services there
+_SHARED_ADDRESS_SPACE = ipaddress.ip_network("100.64.0.0/10")
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+class OutboundRefused(Exception):
+    """The SSRF guard refused the URL or an address it resolves to (error code url_not_allowed)."""
+
+
+class OutboundFailed(Exception):
+    """The call did not get an answer: network error, timeout, answer too large (the message says which)."""
+
+
+@dataclass(frozen=True)
+class Answer:
+    status_code: int
+    text: str  # the first 1000 characters of the answer, decoded
+    elapsed_ms: int
+    content: bytes = field(default=b"", repr=False)  # the whole answer (at most OUTBOUND_MAX_ANSWER_BYTES)
+    headers: httpx.Headers = field(default_factory=httpx.Headers, repr=False)
+
+    @property
+    def ok(self) -> bool:
+        return 200 <= self.status_code < 300
+
+    def json(self) -> Any:
+        """The answer as JSON; OutboundFailed if it is not."""
+        import json
+
+        try:
+            return json.loads(self.content)
+        except ValueError as exc:
+            raise OutboundFailed(f"the answer is not JSON ({exc})") from None
+
+
+# --- The guard -------------------------------------------------------------------------------------
+
+
+def allowed_networks() -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    """settings.OUTBOUND_ALLOWED_NETWORKS parsed; ImproperlyConfigured names an entry that is not a CIDR."""
+    return _parse_networks(
+        tuple(str(entry).strip() for entry in settings.OUTBOUND_ALLOWED_NETWORKS if str(entry).strip())
+    )
+
+
+def check_allowed_networks(app_configs=None, **kwargs) -> list:
+    """A Django system check (register it in an AppConfig.ready): the setting's entries are CIDRs."""
+    from django.core import checks
+
+    try:
+        allowed_networks()
+    except ImproperlyConfigured as exc:
+        return [checks.Error(str(exc), id="integrations.E001")]
+    return []
+
+
+@lru_cache(maxsize=8)
+def _parse_networks(entries: tuple[str, ...]):
+    networks = []
+    for entry in entries:
+        try:
+            networks.append(ipaddress.ip_network(entry, strict=False))
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"PLUM_OUTBOUND_ALLOWED_NETWORKS: {entry!r} is not a network in CIDR notation (10.0.0.0/8, fd00::/8)."
+            ) from None
+    return tuple(networks)
+
+
+def refusal(address: str) -> str | None:
+    """Why an address may not be called ("loopback", "private", ...), or None when it may."""
+    ip = ipaddress.ip_address(address.split("%", 1)[0])  # an IPv6 zone id (fe80::1%eth0) names no other host
+    candidates = _judged(ip)
+    networks = allowed_networks()
+    if any(address in network for address in candidates for network in networks if address.version == network.version):
+        return None
+    for candidate in candidates:
+        if reason := _special(candidate):
+            return reason
+    return None
+
+
+def _judged(ip: IPAddress) -> list[IPAddress]:
+    """The addresses that decide: an IPv4-mapped IPv6 address (::ffff:127.0.0.1) is its IPv4 address; a
+    6to4 or Teredo address is judged with the IPv4 address it carries too (NAT64 is not global: refused)."""
+    if ip.version != 6:
+        return [ip]
+    if ip.ipv4_mapped is not None:
+        return [ip.ipv4_mapped]
+    embedded = [ip.sixtofour, ip.teredo[1] if ip.teredo else None]
+    return [ip, *(address for address in embedded if address is not None)]
+
+
+def _special(ip: IPAddress) -> str | None:
+    if ip.is_unspecified:
+        return "unspecified"
+    if ip.is_loopback:
+        return "loopback"
+    if ip.is_link_local:
+        return "link-local (cloud metadata lives there)"
+    if ip.is_multicast:
+        return "multicast"
+    if ip.version == 4 and ip in _SHARED_ADDRESS_SPACE:
+        return "shared address space (CGNAT)"
+    if ip.is_private:
+        return "private"
+    if ip.is_reserved or not ip.is_global:
+        return "reserved"
+    return None
+
+
+def resolve(host: str, port: int) -> list[tuple]:
+    """getaddrinfo's TCP entries for host (an IP literal resolves to itself)."""
+    try:
+        return socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError) as exc:
+        raise OutboundFailed(f"{host} does not resolve ({exc})") from None
+
+
+def checked_addresses(host: str, port: int) -> list[tuple]:
+    """The addresses of host, all of them allowed, or OutboundRefused naming one that is not."""
+    name = host.rstrip(".").lower()
+    if name in METADATA_NAMES:
+        raise OutboundRefused(f"{host} is a cloud metadata service")
+    entries = resolve(host, port)
+    if not entries:
+        raise OutboundFailed(f"{host} does not resolve")
+    for *_, sockaddr in entries:
+        if reason := refusal(sockaddr[0]):
+            where = host if _is_literal(host) else f"{host} resolves to {sockaddr[0]}, which"
+            raise OutboundRefused(f"{where} is {reason}; PLUM_OUTBOUND_ALLOWED_NETWORKS can allow it")
+    return entries
+
+
+def _is_literal(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host.strip("[]").split("%", 1)[0])
+    except ValueError:
+        return False
+    return True
+
+
+def check_url(url: str) -> None:
+    """Refuse (OutboundRefused) a URL Plum may not call: not http(s), no host, or a host that resolves,
+    now, to an address the guard refuses. A host that does not resolve is refused too."""
+    try:
+        parsed = httpx.URL(url)
+    except (httpx.InvalidURL, TypeError) as exc:
+        raise OutboundRefused(f"not a valid URL ({exc})") from None
+    if parsed.scheme not in SCHEMES:
+        raise OutboundRefused("only http and https URLs may be called")
+    if not parsed.host:
+        raise OutboundRefused("the URL has no host")
+    try:
+        checked_addresses(parsed.host, parsed.port or (443 if parsed.scheme == "https" else 80))
+    except OutboundFailed as exc:
+        raise OutboundRefused(str(exc)) from None
+
+
+class GuardedBackend(httpcore.SyncBackend):
+    """httpcore's network backend with the guard on the connection itself: resolve, check every address,
+    connect to a checked one. TLS still verifies (and sends SNI for) the URL's host name, which httpcore
+    takes from the request's origin, not from this socket."""
+
+    def connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None):
+        try:
+            entries = checked_addresses(host, port)
+        except OutboundFailed as exc:
+            raise httpcore.ConnectError(str(exc)) from None
+        last_error: Exception | None = None
+        for family, kind, proto, _, sockaddr in entries:
+            sock = socket.socket(family, kind, proto)
+            try:
+                sock.settimeout(timeout)
+                if local_address is not None:
+                    sock.bind((local_address, 0))
+                for option in socket_options or ():
+                    sock.setsockopt(*option)
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                sock.connect(sockaddr)
+                return SyncStream(sock)
+            except TimeoutError as exc:
+                sock.close()
+                last_error = httpcore.ConnectTimeout(f"connecting to {sockaddr[0]} timed out")
+                last_error.__cause__ = exc
+            except OSError as exc:
+                sock.close()
+                last_error = httpcore.ConnectError(f"connecting to {sockaddr[0]} failed: {exc}")
+        raise last_error
+
+
+class GuardedTransport(httpx.HTTPTransport):
+    """httpx's transport over a connection pool that connects through GuardedBackend."""
+
+    def __init__(self) -> None:
+        super().__init__(trust_env=False)
+        self._pool = httpcore.ConnectionPool(
+            ssl_context=httpx.create_ssl_context(trust_env=False),
+            max_connections=100,
+            max_keepalive_connections=20,
+            keepalive_expiry=5.0,
+            network_backend=GuardedBackend(),
+        )
+
+
+# --- Calls -----------------------------------------------------------------------------------------
+
+_clients: dict[tuple, httpx.Client] = {}
+_clients_lock = threading.Lock()
+
+
+def _client() -> httpx.Client:
+    """One pooled client per process and allowed networks: a kept-alive connection was checked under the
+    networks in force now (a forked worker builds its own)."""
+    key = (os.getpid(), allowed_networks())
+    client = _clients.get(key)
+    if client is None:
+        with _clients_lock:
+            client = _clients.get(key)
+            if client is None:
+                for stale in list(_clients):
+                    _clients.pop(stale).close()
+                client = _clients[key] = httpx.Client(
+                    transport=GuardedTransport(),
+                    follow_redirects=False,
+                    trust_env=False,
+                    headers={"User-Agent": USER_AGENT},
+                )
+    return client
+
+
+def request(
+    method: str,
+    url: str,
+    *,
+    headers: dict[str, str] | None = None,
+    content: bytes | None = None,
+    json: Any = None,
+    params: dict[str, Any] | None = None,
+) -> Answer:
+    """Send one request and read its answer; OutboundRefused (guard) or OutboundFailed (no answer)."""
+    try:
+        parsed = httpx.URL(url)
+    except (httpx.InvalidURL, TypeError) as exc:
+        raise OutboundRefused(f"not a valid URL ({exc})") from None
+    if parsed.scheme not in SCHEMES or not parsed.host:
+        raise OutboundRefused("only http and https URLs with a host may be called")
+    seconds = float(settings.OUTBOUND_TIMEOUT_SECONDS)
+    limit = int(settings.OUTBOUND_MAX_ANSWER_BYTES)
+    started = time.monotonic()
+    try:
+        with _client().stream(
+            method, parsed, headers=headers, content=content, json=json, params=params, timeout=httpx.Timeout(seconds)
+        ) as response:
+            body = _read_limited(response, limit, deadline=started + 2 * seconds)
+    except httpx.TimeoutException as exc:
+        raise OutboundFailed(f"timed out ({type(exc).__name__}) after {seconds:g} s") from None
+    except httpx.HTTPError as exc:
+        raise OutboundFailed(f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__) from None
+    return Answer(
+        status_code=response.status_code,
+        text=_decoded(body, response.charset_encoding)[:EXCERPT_CHARS],
+        elapsed_ms=int((time.monotonic() - started) * 1000),
+        content=body,
+        headers=response.headers,
+    )
+
+
+def post(url: str, *, content: bytes, headers: dict[str, str]) -> Answer:
+    return request("POST", url, content=content, headers=headers)
+
+
+def get(url: str, *, headers: dict[str, str] | None = None, params: dict[str, Any] | None = None) -> Answer:
+    return request("GET", url, headers=headers, params=params)
+
+
+def _read_limited(response: httpx.Response, limit: int, *, deadline: float) -> bytes:
+    declared = response.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit and "content-encoding" not in response.headers:
+        raise OutboundFailed(f"answer larger than {limit} bytes (Content-Length {declared})")
+    chunks, size = [], 0
+    for chunk in response.iter_bytes():
+        size += len(chunk)
+        if size > limit:
+            raise OutboundFailed(f"answer larger than {limit} bytes")
+        if time.monotonic() > deadline:
+            raise OutboundFailed("timed out reading the answer")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _decoded(body: bytes, encoding: str | None) -> str:
+    try:
+        return body.decode(encoding or "utf-8", errors="replace")
+    except LookupError:
+        return body.decode("utf-8", errors="replace")

@@ -19,7 +19,17 @@ app.conf.beat_schedule = {
     "expire-vouchers": {"task": "vouchers.tasks.expire_vouchers_task", "schedule": 300.0},
     "reconcile-voucher-stock": {"task": "vouchers.tasks.reconcile_stock_task", "schedule": 86400.0},
     "raise-anniversaries": {"task": "integrations.events.tasks.raise_anniversaries_task", "schedule": 3600.0},
-    "relay-outbox": {"task": "integrations.webhooks.tasks.relay_outbox_task", "schedule": 1.0},
-    "dispatch-deliveries": {"task": "integrations.webhooks.tasks.dispatch_deliveries_task", "schedule": 5.0},
+    # Outbound webhooks: the schedule lives in the database, so a beat message lost or dropped as expired
+    # (workers busy) only waits for the next one.
+    "relay-outbox": {
+        "task": "integrations.webhooks.tasks.relay_outbox_task",
+        "schedule": 1.0,
+        "options": {"expires": 5.0},
+    },
+    "dispatch-deliveries": {
+        "task": "integrations.webhooks.tasks.dispatch_deliveries_task",
+        "schedule": 5.0,
+        "options": {"expires": 10.0},
+    },
     "purge-outbox": {"task": "integrations.webhooks.tasks.purge_outbox_task", "schedule": 3600.0},
 }

@@ -2,10 +2,13 @@
 each detail route, so that a route added later is covered by the strict-parameter tests without listing it."""
 
 from dataclasses import dataclass
+from functools import partial
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from integrations.webhooks.models import Subscription
+from integrations.webhooks.tests.test_deliveries_support import make_delivery
 from plum.api.views import PlumViewSet
 from points.tests.batches_support import credits, make_org
 from points.tests.factories import submit
@@ -18,14 +21,18 @@ class Route:
     method: str
     action: str
     basename: str
-    lookup: str | None  # the path's keyword argument, e.g. "pk", or None for a collection
+    lookups: tuple[str, ...]  # the path's keyword arguments, e.g. ("pk",); none for a collection
 
     @property
     def label(self) -> str:
         return f"{self.method.upper()} {self.name}"
 
     def url(self, ids: dict) -> str:
-        kwargs = {self.lookup: ids[self.basename]} if self.lookup else {}
+        value = ids[self.basename] if self.lookups else None  # one id, or the kwargs of a nested route
+        if isinstance(value, dict):
+            kwargs = {name: value[name] for name in self.lookups}
+        else:
+            kwargs = {self.lookups[0]: value} if self.lookups else {}
         path = reverse(self.name, kwargs=kwargs)
         return path if path.endswith("/") else path + "/"
 
@@ -44,14 +51,17 @@ def rest_routes(method: str | None = None) -> list[Route]:
         callback = pattern.callback
         if not issubclass(getattr(callback, "cls", object), PlumViewSet):
             continue
-        lookups = list(pattern.pattern.regex.groupindex)
+        lookups = tuple(pattern.pattern.regex.groupindex)
         for verb, action in callback.actions.items():
             if method is None or verb == method:
                 basename = callback.initkwargs["basename"]
-                routes.append(Route(pattern.name, verb, action, basename, lookups[0] if lookups else None))
+                routes.append(Route(pattern.name, verb, action, basename, lookups))
     return sorted(routes, key=lambda r: r.label)
 
 
+RULES, EVENTS = "/api/v1/integrations/rules/", "/api/v1/events/"
+HOOK_ENDPOINTS, WEBHOOKS = "/api/v1/integrations/hook-endpoints/", "/api/v1/webhooks/"
+WHEN = "2026-12-07T09:30:00Z"
 UPLOAD_CSV = b"employee_id,points,reason,request_id,programme\nE00000,1,,u-1,KUDOS\n"
 
 
@@ -78,6 +88,16 @@ def make_world(tenant) -> dict:
         format="json",
     )
     assert (upload.status_code, campaign.status_code) == (201, 202), (upload.content, campaign.content)
+    post = partial(api.post, format="json")
+    rule = post(RULES, {"name": "Strict", "event_type": "strict.done", "points": 1, "programme": "KUDOS"})
+    event = post(EVENTS, {"event_id": "EV-1", "type": "strict.done", "employee_id": employee, "occurred_at": WHEN})
+    endpoint = post(
+        HOOK_ENDPOINTS, {"name": "Strict", "mapping": {"event_id": "/id", "type": "=t", "employee_id": "/e"}}
+    )
+    webhook = post(WEBHOOKS, {"url": "https://93.184.215.14/h", "events": ["voucher.issued"]})
+    made = (rule, event, endpoint, webhook)
+    assert [r.status_code for r in made] == [201] * 4, [r.content for r in made]
+    delivery = make_delivery(Subscription.objects.get(pk=webhook.json()["id"]), "failed")
     return {
         "employee": employee,
         "wallet": employee,
@@ -87,4 +107,9 @@ def make_world(tenant) -> dict:
         "voucher-order": str(placed.order.pk),
         "voucher": str(placed.vouchers[0].pk),
         "voucher-campaign": campaign.json()["id"],
+        "rule": rule.json()["id"],
+        "event": "EV-1",
+        "hook-endpoint": endpoint.json()["id"],
+        "webhook": webhook.json()["id"],
+        "webhook-delivery": {"subscription_id": webhook.json()["id"], "pk": str(delivery.pk)},
     }

@@ -254,6 +254,10 @@ def test_every_kind_is_registered_and_beat_sweeps_them_all():
         "points.tasks.reconcile_ledger_task": 86400.0,
         "vouchers.tasks.expire_vouchers_task": 300.0,
         "vouchers.tasks.reconcile_stock_task": 86400.0,
+        "integrations.events.tasks.raise_anniversaries_task": 3600.0,
+        "integrations.webhooks.tasks.relay_outbox_task": 1.0,
+        "integrations.webhooks.tasks.dispatch_deliveries_task": 5.0,
+        "integrations.webhooks.tasks.purge_outbox_task": 3600.0,
     }
 
 

@@ -13,6 +13,9 @@ import uuid
 import pytest
 from drf_spectacular.generators import SchemaGenerator
 
+from integrations.events.commands import EventCommand, RuleCommand, RulePatchCommand, RuleTestCommand
+from integrations.events.commands.hooks import HookEndpointChanges, HookEndpointCreate
+from integrations.webhooks.commands import SubscriptionChanges, SubscriptionCreate
 from plum.core.actor import Actor
 from plum.core.errors import DomainError, ValidationFailed
 from points.commands import (
@@ -52,6 +55,26 @@ BODIES = {
         lambda b, _: lambda: EmployeeCreate.parse(b),
     ),
     "PatchedEmployeeChangesRequest": ({}, lambda b, _: lambda: EmployeeChanges.parse(b)),
+    "EventCommandRequest": (
+        {"event_id": "e-1", "type": "t", "employee_id": "E1", "occurred_at": "2026-12-07T09:30:00Z"},
+        lambda b, _: lambda: EventCommand.parse(b),
+    ),
+    "RuleCommandRequest": (
+        {"name": "N", "event_type": "t", "points": 1, "programme": "P"},
+        lambda b, _: lambda: RuleCommand.parse(b),
+    ),
+    "PatchedRulePatchCommandRequest": ({}, lambda b, _: lambda: RulePatchCommand.parse(b)),
+    "RuleTestCommandRequest": ({"type": "t", "employee_id": "E1"}, lambda b, _: lambda: RuleTestCommand.parse(b)),
+    "HookEndpointCreateRequest": (
+        {"name": "N", "mapping": {"event_id": "/id", "type": "=t", "employee_id": "/e"}},
+        lambda b, _: lambda: HookEndpointCreate.parse(b),
+    ),
+    "PatchedHookEndpointChangesRequest": ({}, lambda b, _: lambda: HookEndpointChanges.parse(b)),
+    "SubscriptionCreateRequest": (
+        {"url": "https://93.184.215.14/hook", "events": ["voucher.issued"]},
+        lambda b, _: lambda: SubscriptionCreate.parse(b),
+    ),
+    "PatchedSubscriptionChangesRequest": ({}, lambda b, _: lambda: SubscriptionChanges.parse(b)),
     "EmployeesSyncRequest": ({"mode": "upsert", "employees": []}, lambda b, _: lambda: EmployeesSync.parse(b)),
     "ProgrammeCommandRequest": ({"code": "P", "name": "N"}, lambda b, _: lambda: ProgrammeCommand.parse(b)),
     "PointsRequestCommandRequest": (
@@ -205,7 +228,7 @@ def test_list_bounds_are_the_services(schemas, check):
         if field.get("uniqueItems"):
             assert check(component, {**base, name: ["E1", "E1"]}) == {f"{name}[1]"}
         seen += 1
-    assert seen == 3  # batch requests, campaign recipients, sync employees
+    assert seen == 5  # batch requests, campaign recipients, sync employees, a rule's conditions (create, PATCH)
 
 
 def test_the_largest_metadata_the_schema_allows_fits_the_service(schemas):

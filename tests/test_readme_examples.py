@@ -42,6 +42,9 @@ STATUS_BY_ENDPOINT = [
     (r"POST /api/v1/points/uploads/[^/]+/confirm/$", {202}),
     (r"POST /api/v1/vouchers/orders/$", {201}),
     (r"POST /api/v1/vouchers/campaigns/$", {202}),
+    (r"POST /api/v1/integrations/rules/$", {201}),
+    (r"POST /api/v1/integrations/hook-endpoints/$", {201}),
+    (r"POST /hooks/[A-Za-z0-9_-]+/$", {201}),
 ]
 # The error examples: each must be shown, answer this status and name the parameter at fault.
 ERROR_EXAMPLES = {r"GET /api/v1/employees/\?contry=GB$": (400, "contry")}

@@ -130,7 +130,7 @@ def problem_exception_handler(exc, context):
 
 # Django's own handlers (urls.py) and ProblemMiddleware: the API's paths answer problem+json on every error,
 # DEBUG on or off; other paths (the admin, /) keep Django's pages.
-API_PATH_PREFIXES = ("/api/", "/oauth/", "/scim/", "/graphql/")
+API_PATH_PREFIXES = ("/api/", "/oauth/", "/scim/", "/graphql/", "/hooks/")
 # Django's defaults for a status it answers by itself; a view's own error has its own code.
 STATUS_CODES = {
     400: "malformed_request",

@@ -164,16 +164,19 @@ WHERE id = %s
 """
 
 
-def points_request_submit(*, actor: Actor, command: PointsRequestCommand) -> Submitted:
+def points_request_submit(*, actor: Actor, command: PointsRequestCommand, savepoint: bool = True) -> Submitted:
     """Credit at once under the programme's approval threshold (201), else wait for approval (202).
     A repeated request_id replays (200) with the same body and is refused (409) with another.
+    savepoint=False, for a caller that can retry its whole transaction: the one statement runs in it
+    without a savepoint and, if it fails, raises CreditStatementFailed (single_credit); the caller rolls
+    back and submits again with a savepoint. Refusals leave nothing behind either way.
 
     The common case is credited by one statement (single_credit); the rest is hand-written SQL on
     purpose: this is the path of every single credit, and the ORM's query building cost more than the
     database work."""
     clean = command.as_clean()
     now = timezone.now()
-    if credited := credit_in_one_statement(actor, clean, fingerprint=fingerprint(clean), now=now):
+    if credited := credit_in_one_statement(actor, clean, fingerprint=fingerprint(clean), now=now, savepoint=savepoint):
         return Submitted(credited, replayed=False)
     logger.debug("points request %s takes the general path", clean["request_id"])
     if replay := _replay(actor, clean):

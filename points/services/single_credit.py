@@ -8,10 +8,12 @@ nothing and the caller takes the general path. The event's payload is built here
 one author (its balance_after is added by the function)."""
 
 import logging
+from contextlib import contextmanager
 from datetime import timedelta
 
+import psycopg
 from django.conf import settings
-from django.db import DatabaseError
+from django.db import DatabaseError, connection
 from psycopg.types.json import Jsonb
 
 from plum.core.actor import Actor
@@ -32,9 +34,19 @@ MAX_REQUEST_POINTS = 2**31 - 1
 _validity_days: dict[tuple, int] = {}
 
 
-def credit_in_one_statement(actor: Actor, clean: dict, *, fingerprint: str, now) -> PointsRequest | None:
+class CreditStatementFailed(Exception):
+    """The one statement, sent without a savepoint in the caller's transaction (savepoint=False), found no
+    shard to take at once: it rolled back and the caller's transaction is aborted. Roll that back and
+    submit again with a savepoint, which waits for a shard or takes the general path."""
+
+
+def credit_in_one_statement(
+    actor: Actor, clean: dict, *, fingerprint: str, now, savepoint: bool = True
+) -> PointsRequest | None:
     """The credited request, or None when the general path must decide (and nothing was written).
-    Setting POINTS_ONE_STATEMENT_CREDIT = False sends every request to the general path."""
+    Setting POINTS_ONE_STATEMENT_CREDIT = False sends every request to the general path.
+    savepoint=False, in a transaction: the statement runs without a savepoint of its own (two round trips
+    fewer); an answer leaves nothing written, as ever, and a failure raises CreditStatementFailed."""
     if not settings.POINTS_ONE_STATEMENT_CREDIT:
         return None
     if not 1 <= clean["points"] <= MAX_REQUEST_POINTS:  # the column's range; the general path refuses it
@@ -43,7 +55,7 @@ def credit_in_one_statement(actor: Actor, clean: dict, *, fingerprint: str, now)
     for _ in range(2):
         validity = _validity_days.get(key)
         request = _credited_request(actor, clean, fingerprint, now, validity)
-        row = _call(request, clean, validity)
+        row = _call(request, clean, validity, savepoint=savepoint or not connection.in_atomic_block)
         if row is None or row[0] == "general":
             return None
         outcome, employee_pk, programme_pk, balance, validity = row
@@ -82,7 +94,7 @@ def _credited_request(actor: Actor, clean: dict, fingerprint: str, now, validity
     )
 
 
-def _call(request: PointsRequest, clean: dict, validity: int | None) -> tuple | None:
+def _call(request: PointsRequest, clean: dict, validity: int | None, *, savepoint: bool) -> tuple | None:
     params = [
         request.organisation_id,
         request.id,
@@ -103,22 +115,31 @@ def _call(request: PointsRequest, clean: dict, validity: int | None) -> tuple | 
         uuid7(),
         Jsonb(points_request_document(request)),
     ]
-    row = _send(params, wait=False)
+    row = _send(params, wait=False, savepoint=savepoint)
     # Every shard that could pay was busy: that statement rolled back whole, stray shard locks with it,
     # and a second one waits for a shard (the function's file says why the wait needs a statement of its own).
-    return _send(params, wait=True) if row == EVERY_SHARD_BUSY else row
+    return _send(params, wait=True, savepoint=True) if row == EVERY_SHARD_BUSY else row
 
 
-def _send(params: list, *, wait: bool) -> tuple | str | None:
+def _send(params: list, *, wait: bool, savepoint: bool) -> tuple | str | None:
     """The statement's row; None when no shard can pay alone; EVERY_SHARD_BUSY only when not waiting."""
     logger.debug("credit statement for %s sent (waiting for a busy shard: %s)", params[2], wait)
     try:
-        with prepared_cursor() as cursor:
+        with prepared_cursor() if savepoint else _cursor_in_callers_transaction() as cursor:
             return cursor.execute(_CALL, [*params, wait], prepare=True).fetchone()
     except DatabaseError as error:
         sqlstate = getattr(error.__cause__, "sqlstate", None)
+        if not savepoint and sqlstate in (NO_SHARD_PAYS_ALONE, EVERY_SHARD_BUSY):
+            raise CreditStatementFailed(sqlstate) from error
         if sqlstate == NO_SHARD_PAYS_ALONE:
             return None
         if sqlstate == EVERY_SHARD_BUSY and not wait:
             return EVERY_SHARD_BUSY
         raise
+
+
+@contextmanager
+def _cursor_in_callers_transaction():
+    """prepared_cursor without its savepoint: a failed statement aborts the caller's transaction."""
+    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
+        yield cursor

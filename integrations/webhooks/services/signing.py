@@ -1,0 +1,28 @@
+"""Standard Webhooks signatures for a delivery: webhook-id (the outbox event's id, the same on every retry),
+webhook-timestamp (now) and webhook-signature with the current secret and, during a rotation's grace
+period, the previous one too ("v1,<a> v1,<b>": a receiver accepts either)."""
+
+from datetime import datetime
+
+from standardwebhooks.webhooks import Webhook
+
+from integrations.webhooks.models import Subscription
+from plum.core.keys import unseal
+
+
+def signing_secrets(subscription: Subscription, now: datetime) -> list[str]:
+    secrets = [unseal(subscription.secret_sealed, subscription.organisation_id)]
+    grace = subscription.previous_secret_expires_at
+    if subscription.previous_secret_sealed and grace is not None and now < grace:
+        secrets.append(unseal(subscription.previous_secret_sealed, subscription.organisation_id))
+    return secrets
+
+
+def signed_headers(*, secrets: list[str], message_id: str, body: str, now: datetime) -> dict[str, str]:
+    signatures = " ".join(Webhook(secret).sign(message_id, now, body) for secret in secrets)
+    return {
+        "content-type": "application/json",
+        "webhook-id": message_id,
+        "webhook-timestamp": str(int(now.timestamp())),
+        "webhook-signature": signatures,
+    }

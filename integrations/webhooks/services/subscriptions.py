@@ -1,0 +1,101 @@
+"""Webhook subscriptions: create, change, deactivate, rotate the signing secret.
+
+The secret (whsec_…) is sealed at rest (plum.core.keys) and shown once, on creation and rotation. After a
+rotation the previous secret stays valid for SECRET_GRACE: deliveries are signed with both meanwhile
+(Standard Webhooks allows several signatures), so a receiver can switch at its own pace.
+"""
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from integrations import outbound
+from integrations.webhooks.commands import SubscriptionCreate, SubscriptionRef, SubscriptionUpdate
+from integrations.webhooks.errors import WebhooksError, WebhooksErrorCode
+from integrations.webhooks.models import Subscription
+from integrations.webhooks.selectors.subscriptions import subscription_get
+from plum.core.actor import Actor
+from plum.core.keys import new_webhook_secret, seal
+
+SECRET_GRACE = timedelta(hours=24)
+DELETED_REASON = "Deleted."
+
+
+@dataclass(frozen=True)
+class IssuedSecret:
+    subscription: Subscription
+    secret: str  # plain text, shown once; only its sealed form is stored
+
+
+def check_url_allowed(url: str) -> None:
+    """422 url_not_allowed unless the outbound guard would call this URL now (it checks again at send)."""
+    try:
+        outbound.check_url(url)
+    except outbound.OutboundRefused as exc:
+        raise WebhooksError(
+            WebhooksErrorCode.URL_NOT_ALLOWED, f"Plum may not call this URL: {exc}.", field="url"
+        ) from None
+
+
+def subscription_create(*, actor: Actor, command: SubscriptionCreate) -> IssuedSecret:
+    check_url_allowed(command.url)
+    secret = new_webhook_secret()
+    subscription = Subscription.objects.create(
+        organisation_id=actor.organisation_id,
+        url=command.url,
+        events=command.events,
+        active=command.active,
+        secret_sealed=seal(secret, actor.organisation_id),
+    )
+    return IssuedSecret(subscription=subscription, secret=secret)
+
+
+def subscription_update(*, actor: Actor, command: SubscriptionUpdate) -> Subscription:
+    """Changes what was sent; a url sent is checked again; `active: true` clears the failure state. A PATCH
+    that changes nothing writes nothing."""
+    changes = command.changes()
+    subscription_get(actor=actor, subscription_id=command.subscription_id)  # 404 before any resolving
+    if "url" in changes:
+        check_url_allowed(changes["url"])
+    if changes.get("active") is True:
+        changes.update(disabled_reason="", failing_since=None)
+    with transaction.atomic():
+        subscription = _locked(actor, command.subscription_id)
+        changed = [name for name, value in changes.items() if getattr(subscription, name) != value]
+        for name in changed:
+            setattr(subscription, name, changes[name])
+        if changed:
+            subscription.save(update_fields=[*changed, "updated_at"])
+    return subscription
+
+
+def subscription_deactivate(*, actor: Actor, command: SubscriptionRef) -> Subscription:
+    """DELETE: the subscription stops receiving (active false, disabled_reason "Deleted.") and stays listed
+    with its deliveries' history; PATCH active true brings it back. Deactivating twice changes nothing."""
+    with transaction.atomic():
+        subscription = _locked(actor, command.subscription_id)
+        if subscription.active or not subscription.disabled_reason:
+            subscription.active, subscription.disabled_reason = False, DELETED_REASON
+            subscription.save(update_fields=["active", "disabled_reason", "updated_at"])
+    return subscription
+
+
+def subscription_rotate_secret(*, actor: Actor, command: SubscriptionRef) -> IssuedSecret:
+    """A new secret; the one it replaces keeps signing (alongside) for SECRET_GRACE. A secret replaced
+    earlier, still in its grace, stops at once: two rotations within a day leave the last two valid."""
+    secret = new_webhook_secret()
+    with transaction.atomic():
+        subscription = _locked(actor, command.subscription_id)
+        subscription.previous_secret_sealed = subscription.secret_sealed
+        subscription.previous_secret_expires_at = timezone.now() + SECRET_GRACE
+        subscription.secret_sealed = seal(secret, actor.organisation_id)
+        subscription.save(
+            update_fields=["secret_sealed", "previous_secret_sealed", "previous_secret_expires_at", "updated_at"]
+        )
+    return IssuedSecret(subscription=subscription, secret=secret)
+
+
+def _locked(actor: Actor, subscription_id) -> Subscription:
+    return subscription_get(actor=actor, subscription_id=subscription_id, for_update=True)
