@@ -16,6 +16,7 @@ import schemathesis
 CAMPAIGNS = "/api/v1/vouchers/campaigns/"
 EMPLOYEES = "/api/v1/employees/"
 EMPLOYEE = "/api/v1/employees/{employee_id}/"
+RULES, RULE = "/api/v1/integrations/rules/", "/api/v1/integrations/rules/{id}/"
 TIME_FILTERS = {"created_since", "updated_since", "expires_before"}
 OWNER, PEER = "tenant-a", "tenant-b"  # the auth file's users
 
@@ -46,6 +47,13 @@ def map_body(context, body):
             body = {**body, "hire_date": leave}
         elif isinstance(hire, str) and "exit_date" not in body:
             body = {**body, "exit_date": None}
+    if operation.path in (RULES, RULE) and isinstance(body.get("ends_at"), str):
+        # a rule's window ends after it starts, the stored start included when a change leaves it out
+        starts, ends = _time(body.get("starts_at")), _time(body["ends_at"])
+        if ends is None or (starts is not None and starts > ends):
+            body = {**body, "ends_at": None}
+        elif "starts_at" not in body:
+            body = {**body, "starts_at": None}
     return body
 
 

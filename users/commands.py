@@ -36,6 +36,7 @@ from plum.core.commands import (
 )
 from plum.core.errors import CoreErrorCode, DomainError, ValidationFailed, field_error
 from plum.core.scopes import ALL_SCOPES
+from plum.core.text import VISIBLE
 from users.errors import UsersErrorCode
 from users.models import ApiClient, BusinessUnit, CostCentre, Employee, Organisation
 
@@ -87,7 +88,7 @@ EmployeeId = text(EMPLOYEE_ID_LENGTH, strip=True, min_length=1, pattern=EMPLOYEE
 Email = Annotated[
     text(_length(Employee, "email"), strip=True), AfterValidator(_email), Field(json_schema_extra={"format": "email"})
 ]
-Name = text(_length(Employee, "first_name"), strip=True, pattern=r"\S")
+Name = text(_length(Employee, "first_name"), strip=True, pattern=VISIBLE)
 EmployeeStatus = StrEnum("EmployeeStatus", {status: status for status in Employee.Status.values})
 Status = Annotated[EmployeeStatus, AfterValidator(lambda status: status.value)]
 Country = Annotated[CountryCode | None, BeforeValidator(_upper_ascii), AfterValidator(lambda c: c.value if c else "")]
@@ -282,7 +283,7 @@ def dates_error(hire_date, exit_date) -> dict | None:
 
 # --- Organisations and API clients (operations staff, commands) -----------------------------------
 
-ClientName = text(_length(ApiClient, "name"), strip=True, pattern=r"\S")
+ClientName = text(_length(ApiClient, "name"), strip=True, pattern=VISIBLE)
 
 
 def _known_scopes(scopes: list[str]) -> list[str]:
@@ -301,7 +302,7 @@ CLIENT_NAME_RULE = f"1 to {_length(ApiClient, 'name')} characters."
 class OrganisationUpdate(Command):
     """A deactivated organisation's clients can no longer authenticate."""
 
-    name: text(_length(Organisation, "name"), strip=True, pattern=r"\S")
+    name: text(_length(Organisation, "name"), strip=True, pattern=VISIBLE)
     is_active: bool
 
     error_messages = {"name": f"1 to {_length(Organisation, 'name')} characters."}

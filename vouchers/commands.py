@@ -177,7 +177,7 @@ class VoucherRedeem(VouchersCommand):
             str,
             lambda v: text_ok(v, MAX_CODE_LENGTH) and bool(codes.normalise(v)),
             "The voucher's code.",
-            pattern=r"[^\s-]",
+            pattern=r"[^\s\u001c-\u001f\u0085-]",  # VISIBLE, and not a hyphen
             maxLength=MAX_CODE_LENGTH,
         ),
         Field(validate_default=True, description="The code as printed; case, spaces and hyphens aside"),

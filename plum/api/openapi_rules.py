@@ -46,4 +46,4 @@ def _answers(operation: dict, problems: dict[str, str]) -> None:
 def _needs_fields(schemas: dict, schema: dict) -> bool:
     ref = schema.get("$ref", "")
     schema = schemas.get(ref.rsplit("/", 1)[-1], {}) if ref else schema
-    return bool(schema.get("required") or schema.get("oneOf"))
+    return bool(schema.get("required") or schema.get("oneOf") or schema.get("minProperties"))

@@ -1,5 +1,5 @@
 """What every app's admin shares: the guarded base (bad URL parameters and selections are messages,
-never 500s), a read-only base, the staff actor and amount columns.
+never 500s), a read-only base, the staff actor, amount columns and the page a new secret is shown on once.
 
 Django's admin hands list-filter values (a NUL, year 0) and the ids of an action's selection ('junk')
 straight to the database; these come from the address bar as much as from the admin's own links."""
@@ -8,6 +8,9 @@ from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.db import DataError
+from django.template import engines
+from django.template.response import TemplateResponse
+from django.urls import reverse
 
 from plum.core.actor import Actor
 from plum.core.fields import storable_value
@@ -76,3 +79,33 @@ def titled(title: str, base: type[admin.FieldListFilter] = admin.ChoicesFieldLis
             self.title = title
 
     return Titled
+
+
+SECRET_PAGE = engines["django"].from_string(
+    """{% extends "admin/base_site.html" %}
+{% block content %}
+<p>Copy the signing secret now and hand it to its owner: it is stored sealed and cannot be shown again.
+{% if grace %}The previous secret keeps working too until {{ grace }}.{% endif %}</p>
+<table>
+  {% for label, value in rows %}<tr><th>{{ label }}</th><td>{{ value }}</td></tr>{% endfor %}
+  <tr><th>Signing secret</th><td><code id="signing-secret">{{ secret }}</code></td></tr>
+</table>
+<p><a href="{{ back_url }}">Back to {{ back_name }}</a></p>
+{% endblock %}"""
+)
+
+
+def secret_page(model_admin, request, *, title: str, obj, secret: str, rows: list, grace=None):
+    """A secret shown once, on a page of its own: never in a message (Django's message cookie would carry it)
+    or the session. Admin pages are no-store."""
+    meta = obj._meta
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "title": title,
+        "rows": rows,
+        "secret": secret,
+        "grace": grace,
+        "back_url": reverse(f"admin:{meta.app_label}_{meta.model_name}_change", args=[obj.pk]),
+        "back_name": f"the {meta.verbose_name}",
+    }
+    return TemplateResponse(request, SECRET_PAGE, context)

@@ -1,3 +1,8 @@
+# A character that str.strip() and str.split() keep, as a regex class both JSON Schema (ECMAScript) and
+# pydantic read alike: ECMAScript's \s leaves out U+001C-U+001F and U+0085, which Python counts as space.
+VISIBLE = r"[^\s\u001c-\u001f\u0085]"
+
+
 def storable_text(value: str) -> bool:
     """PostgreSQL text cannot hold NUL, and lone surrogates cannot be encoded as UTF-8."""
     if "\x00" in value:

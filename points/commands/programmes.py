@@ -19,7 +19,7 @@ from points.commands.base import (
 from points.models import Programme
 
 # Some character that is neither a space nor NUL: the schema says what not_blank and storable text refuse.
-NAME_PATTERN = r"^[^\x00]*[^\x00\s][^\x00]*$"
+NAME_PATTERN = r"^[^\x00]*[^\x00\s\u001c-\u001f\u0085][^\x00]*$"  # one character VISIBLE, no NUL
 
 
 class ProgrammeCommand(PointsCommand):

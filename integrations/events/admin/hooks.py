@@ -1,6 +1,6 @@
 """Hook endpoints and their receipts. Endpoints are made, changed and rotated through
-integrations.events.services.hooks with a staff Actor; the secret is shown once, as a message to the
-staff member who made or rotated it. Receipts are only looked at."""
+integrations.events.services.hooks with a staff Actor; the secret is shown once, on a page of its own, to
+the staff member who made or rotated it. Receipts are only looked at."""
 
 from django import forms
 from django.contrib import admin, messages
@@ -9,10 +9,8 @@ from integrations.events.commands.hooks import HookEndpointCreate, HookEndpointR
 from integrations.events.models import HookEndpoint, HookReceipt
 from integrations.events.selectors import hooks as selectors
 from integrations.events.services import hooks as services
-from plum.core.admin_base import GuardedModelAdmin, ReadOnlyAdmin, staff_actor
+from plum.core.admin_base import GuardedModelAdmin, ReadOnlyAdmin, secret_page, staff_actor
 from plum.core.errors import DomainError, ValidationFailed
-
-SECRET_NOTICE = "Signing secret of {name}: {secret} (shown this once: give it to the sender now)."
 
 
 class HookEndpointForm(forms.ModelForm):
@@ -71,21 +69,34 @@ class HookEndpointAdmin(GuardedModelAdmin):
             return
         made = services.hook_endpoint_create(actor=actor, command=form.command)
         obj.pk, obj.endpoint_key = made.endpoint.pk, made.endpoint.endpoint_key
-        self.message_user(request, SECRET_NOTICE.format(name=made.endpoint.name, secret=made.secret), messages.WARNING)
+        request._issued_hook_secret = made
+
+    def response_add(self, request, obj, post_url_continue=None):
+        made = getattr(request, "_issued_hook_secret", None)
+        if made is None:
+            return super().response_add(request, obj, post_url_continue)
+        return self._secret_page(request, made, "Hook endpoint created")
+
+    def _secret_page(self, request, made, title, *, grace=None):
+        rows = [("Name", made.endpoint.name), ("Address", selectors.hook_endpoint_url(made.endpoint))]
+        return secret_page(self, request, title=title, obj=made.endpoint, secret=made.secret, rows=rows, grace=grace)
 
     @admin.action(description="Rotate the signing secret (the old one works 24 more hours)", permissions=["change"])
     def rotate_secret(self, request, queryset):
-        for endpoint in queryset:
-            try:
-                command = HookEndpointRef.parse({"endpoint_id": endpoint.pk})
-                made = services.hook_endpoint_rotate_secret(
-                    actor=staff_actor(request, endpoint.organisation_id), command=command
-                )
-            except DomainError as exc:
-                self.message_user(request, f"{endpoint.name}: {exc.message}", messages.ERROR)
-            else:
-                notice = SECRET_NOTICE.format(name=endpoint.name, secret=made.secret)
-                self.message_user(request, notice, messages.WARNING)
+        if queryset.count() != 1:
+            self.message_user(request, "Rotate one hook endpoint at a time.", messages.WARNING)
+            return None
+        endpoint = queryset.get()
+        command = HookEndpointRef.parse({"endpoint_id": endpoint.pk})
+        try:
+            made = services.hook_endpoint_rotate_secret(
+                actor=staff_actor(request, endpoint.organisation_id), command=command
+            )
+        except DomainError as exc:
+            self.message_user(request, f"{endpoint.name}: {exc.message}", messages.ERROR)
+            return None
+        grace = made.endpoint.previous_secret_expires_at
+        return self._secret_page(request, made, "New signing secret issued", grace=grace)
 
     @admin.action(description="Deactivate (the address answers 404; history stays)", permissions=["change"])
     def deactivate(self, request, queryset):

@@ -170,7 +170,8 @@ class HookReceiveView(APIView):
         operation_id="hooks_receive",
         auth=[],
         parameters=SIGNATURE_HEADERS,
-        request={"application/json": OpenApiTypes.OBJECT},
+        # required: an empty body is no event (an object with at least one member, read by the mapping)
+        request={"application/json": {"type": "object", "minProperties": 1}},
         responses={
             201: OpenApiResponse(EventOutput, description="The event with its rewards, as POST /api/v1/events/"),
             200: OpenApiResponse(EventOutput, description="A repeated webhook-id or event_id: the event as it is now"),

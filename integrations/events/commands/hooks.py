@@ -13,10 +13,10 @@ from uuid import UUID
 from pydantic import Field, StrictBool
 
 from integrations.events.commands.events import EVENT_TYPE_PATTERN
-from integrations.events.mapping import mapping_problems
+from integrations.events.mapping import MAX_DATA_MEMBERS, MAX_POINTER_LENGTH, REQUIRED, mapping_problems
 from plum.core.commands import Command, text
 from plum.core.errors import CoreErrorCode, DomainError, ErrorCode, ValidationFailed, field_error
-from plum.core.text import storable_json
+from plum.core.text import VISIBLE, storable_json
 
 
 class HooksErrorCode(ErrorCode):
@@ -43,10 +43,33 @@ MAPPING_EXAMPLE = {
     "occurred_at": "/ts",
     "data": "/payload",
 }
-Name = text(100, strip=True, min_length=1, pattern=r"\S")
-Mapping = Annotated[
-    dict[str, Any], Field(description=MAPPING_DESCRIPTION, json_schema_extra={"example": MAPPING_EXAMPLE})
-]
+Name = text(100, strip=True, min_length=1, pattern=VISIBLE)
+# The schema says what mapping_problems checks, so a client's tooling knows a mapping before sending it.
+_POINTER = {"type": "string", "maxLength": MAX_POINTER_LENGTH, "pattern": r"^(/([^~\u0000]|~[01])*)*$"}
+_CONSTANT_TYPE = {"type": "string", "pattern": "^=" + EVENT_TYPE_PATTERN.removeprefix("^")}
+MAPPING_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "event_id": _POINTER,
+        "type": {"oneOf": [_POINTER, _CONSTANT_TYPE]},
+        "employee_id": _POINTER,
+        "occurred_at": _POINTER,
+        "data": {
+            "oneOf": [
+                _POINTER,
+                {
+                    "type": "object",
+                    "maxProperties": MAX_DATA_MEMBERS,
+                    "additionalProperties": _POINTER,
+                },
+            ]
+        },
+    },
+    "required": list(REQUIRED),
+    "additionalProperties": False,
+    "example": MAPPING_EXAMPLE,
+}
+Mapping = Annotated[dict[str, Any], Field(description=MAPPING_DESCRIPTION, json_schema_extra=MAPPING_SCHEMA)]
 
 
 def _mapping_errors(data: Any) -> list[dict]:

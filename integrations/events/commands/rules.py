@@ -12,7 +12,7 @@ import re
 from datetime import datetime
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import Field, PlainValidator, StrictBool, ValidationInfo, field_validator
+from pydantic import ConfigDict, Field, PlainValidator, StrictBool, ValidationInfo, field_validator
 
 from integrations.events.commands.events import EmployeeId, EventData, EventId, EventType, Moment, checked
 from plum.core.commands import Command, rule_error
@@ -32,6 +32,7 @@ NAME_MAX_LENGTH = 59  # the points request's source, rule:<name>, has 64 charact
 REASON_MAX_LENGTH = 500
 PROGRAMME_MAX_LENGTH = 128
 LIMIT_PERIODS = ("day", "month", "year", "ever")
+FIELD_PATTERN = r"^(data(\.[A-Za-z0-9_-]{1,64}){1,8}|employee\.(" + "|".join(EMPLOYEE_FIELDS) + "))$"
 FIELD_MESSAGE = f"data.<path> (dotted, up to 8 keys) or employee.<{'|'.join(EMPLOYEE_FIELDS)}>."
 
 
@@ -67,7 +68,7 @@ def field_ok(value) -> bool:
     return (scope == "employee" and name in EMPLOYEE_FIELDS) or DATA_PATH.match(value) is not None
 
 
-FieldName = checked(str, field_ok, f"Unknown field: {FIELD_MESSAGE}", maxLength=600)
+FieldName = checked(str, field_ok, f"Unknown field: {FIELD_MESSAGE}", maxLength=600, pattern=FIELD_PATTERN)
 Operation = checked(
     Literal[OPERATIONS], lambda value: value in OPERATIONS, f"Unknown op: one of {', '.join(OPERATIONS)}."
 )
@@ -91,8 +92,39 @@ def _value_problem(op: str, field: str | None, value) -> str | None:
     return None if _scalar(value) else f"A string, a number or a boolean (for {op})."
 
 
+def _pattern(*words: str) -> str:
+    return "^(" + "|".join(re.escape(word) for word in words) + ")$"
+
+
+_SCALAR = {"anyOf": [{"type": "string"}, {"type": "number"}, {"type": "boolean"}]}
+_DAY, _TIME = {"type": "string", "format": "date"}, {"type": "string", "format": "date-time"}
+_MOMENT = {"anyOf": [{"type": "number"}, _DAY, _TIME]}
+# What _value_problem and _op_fits_field check, as the schema says it (patterns, not enums: drf-spectacular
+# would hoist an enum into a component of its own).
+CONDITION_SHAPES = [
+    {"properties": {"op": {"pattern": _pattern("exists")}, "value": {"type": "boolean"}}},
+    {
+        "properties": {
+            "op": {"pattern": _pattern("in", "not_in")},
+            "value": {"type": "array", "minItems": 1, "maxItems": MAX_LIST_ITEMS, "items": _SCALAR},
+        }
+    },
+    {"properties": {"field": {"pattern": r"^data\."}, "op": {"pattern": _pattern(*ORDERED)}, "value": _MOMENT}},
+    {
+        "properties": {
+            "field": {"pattern": _pattern("employee.hire_date")},
+            "op": {"pattern": _pattern(*ORDERED)},
+            "value": _DAY,
+        }
+    },
+    {"properties": {"op": {"pattern": _pattern("eq", "ne", "contains")}, "value": _SCALAR}},
+]
+
+
 class Condition(Command):
     """All of a rule's conditions must hold."""
+
+    model_config = ConfigDict(json_schema_extra={"required": ["field", "op", "value"], "oneOf": CONDITION_SHAPES})
 
     field: Annotated[FieldName, Field(description=FIELD_MESSAGE)]
     op: Operation
@@ -122,6 +154,7 @@ Source = checked(
     lambda v: isinstance(v, str) and DATA_PATH.match(v) is not None,
     "data.<path> of a number.",
     maxLength=600,
+    pattern=DATA_PATH.pattern,
 )
 Multiplier = checked(
     float,
@@ -161,7 +194,8 @@ def _points(value):
     return value
 
 
-Points = Annotated[int | PointsFormula, PlainValidator(_points, json_schema_input_type=int | PointsFormula)]
+_WholePoints = Annotated[int, Field(ge=1, le=MAX_POINTS)]  # the schema's bounds of a fixed number of points
+Points = Annotated[int | PointsFormula, PlainValidator(_points, json_schema_input_type=_WholePoints | PointsFormula)]
 
 
 class RuleLimit(Command):
@@ -212,8 +246,8 @@ class RuleCommand(Command):
     @classmethod
     def _ends_after_start(cls, value, info: ValidationInfo):
         start = info.data.get("starts_at")
-        if value is not None and start is not None and value <= start:
-            raise rule_error(CoreErrorCode.INVALID, "After starts_at.")
+        if value is not None and start is not None and value < start:  # equal: an empty window, never in force
+            raise rule_error(CoreErrorCode.INVALID, "Not before starts_at.")
         return value
 
     def stored(self) -> dict:

@@ -4,8 +4,6 @@ Every write goes through integrations.webhooks.services; deliveries are admin/de
 
 from django import forms
 from django.contrib import admin, messages
-from django.template import engines
-from django.template.response import TemplateResponse
 
 from integrations.webhooks.commands import (
     EVENT_TYPES,
@@ -15,27 +13,12 @@ from integrations.webhooks.commands import (
     SubscriptionUpdate,
 )
 from integrations.webhooks.models import Subscription
+from integrations.webhooks.selectors import deliveries as delivery_selectors
 from integrations.webhooks.selectors import subscriptions as selectors
 from integrations.webhooks.services import deliveries as delivery_services
 from integrations.webhooks.services import subscriptions as services
-from plum.core.admin_base import GuardedModelAdmin, staff_actor
+from plum.core.admin_base import GuardedModelAdmin, secret_page, staff_actor
 from plum.core.errors import DomainError, error_summary
-
-SECRET_PAGE = engines["django"].from_string(
-    """{% extends "admin/base_site.html" %}
-{% block content %}
-<h1>{{ title }}</h1>
-<p>Copy the signing secret now and hand it to the receiver's owner: it is stored sealed and cannot be
-shown again.{% if grace %} The previous secret keeps signing deliveries too until {{ grace }}.{% endif %}</p>
-<table>
-  <tr><th>Organisation</th><td>{{ subscription.organisation.slug }}</td></tr>
-  <tr><th>URL</th><td>{{ subscription.url }}</td></tr>
-  <tr><th>Signing secret</th><td><code id="signing-secret">{{ secret }}</code></td></tr>
-</table>
-<p><a href="{% url 'admin:integrations_webhooks_subscription_change' subscription.pk %}">Back to the
-subscription</a></p>
-{% endblock %}"""
-)
 
 
 class SubscriptionForm(forms.ModelForm):
@@ -132,7 +115,12 @@ class SubscriptionAdmin(GuardedModelAdmin):
             except DomainError as exc:
                 self.message_user(request, f"{subscription.url}: {error_summary(exc)}", messages.WARNING)
                 continue
-            self.message_user(request, f"{subscription.url}: test delivery {delivery.pk} queued ({delivery.state}).")
+            # as the send (run right after the service's commit) left it
+            sent = delivery_selectors.delivery_get(
+                actor=actor, subscription_id=subscription.pk, delivery_id=delivery.pk
+            )
+            outcome = sent.last_status_code or sent.last_error or "no answer yet"
+            self.message_user(request, f"Test delivery to {subscription.url}: {sent.state} ({outcome}).")
 
     @admin.action(description="Re-enable (clears the failure state)", permissions=["change"])
     def reenable(self, request, queryset):
@@ -155,11 +143,7 @@ class SubscriptionAdmin(GuardedModelAdmin):
         self.message_user(request, f"{done} {count} subscription{'s' if count != 1 else ''}.")
 
     def _secret_page(self, request, issued, title, *, rotated: bool = False):
-        context = {
-            **self.admin_site.each_context(request),
-            "title": title,
-            "subscription": issued.subscription,
-            "secret": issued.secret,
-            "grace": issued.subscription.previous_secret_expires_at if rotated else None,
-        }
-        return TemplateResponse(request, SECRET_PAGE, context)  # admin pages are no-store
+        subscription = issued.subscription
+        rows = [("Organisation", subscription.organisation.slug), ("URL", subscription.url)]
+        grace = subscription.previous_secret_expires_at if rotated else None
+        return secret_page(self, request, title=title, obj=subscription, secret=issued.secret, rows=rows, grace=grace)
