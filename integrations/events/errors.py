@@ -10,8 +10,10 @@ class EventsErrorCode(ErrorCode):
     EVENT_NOT_FOUND = "event_not_found", 404
     RULE_NOT_FOUND = "rule_not_found", 404
     RULE_NAME_EXISTS = "rule_name_exists", 409
-    # A rule's programme that does not exist is a bad field of the rule (400), as an unknown op is.
-    PROGRAMME_NOT_FOUND = "programme_not_found", 400
+    # Well-formed rules that cannot be kept (422, as a points request's unknown programme): the schema
+    # cannot know the organisation's programmes, nor compare two fields.
+    PROGRAMME_NOT_FOUND = "programme_not_found", 422
+    POINTS_BOUNDS_INVERTED = "points_bounds_inverted", 422
     # The code of a refused reward (the event itself is accepted).
     LIMIT_REACHED = "limit_reached", 422
 

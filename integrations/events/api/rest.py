@@ -125,6 +125,7 @@ class DryRunOutput(serializers.Serializer):
 
 
 NOT_FOUND = problems(_404="rule_not_found")
+RULE_REFUSALS = problems(_409="rule_name_exists", _422="programme_not_found, points_bounds_inverted")
 
 
 @extend_schema_view(
@@ -132,15 +133,15 @@ NOT_FOUND = problems(_404="rule_not_found")
     retrieve=extend_schema(parameters=[RULE_ID], responses={200: RuleOutput, **NOT_FOUND}),
     create=extend_schema(
         request=RuleCommand,
-        responses={201: RuleOutput, **problems(_409="rule_name_exists")},
-        description="400 with an errors entry per bad field (conditions[0].op, points.multiplier, limit.per, "
-        "programme: programme_not_found); 409 rule_name_exists for a name the organisation uses.",
+        responses={201: RuleOutput, **RULE_REFUSALS},
+        description="400 with an errors entry per bad field (conditions[0].op, points.multiplier, limit.per); "
+        "422 programme_not_found or points_bounds_inverted; 409 rule_name_exists for a name the organisation uses.",
     ),
     partial_update=extend_schema(
         parameters=[RULE_ID],
         request=RulePatchCommand,
-        responses={200: RuleOutput, **NOT_FOUND, **problems(_409="rule_name_exists")},
-        description="The fields sent replace the rule's; the rule as a whole must stay valid (400).",
+        responses={200: RuleOutput, **NOT_FOUND, **RULE_REFUSALS},
+        description="The fields sent replace the rule's; the rule as a whole must stay valid (400, 422).",
     ),
     destroy=extend_schema(
         parameters=[RULE_ID],

@@ -173,14 +173,6 @@ class PointsFormula(Command):
     min: Whole | None = None
     max: Whole | None = None
 
-    @field_validator("max", mode="after")
-    @classmethod
-    def _max_not_below_min(cls, value, info: ValidationInfo):
-        low = info.data.get("min")
-        if value is not None and low is not None and value < low:
-            raise rule_error(CoreErrorCode.INVALID, "At least min.")
-        return value
-
     def as_stored(self) -> dict:
         return {"from": self.source, "multiplier": self.multiplier, "min": self.min, "max": self.max}
 

@@ -12,7 +12,6 @@ from integrations.events.models import Rule, RuleUsage
 from integrations.events.selectors import rule_command_data, rule_get
 from integrations.events.services.events import employee_attributes, limit_period
 from plum.core.actor import Actor
-from plum.core.errors import ValidationFailed, field_error
 from points.models import Programme
 from users.models import Employee
 
@@ -29,12 +28,15 @@ class DryRun:
         return {"matches": self.matches, "points": self.points, "reasons": self.reasons}
 
 
-def _programme(actor: Actor, code: str) -> Programme:
+def _programme(actor: Actor, command: RuleCommand) -> Programme:
+    """The rule's programme, once the rule's own values agree with each other (both 422)."""
+    points = command.points
+    if isinstance(points, dict) and None not in (points["min"], points["max"]) and points["max"] < points["min"]:
+        raise EventsError(EventsErrorCode.POINTS_BOUNDS_INVERTED, "points.max is below points.min.", field="points.max")
+    code = command.programme
     programme = Programme.objects.filter(organisation_id=actor.organisation_id, code=code).first()
     if programme is None:
-        raise ValidationFailed(
-            [field_error("programme", EventsErrorCode.PROGRAMME_NOT_FOUND, f"No programme {code!r}.")]
-        )
+        raise EventsError(EventsErrorCode.PROGRAMME_NOT_FOUND, f"No programme {code!r}.", field="programme")
     return programme
 
 
@@ -52,8 +54,8 @@ def _save(rule: Rule) -> Rule:
 
 
 def rule_create(*, actor: Actor, command: RuleCommand) -> Rule:
-    """400 for a programme the organisation does not have; 409 rule_name_exists for a name in use."""
-    rule = Rule(organisation_id=actor.organisation_id, programme=_programme(actor, command.programme))
+    """422 for a programme the organisation does not have; 409 rule_name_exists for a name in use."""
+    rule = Rule(organisation_id=actor.organisation_id, programme=_programme(actor, command))
     for name, value in command.stored().items():
         setattr(rule, name, value)
     return _save(rule)
@@ -66,8 +68,7 @@ def rule_update(*, actor: Actor, rule_id, command: RulePatchCommand) -> Rule:
         rule = Rule.objects.select_for_update(of=("self",)).select_related("programme").get(pk=rule.pk)
         changes = command.model_dump(mode="json", by_alias=True, include=command.model_fields_set)
         whole = RuleCommand.parse({**rule_command_data(rule), **changes})
-        if whole.programme != rule.programme.code:
-            rule.programme = _programme(actor, whole.programme)
+        rule.programme = _programme(actor, whole)
         for name, value in whole.stored().items():
             setattr(rule, name, value)
         return _save(rule)

@@ -92,8 +92,21 @@ def test_an_unknown_programme_and_a_name_in_use_are_refused(tenant, api, other_t
         unknown = api.post(RULES, {**KPI_RULE, "programme": "THEIRS"}, format="json")
         taken = api.post(RULES, {**KPI_RULE, "name": "Taken"}, format="json")
 
-    assert_problem(unknown, 400, "validation_error", [("programme", "programme_not_found")])
+    assert_problem(unknown, 422, "programme_not_found", [("programme", "programme_not_found")])
     assert_problem(taken, 409, "rule_name_exists", [("name", "rule_name_exists")])
+
+
+def test_a_formula_whose_max_is_below_its_min_is_refused_on_create_and_patch(tenant, api):
+    make_world(tenant)
+    rule = make_rule(tenant)
+    inverted = {"from": "data.score", "multiplier": 10, "min": 50, "max": 5}
+
+    with events_nothing_changes():
+        created = api.post(RULES, {**KPI_RULE, "name": "Inverted", "points": inverted}, format="json")
+        patched = api.patch(f"{RULES}{rule.id}/", {"points": inverted}, format="json")
+
+    for response in (created, patched):
+        assert_problem(response, 422, "points_bounds_inverted", [("points.max", "points_bounds_inverted")])
 
 
 def test_patch_changes_the_fields_sent_and_checks_the_whole_rule(tenant, api):
