@@ -47,13 +47,16 @@ def map_body(context, body):
             body = {**body, "hire_date": leave}
         elif isinstance(hire, str) and "exit_date" not in body:
             body = {**body, "exit_date": None}
-    if operation.path in (RULES, RULE) and isinstance(body.get("ends_at"), str):
-        # a rule's window ends after it starts, the stored start included when a change leaves it out
-        starts, ends = _time(body.get("starts_at")), _time(body["ends_at"])
-        if ends is None or (starts is not None and starts > ends):
+    if operation.path in (RULES, RULE):
+        # a rule's window does not end before it starts, the stored start or end included when a change
+        # leaves one out
+        starts, ends = _time(body.get("starts_at")), _time(body.get("ends_at"))
+        if isinstance(body.get("ends_at"), str) and (ends is None or (starts is not None and starts > ends)):
             body = {**body, "ends_at": None}
-        elif "starts_at" not in body:
+        elif isinstance(body.get("ends_at"), str) and "starts_at" not in body:
             body = {**body, "starts_at": None}
+        elif isinstance(body.get("starts_at"), str) and "ends_at" not in body:
+            body = {**body, "ends_at": None}
     return body
 
 
