@@ -4,8 +4,8 @@
 
 - events: POST /api/v1/events/ on gunicorn, distinct event_ids over 1,000 employees, each matching the
   organisation's one rule of its type (a condition on data.score), which credits 10 points through the
-  points service: the event row, the rule lookup and condition, the limit-free reward in its savepoint,
-  the credit, the reward row and the event.received outbox event.
+  points service: one transaction of the event row with the rule lookup, the credit (the points service's
+  one statement, without a savepoint), and the reward row with the event.received outbox event.
 - points requests: POST /api/v1/points/requests/ crediting the same 10 points to the same wallets.
 Both are driven by `connections` keep-alive HTTP connections (threads of this process; a Python client is
 slower than wrk, and the same for both), alternating `rounds` times, `seconds` each. Target: events at

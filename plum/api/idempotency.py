@@ -150,6 +150,22 @@ def idempotent(handler=None, *, secret_answer: bool = False):
     return wrapper
 
 
+class SecretOnce:
+    """A viewset mixin for creates whose answer carries a secret shown once (hook endpoints, webhooks): the
+    handler answers the document and `secret_once(request, secret)`; the secret is added after the answer
+    is kept for Idempotency-Key replays, so a replay answers the same document without it."""
+
+    @staticmethod
+    def secret_once(request, secret: str) -> None:
+        request.issued_secret = secret
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        secret = getattr(request, "issued_secret", None)
+        if secret is not None and response.status_code < 400:
+            response.data = {**response.data, "secret": secret}
+        return super().finalize_response(request, response, *args, **kwargs)
+
+
 def idempotency_purge(now=None) -> int:
     """Delete answers older than the retention period (docs/api.md: kept 48 hours by default)."""
     cutoff = (now or timezone.now()) - settings.PLUM_IDEMPOTENCY_TTL

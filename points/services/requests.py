@@ -21,7 +21,7 @@ from points.errors import PointsError, PointsErrorCode
 from points.ledger import acceptance
 from points.models import PointsRequest, Programme
 from points.selectors import points_request_document
-from points.services.single_credit import credit_in_one_statement
+from points.services.single_credit import CreditStatementFailed, credit_in_one_statement
 from users.models import Employee
 
 logger = logging.getLogger(__name__)
@@ -164,19 +164,24 @@ WHERE id = %s
 """
 
 
-def points_request_submit(*, actor: Actor, command: PointsRequestCommand, savepoint: bool = True) -> Submitted:
+def points_request_submit(*, actor: Actor, command: PointsRequestCommand, savepoint: bool = True) -> Submitted | None:
     """Credit at once under the programme's approval threshold (201), else wait for approval (202).
     A repeated request_id replays (200) with the same body and is refused (409) with another.
-    savepoint=False, for a caller that can retry its whole transaction: the one statement runs in it
-    without a savepoint and, if it fails, raises CreditStatementFailed (single_credit); the caller rolls
-    back and submits again with a savepoint. Refusals leave nothing behind either way.
+    savepoint=False, for a caller in a transaction it can run again whole: the one statement runs without
+    a savepoint of its own (two round trips fewer). Answers and refusals leave nothing behind, as with
+    one; but when the statement fails (no budget shard free at once) the caller's transaction is aborted:
+    None is returned, and the caller must roll back and submit again with a savepoint.
 
     The common case is credited by one statement (single_credit); the rest is hand-written SQL on
     purpose: this is the path of every single credit, and the ORM's query building cost more than the
     database work."""
     clean = command.as_clean()
     now = timezone.now()
-    if credited := credit_in_one_statement(actor, clean, fingerprint=fingerprint(clean), now=now, savepoint=savepoint):
+    try:
+        credited = credit_in_one_statement(actor, clean, fingerprint=fingerprint(clean), now=now, savepoint=savepoint)
+    except CreditStatementFailed:
+        return None
+    if credited:
         return Submitted(credited, replayed=False)
     logger.debug("points request %s takes the general path", clean["request_id"])
     if replay := _replay(actor, clean):

@@ -36,8 +36,9 @@ _validity_days: dict[tuple, int] = {}
 
 class CreditStatementFailed(Exception):
     """The one statement, sent without a savepoint in the caller's transaction (savepoint=False), found no
-    shard to take at once: it rolled back and the caller's transaction is aborted. Roll that back and
-    submit again with a savepoint, which waits for a shard or takes the general path."""
+    shard to take at once: it rolled back and the caller's transaction is aborted (points_request_submit
+    answers None). Roll that back and submit again with a savepoint, which waits for a shard or takes
+    the general path."""
 
 
 def credit_in_one_statement(

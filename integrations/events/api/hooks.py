@@ -24,8 +24,7 @@ from integrations.events.commands.hooks import (
 from integrations.events.selectors import hooks as selectors
 from integrations.events.services import hooks as services
 from plum.api.auth import actor_of
-from plum.api.idempotency import HEADER as IDEMPOTENCY_HEADER
-from plum.api.idempotency import idempotent
+from plum.api.idempotency import SecretOnce, idempotent
 from plum.api.limits import DEFAULT_MAX_BODY_BYTES, check_body_size
 from plum.api.openapi import problems
 from plum.api.query import HeaderContentNegotiation
@@ -89,7 +88,7 @@ def _found(endpoint):
         description="A new secret, answered this once; the previous one keeps verifying for 24 hours.",
     ),
 )
-class HookEndpointViewSet(PlumViewSet):
+class HookEndpointViewSet(SecretOnce, PlumViewSet):
     """Addresses other systems post signed events to (Standard Webhooks)."""
 
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
@@ -106,13 +105,12 @@ class HookEndpointViewSet(PlumViewSet):
             HookEndpointOutput(_found(selectors.hook_endpoint_find(actor=actor_of(request), endpoint_id=pk))).data
         )
 
-    @idempotent(secret_answer=True)  # the secret never rests in the idempotency table
+    @idempotent
     def create(self, request):
         command = HookEndpointCreate.parse(self.json_object(request))
-        key = request.headers.get(IDEMPOTENCY_HEADER)
-        made = services.hook_endpoint_create(actor=actor_of(request), command=command, idempotency_key=key)
-        document = _with_secret(made) if made.secret else selectors.hook_endpoint_document(made.endpoint)
-        return Response(document, status=status.HTTP_201_CREATED)
+        made = services.hook_endpoint_create(actor=actor_of(request), command=command)
+        self.secret_once(request, made.secret)
+        return Response(selectors.hook_endpoint_document(made.endpoint), status=status.HTTP_201_CREATED)
 
     def partial_update(self, request, pk):
         command = HookEndpointUpdate.of(pk, self.json_object(request))

@@ -187,7 +187,8 @@ def _points(value):
 
 
 _WholePoints = Annotated[int, Field(ge=1, le=MAX_POINTS)]  # the schema's bounds of a fixed number of points
-Points = Annotated[int | PointsFormula, PlainValidator(_points, json_schema_input_type=_WholePoints | PointsFormula)]
+# Held as the number or the stored formula (a dict), which is how it serialises too.
+Points = Annotated[int | dict, PlainValidator(_points, json_schema_input_type=_WholePoints | PointsFormula)]
 
 
 class RuleLimit(Command):

@@ -8,9 +8,6 @@ the Standard Webhooks signature with the standardwebhooks library (401), a webho
 webhook-id are written in one transaction.
 """
 
-import base64
-import hashlib
-import hmac
 import json
 import re
 import secrets
@@ -36,7 +33,7 @@ from integrations.events.models import HookEndpoint, HookReceipt
 from integrations.events.services.events import Received, event_receive
 from plum.core.actor import Actor
 from plum.core.errors import ValidationFailed
-from plum.core.keys import derived_key, key_material, new_webhook_secret, seal, unseal
+from plum.core.keys import new_webhook_secret, seal, unseal
 from plum.core.text import storable_text
 
 ROTATION_GRACE = timedelta(hours=24)
@@ -54,31 +51,15 @@ def _now() -> datetime:
     return timezone.now()  # one place for tests to move the clock of the rotation grace
 
 
-def _endpoint_key(actor: Actor, idempotency_key: str | None) -> str:
-    """Random and unguessable; with an Idempotency-Key, derived from it under Plum's key, so a repeated
-    request finds the endpoint the first one made (and is still unguessable without that key)."""
-    if idempotency_key is None:
-        return secrets.token_urlsafe(24)
-    mac_key = derived_key(key_material(), b"plum hook endpoint key")
-    message = f"{actor.organisation_id}:{actor.client_id}:{idempotency_key}".encode()
-    return base64.urlsafe_b64encode(hmac.new(mac_key, message, hashlib.sha256).digest()[:24]).decode()
-
-
-def hook_endpoint_create(
-    *, actor: Actor, command: HookEndpointCreate, idempotency_key: str | None = None
-) -> EndpointWithSecret:
-    endpoint_key = _endpoint_key(actor, idempotency_key)
-    if idempotency_key is not None:
-        made = HookEndpoint.objects.filter(organisation_id=actor.organisation_id, endpoint_key=endpoint_key).first()
-        if made is not None:
-            return EndpointWithSecret(made, None)
+def hook_endpoint_create(*, actor: Actor, command: HookEndpointCreate) -> EndpointWithSecret:
+    """An endpoint at a random, unguessable address, with its secret (answered once, stored sealed)."""
     secret = new_webhook_secret()
     endpoint = HookEndpoint.objects.create(
         organisation_id=actor.organisation_id,
         name=command.name,
         mapping=command.mapping,
         active=command.active,
-        endpoint_key=endpoint_key,
+        endpoint_key=secrets.token_urlsafe(24),
         secret_sealed=seal(secret, actor.organisation_id),
     )
     return EndpointWithSecret(endpoint, secret)

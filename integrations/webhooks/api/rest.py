@@ -19,7 +19,7 @@ from integrations.webhooks.selectors import subscriptions as selectors
 from integrations.webhooks.services import deliveries as delivery_services
 from integrations.webhooks.services import subscriptions as services
 from plum.api.auth import actor_of
-from plum.api.idempotency import idempotent
+from plum.api.idempotency import SecretOnce, idempotent
 from plum.api.openapi import enum_field, problems
 from plum.api.scopes import Scope
 from plum.api.views import PlumViewSet
@@ -103,7 +103,7 @@ class SecretOutput(serializers.Serializer):
         "last_error) as GET …/deliveries/ lists it.",
     ),
 )
-class SubscriptionViewSet(PlumViewSet):
+class SubscriptionViewSet(SecretOnce, PlumViewSet):
     """Outbound webhook subscriptions: where Plum POSTs events, signed per Standard Webhooks."""
 
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
@@ -124,15 +124,8 @@ class SubscriptionViewSet(PlumViewSet):
     def create(self, request):
         command = SubscriptionCreate.parse(self.json_object(request))
         issued = services.subscription_create(actor=actor_of(request), command=command)
-        request.issued_secret = issued.secret  # added by finalize_response: never stored with the key
+        self.secret_once(request, issued.secret)
         return Response(SubscriptionOutput(issued.subscription).data, status=status.HTTP_201_CREATED)
-
-    def finalize_response(self, request, response, *args, **kwargs):
-        # The creation's answer is kept for Idempotency-Key replays without the secret; only this answer has it.
-        secret = getattr(request, "issued_secret", None)
-        if secret is not None and response.status_code == status.HTTP_201_CREATED:
-            response.data = {**response.data, "secret": secret}
-        return super().finalize_response(request, response, *args, **kwargs)
 
     def partial_update(self, request, pk):
         command = SubscriptionUpdate.of(pk, self.json_object(request))
