@@ -74,3 +74,23 @@ def admin_browser(browser, live_server, admin_user):
     browser.find_element(By.NAME, "password").send_keys("password")
     browser.find_element(By.CSS_SELECTOR, "input[type=submit]").click()
     return browser, live_server.url
+
+
+def click_and_wait(browser, element) -> None:
+    """Click something that loads a new page and wait until that page has loaded (a click does not wait)."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.expected_conditions import staleness_of
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    old_page = browser.find_element(By.TAG_NAME, "html")
+    element.click()
+    wait = WebDriverWait(browser, 30)
+    wait.until(staleness_of(old_page))
+    wait.until(lambda b: b.execute_script("return document.readyState") == "complete")
+
+
+def shown_messages(browser) -> list[str]:
+    """The admin's messages on the page, as a person reads them."""
+    from selenium.webdriver.common.by import By
+
+    return [item.text for item in browser.find_elements(By.CSS_SELECTOR, "ul.messagelist li")]

@@ -3,11 +3,11 @@ token, a token without the call's scope, and a token of another organisation; no
 of the victim's. REST and GRAPHQL are there for tests/test_access_matrix.py's coverage check."""
 
 import pytest
-from rest_framework.test import APIClient
 
 from integrations.events.models import Event, Reward, Rule, RuleUsage
 from integrations.events.tests.factories import EVENTS, RULES, event_body, make_rule, make_world, rule_body
-from plum.core.scopes import ALL_SCOPES, Scope
+from plum.core.scopes import Scope
+from plum.testing.access import CALLERS, caller
 
 READ, WRITE, MANAGE = Scope.POINTS_READ, Scope.POINTS_WRITE, Scope.INTEGRATIONS_MANAGE
 RULE = RULES + "{rule}/"
@@ -27,7 +27,6 @@ GRAPHQL = {
     "events": ("{ events(first: 10) { edges { node { eventId } } } }", READ),
     "rules": ("{ rules(first: 10) { edges { node { name } } } }", MANAGE),
 }
-CALLERS = ("anonymous", "expired", "no_scope", "other_organisation")
 NOT_FOUND = {"events": "event_not_found", "rules": "rule_not_found"}
 
 
@@ -48,17 +47,8 @@ def victim(make_tenant):
     return tenant, rule
 
 
-def caller(name, victim_tenant, make_tenant, scope):
-    """The client and the status it must get for a call naming the victim's object, and for one that does not."""
-    if name == "anonymous":
-        return APIClient(), 401, 401
-    if name == "expired":
-        return victim_tenant.api(expired=True), 401, 401
-    if name == "no_scope":
-        return victim_tenant.api(scopes=[s for s in ALL_SCOPES if s != scope]), 403, 403
-    intruder = make_tenant("intruder")
+def intruder_world(intruder) -> None:
     make_world(intruder, employees=())
-    return intruder.api(), 404, None  # None: allowed, on its own organisation
 
 
 @pytest.mark.django_db
@@ -67,7 +57,7 @@ def caller(name, victim_tenant, make_tenant, scope):
 def test_rest_refuses(call, who, victim, make_tenant):
     tenant, rule = victim
     method, path, body, scope, names_victim = REST[call]
-    client, on_victim, elsewhere = caller(who, tenant, make_tenant, scope)
+    client, on_victim, elsewhere = caller(who, tenant, make_tenant, scope, prepare=intruder_world)
     before = victim_state(tenant.organisation.pk)
     response = getattr(client, method)(path.format(event="victim-event", rule=rule.pk), body, format="json")
     expected = on_victim if names_victim else elsewhere
@@ -91,7 +81,7 @@ def test_rest_refuses(call, who, victim, make_tenant):
 def test_graphql_refuses(field, who, victim, make_tenant):
     tenant, _ = victim
     document, scope = GRAPHQL[field]
-    client, _, _ = caller(who, tenant, make_tenant, scope)
+    client, _, _ = caller(who, tenant, make_tenant, scope, prepare=intruder_world)
     response = client.post("/graphql/", {"query": document}, format="json")
     if who in ("anonymous", "expired"):
         assert response.status_code == 401

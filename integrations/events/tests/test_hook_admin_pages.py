@@ -6,8 +6,7 @@ import json
 
 import pytest
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.expected_conditions import staleness_of
-from selenium.webdriver.support.ui import Select, WebDriverWait
+from selenium.webdriver.support.ui import Select
 
 from integrations.events.models import HookEndpoint, HookReceipt
 from integrations.events.tests.test_hook_helpers import (
@@ -18,24 +17,12 @@ from integrations.events.tests.test_hook_helpers import (
     world,  # noqa: F401 (fixture)
 )
 from plum.core.keys import unseal
+from plum.testing.browser import click_and_wait, shown_messages
 from points.tests.admin_pages import assert_fits_the_screen, column, open_page, readonly_value
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 ENDPOINTS = "/admin/integrations_events/hookendpoint/"
 RECEIPTS = "/admin/integrations_events/hookreceipt/"
-
-
-def click_and_wait(browser, element) -> None:
-    """Click something that loads a new page and wait until that page has loaded (a click does not wait)."""
-    old_page = browser.find_element(By.TAG_NAME, "html")
-    element.click()
-    wait = WebDriverWait(browser, 30)
-    wait.until(staleness_of(old_page))
-    wait.until(lambda b: b.execute_script("return document.readyState") == "complete")
-
-
-def shown_messages(browser) -> list[str]:
-    return [item.text for item in browser.find_elements(By.CSS_SELECTOR, "ul.messagelist li")]
 
 
 def secret_page(browser) -> dict[str, str]:

@@ -4,11 +4,11 @@ tests/test_access_matrix.py's coverage check. (/hooks/<key>/ itself takes a sign
 test_hook_receive.py.)"""
 
 import pytest
-from rest_framework.test import APIClient
 
 from integrations.events.models import HookEndpoint, HookReceipt
 from plum.core.keys import new_webhook_secret, seal
-from plum.core.scopes import ALL_SCOPES, Scope
+from plum.core.scopes import Scope
+from plum.testing.access import CALLERS, caller
 
 MANAGE = Scope.INTEGRATIONS_MANAGE
 BASE = "/api/v1/integrations/hook-endpoints/"
@@ -23,7 +23,6 @@ REST = {
     "hook_endpoints.destroy": ("delete", BASE + "{endpoint}/", None, MANAGE, True),
     "hook_endpoints.rotate_secret": ("post", BASE + "{endpoint}/rotate-secret/", None, MANAGE, True),
 }
-CALLERS = ("anonymous", "expired", "no_scope", "other_organisation")
 
 
 def victim_state(organisation_id) -> tuple:
@@ -45,24 +44,13 @@ def victim(make_tenant):
     return tenant, endpoint
 
 
-def caller(name, victim_tenant, make_tenant):
-    """The client and the status it must get for a call naming the victim's object, and for one that does not."""
-    if name == "anonymous":
-        return APIClient(), 401, 401
-    if name == "expired":
-        return victim_tenant.api(expired=True), 401, 401
-    if name == "no_scope":
-        return victim_tenant.api(scopes=[s for s in ALL_SCOPES if s != MANAGE]), 403, 403
-    return make_tenant("intruder").api(), 404, None  # None: allowed, on its own organisation
-
-
 @pytest.mark.django_db
 @pytest.mark.parametrize("who", CALLERS)
 @pytest.mark.parametrize("call", sorted(REST))
 def test_rest_refuses(call, who, victim, make_tenant):
     tenant, endpoint = victim
     method, path, body, _, names_victim = REST[call]
-    client, on_victim, elsewhere = caller(who, tenant, make_tenant)
+    client, on_victim, elsewhere = caller(who, tenant, make_tenant, MANAGE)
     before = victim_state(tenant.organisation.pk)
     response = getattr(client, method)(path.format(endpoint=endpoint.pk), body, format="json")
     expected = on_victim if names_victim else elsewhere

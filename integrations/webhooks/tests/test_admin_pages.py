@@ -6,13 +6,13 @@ import pytest
 from django.contrib.sessions.models import Session
 from pytest_httpserver import HTTPServer
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.expected_conditions import staleness_of
-from selenium.webdriver.support.ui import Select, WebDriverWait
+from selenium.webdriver.support.ui import Select
 from standardwebhooks import Webhook
 
 from integrations.webhooks.models import Delivery, Subscription
 from integrations.webhooks.tests.test_deliveries_support import make_delivery, make_subscription
 from plum.core.keys import unseal
+from plum.testing.browser import click_and_wait, shown_messages
 from points.tests.admin_pages import assert_fits_the_screen, column, open_page, readonly_value
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -38,19 +38,6 @@ def sends_in_the_server(monkeypatch):
 
     task = tasks.send_deliveries_task
     monkeypatch.setattr(task, "delay", lambda ids, token: task.apply(args=(ids, token)).get())
-
-
-def shown_messages(browser) -> list[str]:
-    return [item.text for item in browser.find_elements(By.CSS_SELECTOR, "ul.messagelist li")]
-
-
-def click_and_wait(browser, element) -> None:
-    """Click something that loads a new page and wait until that page has loaded (a click does not wait)."""
-    old_page = browser.find_element(By.TAG_NAME, "html")
-    element.click()
-    wait = WebDriverWait(browser, 30)
-    wait.until(staleness_of(old_page))
-    wait.until(lambda b: b.execute_script("return document.readyState") == "complete")
 
 
 def run_action(browser, url: str, action: str, *rows) -> None:

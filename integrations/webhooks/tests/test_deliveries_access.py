@@ -3,11 +3,11 @@ token of another organisation (404, its own subscription or delivery id included
 anything of the victim's. REST is read by tests/test_access_matrix.py's coverage check."""
 
 import pytest
-from rest_framework.test import APIClient
 
 from integrations.webhooks.models import Delivery, DeliveryAttempt
 from integrations.webhooks.tests.test_deliveries_support import make_delivery, make_subscription
-from plum.core.scopes import ALL_SCOPES, Scope
+from plum.core.scopes import Scope
+from plum.testing.access import CALLERS, caller
 
 MANAGE = Scope.INTEGRATIONS_MANAGE
 BASE = "/api/v1/webhooks/{subscription}/deliveries/"
@@ -18,7 +18,6 @@ REST = {
     "webhook_deliveries.retry": ("post", BASE + "{delivery}/retry/", None, MANAGE, True),
 }
 GRAPHQL: dict = {}  # deliveries are REST only
-CALLERS = ("anonymous", "expired", "no_scope", "other_organisation")
 
 
 def victim_state(organisation_id) -> tuple:
@@ -33,23 +32,13 @@ def victim(make_tenant):
     return tenant, subscription, make_delivery(subscription, "failed", attempts=1)
 
 
-def caller(name, victim_tenant, make_tenant):
-    if name == "anonymous":
-        return APIClient(), 401
-    if name == "expired":
-        return victim_tenant.api(expired=True), 401
-    if name == "no_scope":
-        return victim_tenant.api(scopes=[s for s in ALL_SCOPES if s != MANAGE]), 403
-    return make_tenant("intruder").api(), 404
-
-
 @pytest.mark.django_db
 @pytest.mark.parametrize("who", CALLERS)
 @pytest.mark.parametrize("call", sorted(REST))
 def test_rest_refuses(call, who, victim, make_tenant):
     tenant, subscription, delivery = victim
     method, path, body, _, _ = REST[call]
-    client, expected = caller(who, tenant, make_tenant)
+    client, expected, _ = caller(who, tenant, make_tenant, MANAGE)
     before = victim_state(tenant.organisation.pk)
     response = getattr(client, method)(path.format(subscription=subscription.pk, delivery=delivery.pk), body)
     assert response.status_code == expected, response.content

@@ -3,11 +3,11 @@ token without integrations:manage, and a token of another organisation; none of 
 the victim's. REST and GRAPHQL are read by tests/test_access_matrix.py's coverage check."""
 
 import pytest
-from rest_framework.test import APIClient
 
 from integrations.webhooks.models import Delivery, Subscription
 from plum.core.keys import new_webhook_secret, seal
-from plum.core.scopes import ALL_SCOPES, Scope
+from plum.core.scopes import Scope
+from plum.testing.access import CALLERS, caller
 
 MANAGE = Scope.INTEGRATIONS_MANAGE
 BASE = "/api/v1/webhooks/"
@@ -24,7 +24,6 @@ REST = {
     "webhooks.test": ("post", BASE + "{subscription}/test/", None, MANAGE, True),
 }
 GRAPHQL = {"webhooks": ("{ webhooks(first: 10) { edges { node { url } } } }", MANAGE)}
-CALLERS = ("anonymous", "expired", "no_scope", "other_organisation")
 
 
 def victim_state(organisation_id) -> tuple:
@@ -45,24 +44,13 @@ def victim(make_tenant):
     return tenant, subscription
 
 
-def caller(name, victim_tenant, make_tenant):
-    """The client and the status it must get for a call naming the victim's object, and for one that does not."""
-    if name == "anonymous":
-        return APIClient(), 401, 401
-    if name == "expired":
-        return victim_tenant.api(expired=True), 401, 401
-    if name == "no_scope":
-        return victim_tenant.api(scopes=[s for s in ALL_SCOPES if s != MANAGE]), 403, 403
-    return make_tenant("intruder").api(), 404, None  # None: allowed, on its own organisation
-
-
 @pytest.mark.django_db
 @pytest.mark.parametrize("who", CALLERS)
 @pytest.mark.parametrize("call", sorted(REST))
 def test_rest_refuses(call, who, victim, make_tenant):
     tenant, subscription = victim
     method, path, body, _, names_victim = REST[call]
-    client, on_victim, elsewhere = caller(who, tenant, make_tenant)
+    client, on_victim, elsewhere = caller(who, tenant, make_tenant, MANAGE)
     before = victim_state(tenant.organisation.pk)
     response = getattr(client, method)(path.format(subscription=subscription.pk), body, format="json")
     expected = on_victim if names_victim else elsewhere
@@ -80,7 +68,7 @@ def test_rest_refuses(call, who, victim, make_tenant):
 @pytest.mark.parametrize("who", CALLERS)
 def test_graphql_refuses(who, victim, make_tenant):
     tenant, _ = victim
-    client, _, elsewhere = caller(who, tenant, make_tenant)
+    client, _, elsewhere = caller(who, tenant, make_tenant, MANAGE)
     document, _ = GRAPHQL["webhooks"]
     response = client.post("/graphql/", {"query": document}, format="json")
     if who in ("anonymous", "expired"):
