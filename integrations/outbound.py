@@ -18,6 +18,7 @@ import os
 import socket
 import threading
 import time
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -34,6 +35,9 @@ EXCERPT_CHARS = 1000
 USER_AGENT = "Plum-Outbound/1"
 # CGNAT (shared address space): not "private" for Python 3.11's ipaddress, and clouds put services there
 _SHARED_ADDRESS_SPACE = ipaddress.ip_network("100.64.0.0/10")
+# Not "private" to Python 3.11, yet never a public receiver: IETF protocol assignments (Oracle Cloud's
+# metadata answers at 192.0.0.192) and IPv6 site-local (deprecated, still routed inside some networks).
+_ALSO_REFUSED = (ipaddress.ip_network("192.0.0.0/24"), ipaddress.ip_network("fec0::/10"))
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -139,7 +143,7 @@ def _special(ip: IPAddress) -> str | None:
         return "shared address space (CGNAT)"
     if ip.is_private:
         return "private"
-    if ip.is_reserved or not ip.is_global:
+    if ip.is_reserved or not ip.is_global or any(ip in network for network in _ALSO_REFUSED):
         return "reserved"
     return None
 
@@ -192,6 +196,32 @@ def check_url(url: str) -> None:
         raise OutboundRefused(str(exc)) from None
 
 
+_deadline: ContextVar[float | None] = ContextVar("outbound_deadline", default=None)
+
+
+def _time_left(timeout: float | None) -> float | None:
+    """A socket operation's timeout within the whole exchange's deadline: httpx bounds each read, not
+    their sum, and a receiver sending a byte every few seconds would otherwise hold a worker for days."""
+    deadline = _deadline.get()
+    if deadline is None:
+        return timeout
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise httpcore.ReadTimeout("the whole exchange took longer than allowed")
+    return left if timeout is None else min(timeout, left)
+
+
+class DeadlineStream(SyncStream):
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return super().read(max_bytes, _time_left(timeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        super().write(buffer, _time_left(timeout))
+
+    def start_tls(self, ssl_context, server_hostname=None, timeout=None):
+        return DeadlineStream(super().start_tls(ssl_context, server_hostname, _time_left(timeout))._sock)
+
+
 class GuardedBackend(httpcore.SyncBackend):
     """httpcore's network backend with the guard on the connection itself: resolve, check every address,
     connect to a checked one. TLS still verifies (and sends SNI for) the URL's host name, which httpcore
@@ -213,7 +243,7 @@ class GuardedBackend(httpcore.SyncBackend):
                     sock.setsockopt(*option)
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
                 sock.connect(sockaddr)
-                return SyncStream(sock)
+                return DeadlineStream(sock)
             except TimeoutError as exc:
                 sock.close()
                 last_error = httpcore.ConnectTimeout(f"connecting to {sockaddr[0]} timed out")
@@ -283,6 +313,7 @@ def request(
     seconds = float(settings.OUTBOUND_TIMEOUT_SECONDS)
     limit = int(settings.OUTBOUND_MAX_ANSWER_BYTES)
     started = time.monotonic()
+    deadline = _deadline.set(started + 2 * seconds)
     try:
         with _client().stream(
             method, parsed, headers=headers, content=content, json=json, params=params, timeout=httpx.Timeout(seconds)
@@ -292,6 +323,8 @@ def request(
         raise OutboundFailed(f"timed out ({type(exc).__name__}) after {seconds:g} s") from None
     except httpx.HTTPError as exc:
         raise OutboundFailed(f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__) from None
+    finally:
+        _deadline.reset(deadline)
     return Answer(
         status_code=response.status_code,
         text=_decoded(body, response.charset_encoding)[:EXCERPT_CHARS],
@@ -325,7 +358,9 @@ def _read_limited(response: httpx.Response, limit: int, *, deadline: float) -> b
 
 
 def _decoded(body: bytes, encoding: str | None) -> str:
+    """The answer as text a database keeps (a NUL byte becomes U+FFFD, as undecodable bytes do)."""
     try:
-        return body.decode(encoding or "utf-8", errors="replace")
+        text = body.decode(encoding or "utf-8", errors="replace")
     except LookupError:
-        return body.decode("utf-8", errors="replace")
+        text = body.decode("utf-8", errors="replace")
+    return text.replace("\x00", "\ufffd")

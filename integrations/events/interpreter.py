@@ -14,7 +14,7 @@ Semantics (docs/events.md):
 - `contains`: a substring of a text, or an item of a list.
 - Computed points: the number at `from` x `multiplier`, rounded to the nearest whole number (halves away
   from zero), then raised to `min` and lowered to `max`. A source that is missing or not a number, or
-  a result below 1, is not a match.
+  a result below 1 or above 2,000,000,000, is not a match.
 """
 
 from collections.abc import Mapping
@@ -27,6 +27,7 @@ from plum.core.timefmt import parse_aware
 OPERATIONS = ("eq", "ne", "gt", "gte", "lt", "lte", "in", "not_in", "exists", "contains")
 EMPLOYEE_FIELDS = ("business_unit", "cost_centre", "country", "department", "role", "hire_date")
 MISSING = object()
+MOST_POINTS = 2_000_000_000  # what one points request may carry at most (the points app's MAX_POINTS)
 
 
 @dataclass(frozen=True)
@@ -89,6 +90,8 @@ def compute_points(points, data: Mapping) -> tuple[int | None, str]:
     how = f"points: {points['from']} ({_show(source)}) x {_show(points['multiplier'])} = {exact.normalize():f}"
     if whole < 1:
         return None, f"{how}, {whole} after rounding and bounds: below 1, no points"
+    if whole > MOST_POINTS:
+        return None, f"{how}, above {MOST_POINTS:,}: no points"
     return whole, f"{how} → {whole}"
 
 

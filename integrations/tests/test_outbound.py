@@ -3,6 +3,7 @@ the address actually connected to), no redirects, timeouts, the answer size limi
 
 import socket
 import threading
+import time
 
 import httpx
 import pytest
@@ -215,6 +216,8 @@ def test_proxies_from_the_environment_are_ignored(server, settings, monkeypatch)
         ("224.0.0.1", "multicast"),
         ("2002:7f00:1::", "loopback"),  # 6to4 around 127.0.0.1
         ("64:ff9b::a9fe:a9fe", "reserved"),  # NAT64 (around 169.254.169.254): not globally routable
+        ("192.0.0.192", "reserved"),  # Oracle Cloud's metadata
+        ("fec0::1", "reserved"),  # IPv6 site-local
     ],
 )
 def test_addresses_that_are_refused(address, reason):
@@ -274,3 +277,41 @@ def test_the_system_check_names_a_bad_entry(settings):
     assert (error.id, "'10.0.0.0/33' is not a network" in error.msg) == ("integrations.E001", True)
     settings.OUTBOUND_ALLOWED_NETWORKS = ["10.0.0.0/8", " fd00::/8 "]
     assert outbound.check_allowed_networks() == []
+
+
+def test_an_answer_that_drips_in_fails_when_the_whole_exchange_takes_too_long(settings):
+    """A receiver sending a byte now and then stays under every read timeout: the exchange has a deadline
+    of twice the timeout all the same (or it would hold a worker, and its deliveries' locks, for days)."""
+    settings.OUTBOUND_ALLOWED_NETWORKS, settings.OUTBOUND_TIMEOUT_SECONDS = LOOPBACK, 0.5
+    listener = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+
+    def drip():
+        connection, _ = listener.accept()
+        connection.recv(65536)
+        connection.sendall(b"HTTP/1.1 200 OK\r\nX-Slow: ")
+        while not stop.wait(0.2):
+            try:
+                connection.sendall(b"a")
+            except OSError:
+                break
+        connection.close()
+
+    thread = threading.Thread(target=drip, daemon=True)
+    thread.start()
+    started = time.monotonic()
+    try:
+        with pytest.raises(outbound.OutboundFailed, match="timed out"):
+            outbound.post(f"http://127.0.0.1:{listener.getsockname()[1]}/hook", content=b"{}", headers={})
+        assert time.monotonic() - started < 3
+    finally:
+        stop.set()
+        listener.close()
+        thread.join(5)
+
+
+def test_a_nul_in_the_answer_is_kept_as_text_a_database_stores(server, settings):
+    settings.OUTBOUND_ALLOWED_NETWORKS = LOOPBACK
+    server.expect_request("/hook").respond_with_data(b"ok\x00\xff", status=200)
+
+    assert outbound.post(url(server), content=b"{}", headers={}).text == "ok\ufffd\ufffd"

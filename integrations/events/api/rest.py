@@ -67,7 +67,7 @@ class EventViewSet(PlumViewSet):
     """Events from your systems; the reward rules in force turn them into points requests at once."""
 
     lookup_field = "event_id"
-    lookup_value_regex = "[^/]+"
+    lookup_value_regex = ".+"  # an event_id may hold "/" (sent as %2F): no route lies below an event
     required_scopes = {"list": Scope.POINTS_READ, "retrieve": Scope.POINTS_READ, "create": Scope.POINTS_WRITE}
     serializer_class = EventOutput
     filterset_class = EventFilter

@@ -55,7 +55,11 @@ def _depth(value) -> int:
 def _small_object(value) -> bool:
     if not isinstance(value, dict) or _depth(value) > DATA_MAX_DEPTH or not storable_json(value):
         return False
-    return len(json.dumps(value, ensure_ascii=False)) <= DATA_MAX_BYTES
+    try:
+        text = json.dumps(value, ensure_ascii=False, allow_nan=False)
+    except ValueError:  # 1e400 reads as Infinity: not a number JSON (or PostgreSQL) keeps
+        return False
+    return len(text) <= DATA_MAX_BYTES
 
 
 def _employee_id_ok(value) -> bool:

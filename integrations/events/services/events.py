@@ -16,7 +16,6 @@ at the event's occurred_at (UTC).
 
 import json
 import uuid
-from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -121,6 +120,10 @@ VALUES (%s, %s, %s, 1)
 ON CONFLICT (rule_id, employee_id, period) DO UPDATE SET count = usage.count + 1 WHERE usage.count < %s
 RETURNING count
 """
+_GIVE_BACK_SLOT = """
+UPDATE integrations_events_ruleusage SET count = count - 1 WHERE rule_id = %s AND employee_id = %s AND period = %s
+RETURNING count
+"""
 _PERIODS = {"day": "%Y-%m-%d", "month": "%Y-%m", "year": "%Y"}
 
 
@@ -155,13 +158,19 @@ def _receive(actor: Actor, command: EventCommand, source: str, *, savepoint: boo
             return _replay(actor, command, event.fingerprint)
         event.employee = Employee(id=row[0], organisation_id=actor.organisation_id, employee_id=command.employee_id)
         attributes = employee_attributes(row[1:7])
-        rewards = []
+        earned = []
         for rule in (RuleInForce(**rule) for rule in (json.loads(row[8]) if isinstance(row[8], str) else row[8])):
             if not interpreter.matches_quickly(rule.conditions, command.data, attributes):
                 continue
             points, _ = interpreter.compute_points(rule.points, command.data)
             if points is not None:
-                rewards.append(_reward(actor, event, rule, points, savepoint=savepoint))
+                earned.append((rule, points))
+        # Every limit slot before any credit, in rule id order: an event locks slot rows and then the wallet,
+        # always in that order, so two events of one employee cannot wait for each other in a circle.
+        slots = {rule.id: _take_slot(rule, event) for rule, _ in sorted(earned, key=lambda e: e[0].id)}
+        rewards = [
+            _reward(actor, event, rule, points, slots.get(rule.id), savepoint=savepoint) for rule, points in earned
+        ]
         event._prefetched_objects_cache = {"rewards": rewards}  # the document reads them without a query
         _save_rewards_and_emit(actor, event, rewards)
     return Received(event, replayed=False)
@@ -262,33 +271,40 @@ def take_limit_slot(rule: RuleInForce, employee_pk, period: str) -> bool:
     return prepared(_TAKE_SLOT, [rule.id, employee_pk, period, rule.limit_count]) is not None
 
 
-def _reward(actor: Actor, event: Event, rule: RuleInForce, points: int, *, savepoint: bool) -> Reward:
-    """The rule's points request, or its refusal. A rule with a limit takes its slot and asks for the points
-    in a savepoint, so that a refusal gives the slot back. Without a limit there is nothing of ours to undo,
-    and the points service leaves nothing when it refuses (its general path runs in an atomic block, its
-    one statement writes nothing when it answers): no savepoint. savepoint=False sends that statement
-    without its own savepoint either (None if it fails: event_receive starts again)."""
+def _take_slot(rule: RuleInForce, event: Event) -> str | None:
+    """The period of the limit slot taken for this event (locked until commit), "" when the limit is
+    reached; None for a rule without a limit."""
+    if rule.limit_count is None:
+        return None
+    period = limit_period(rule.limit_per, event.occurred_at)
+    return period if take_limit_slot(rule, event.employee.pk, period) else ""
+
+
+def _reward(actor: Actor, event: Event, rule: RuleInForce, points: int, slot: str | None, *, savepoint: bool) -> Reward:
+    """The rule's points request, or its refusal; a refused rule gives its limit slot back (its row is
+    locked by this transaction, so the count stays exact). The points service leaves nothing behind when
+    it refuses; savepoint=False sends its one statement without a savepoint of its own (None if that
+    fails: event_receive starts again, whole)."""
     reward = Reward(event=event, rule_id=rule.id, request_id=f"evt:{event.event_id}:{rule.id}", points=points)
     try:
-        with transaction.atomic() if rule.limit_count is not None else nullcontext():
-            if rule.limit_count is not None:
-                period = limit_period(rule.limit_per, event.occurred_at)
-                if not take_limit_slot(rule, event.employee.pk, period):
-                    raise EventsError(EventsErrorCode.LIMIT_REACHED, f"Rule {rule.name!r} reached its limit.")
-            command = PointsRequestCommand.parse(
-                {
-                    "request_id": reward.request_id,
-                    "employee_id": event.employee.employee_id,
-                    "programme": rule.programme,
-                    "points": points,
-                    "reason": rule.reason or None,
-                    "source": f"rule:{rule.name}",
-                }
-            )
-            submitted = points_request_submit(actor=actor, command=command, savepoint=savepoint)
-            if submitted is None:
-                raise _StartAgain
-    except DomainError as refusal:  # no slot spent, no points request
+        if slot == "":
+            raise EventsError(EventsErrorCode.LIMIT_REACHED, f"Rule {rule.name!r} reached its limit.")
+        command = PointsRequestCommand.parse(
+            {
+                "request_id": reward.request_id,
+                "employee_id": event.employee.employee_id,
+                "programme": rule.programme,
+                "points": points,
+                "reason": rule.reason or None,
+                "source": f"rule:{rule.name}",
+            }
+        )
+        submitted = points_request_submit(actor=actor, command=command, savepoint=savepoint)
+        if submitted is None:
+            raise _StartAgain
+    except DomainError as refusal:
+        if slot:
+            prepared(_GIVE_BACK_SLOT, [rule.id, event.employee.pk, slot])
         reward.status, reward.code = Reward.Status.REFUSED, str(refusal.code)
         return reward
     request = submitted.request

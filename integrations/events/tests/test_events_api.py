@@ -124,9 +124,8 @@ def test_an_event_no_rule_matches_is_recorded_without_rewards(tenant, api):
 
 
 def test_each_matching_rule_rewards_in_name_order_and_a_refusal_spends_nothing(tenant, api):
-    """The first two rules' points requests are refused (the first inside its savepoint, the second, without
-    a limit, inside the points service's own): no request, no limit slot, and the transaction goes on to
-    credit the third rule."""
+    """The first two rules' points requests are refused (the first gives its limit slot back, the second has
+    none): no request, no slot spent, and the transaction goes on to credit the third rule."""
     make_world(tenant, max_points_per_request=1000)
     limited = make_rule(tenant, "A too many", points=5000, limit={"count": 1, "per": "ever"})
     unlimited = make_rule(tenant, "B too many", points=6000)
@@ -142,7 +141,7 @@ def test_each_matching_rule_rewards_in_name_order_and_a_refusal_spends_nothing(t
         (str(fine.id), "credited", 300, 300, None),
     ]
     assert list(PointsRequest.objects.values_list("request_id", flat=True)) == [f"evt:ev-1:{fine.id}"]
-    assert RuleUsage.objects.count() == 0
+    assert list(RuleUsage.objects.values_list("rule", "count")) == [(limited.id, 0)]
     assert Reward.objects.get(rule=limited).points_request is None
 
 

@@ -45,25 +45,30 @@ WITH due AS MATERIALIZED (
     WHERE d.state IN ('pending', 'failed') AND d.next_attempt_at <= %(now)s AND s.active
     ORDER BY d.next_attempt_at, d.created_at LIMIT %(size)s FOR UPDATE OF d SKIP LOCKED
 )
-UPDATE integrations_webhooks_delivery AS d SET next_attempt_at = %(lease)s FROM due WHERE d.id = due.id RETURNING d.id
+UPDATE integrations_webhooks_delivery AS d SET next_attempt_at = %(lease)s FROM due WHERE d.id = due.id
+RETURNING d.id, d.subscription_id
 """
 
-Send = Callable[[list, datetime], None]  # (delivery ids, token): queue the messages
+Send = Callable[[list, datetime], None]  # (delivery ids of one subscription, token): queue the messages
 
 
 def deliveries_dispatch(*, send: Send, size: int = 1000, max_rows: int = 20_000, lease: timedelta = LEASE) -> int:
-    """Claim due deliveries of active subscriptions, a chunk per transaction, and hand each chunk to
-    `send` after its commit. Answers how many were claimed."""
+    """Claim due deliveries of active subscriptions, a chunk per transaction, and hand each subscription's
+    share of a chunk to `send` after its commit. Answers how many were claimed."""
     claimed = 0
     while claimed < max_rows:
         with transaction.atomic():
             now = timezone.now()
             token = now + lease
-            ids = [row[0] for row in claim_rows(DISPATCH_SQL, {"now": now, "size": size, "lease": token}, at_most=size)]
-            if ids:
+            rows = claim_rows(DISPATCH_SQL, {"now": now, "size": size, "lease": token}, at_most=size)
+            # one subscription's deliveries per message: a slow receiver holds back only its own
+            by_subscription: dict = {}
+            for delivery_id, subscription_id in rows:
+                by_subscription.setdefault(subscription_id, []).append(delivery_id)
+            for ids in by_subscription.values():
                 transaction.on_commit(lambda ids=ids, token=token: send(ids, token))
-        claimed += len(ids)
-        if len(ids) < size:
+        claimed += len(rows)
+        if len(rows) < size:
             break
     return claimed
 

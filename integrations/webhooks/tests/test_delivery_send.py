@@ -228,3 +228,22 @@ def test_a_dispatch_claims_exactly_its_size_on_the_plans_that_broke_claims(tenan
     assert deliveries_dispatch(send=lambda ids, token: queued.append(ids), size=7, max_rows=7) == 7
     leased = Delivery.objects.filter(subscription=subscription, next_attempt_at__gt=timezone.now())
     assert leased.count() == 7
+
+
+def test_a_message_carries_one_subscriptions_deliveries_so_a_slow_receiver_holds_back_only_its_own(
+    tenant, other_tenant, django_capture_on_commit_callbacks
+):
+    ours, _ = make_subscription(tenant.organisation.id, refused_url())
+    theirs, _ = make_subscription(other_tenant.organisation.id, refused_url())
+    emit(tenant.organisation.id, count=3)
+    emit(other_tenant.organisation.id, count=2)
+    relay.outbox_relay()
+
+    queued = []
+    with django_capture_on_commit_callbacks(execute=True):
+        assert deliveries_dispatch(send=lambda ids, token: queued.append(ids)) == 5
+
+    messages = [
+        (set(Delivery.objects.filter(pk__in=ids).values_list("subscription", flat=True)), len(ids)) for ids in queued
+    ]
+    assert sorted(messages, key=lambda m: m[1]) == [({theirs.pk}, 2), ({ours.pk}, 3)]
