@@ -53,6 +53,14 @@ class HookEndpointWithSecretOutput(HookEndpointOutput):
     secret = serializers.CharField(help_text="whsec_…: shown in this answer only; store it now")
 
 
+class HookEndpointCreatedOutput(HookEndpointOutput):
+    secret = serializers.CharField(
+        required=False,
+        help_text="whsec_…: shown in this answer only; store it now. A replay of the creation (same "
+        "Idempotency-Key) answers the endpoint without it.",
+    )
+
+
 def _with_secret(made: services.EndpointWithSecret) -> dict:
     return selectors.hook_endpoint_document(made.endpoint, secret=made.secret)
 
@@ -68,7 +76,7 @@ def _found(endpoint):
     retrieve=extend_schema(parameters=[ID], responses={200: HookEndpointOutput, **NOT_FOUND}),
     create=extend_schema(
         request=HookEndpointCreate,
-        responses={201: HookEndpointWithSecretOutput},
+        responses={201: HookEndpointCreatedOutput},
         description="201 with the signing secret, this once. The same Idempotency-Key again answers the endpoint "
         "it made, without the secret.",
     ),

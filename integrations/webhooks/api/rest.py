@@ -49,8 +49,9 @@ class SubscriptionOutput(serializers.Serializer):
 
 class IssuedSubscriptionOutput(SubscriptionOutput):
     secret = serializers.CharField(
+        required=False,
         help_text="The signing secret (whsec_…), shown this once: keep it. A replay of the creation "
-        "(same Idempotency-Key) answers the subscription without it."
+        "(same Idempotency-Key) answers the subscription without it.",
     )
 
 
