@@ -4,6 +4,7 @@ import uuid
 
 from django.db import models
 
+from plum.core.models import RotatingSecret
 from users.models import Employee, TenantOwned
 
 
@@ -112,7 +113,7 @@ class RuleUsage(models.Model):
         return f"{self.rule_id} {self.period}: {self.count}"
 
 
-class HookEndpoint(TenantOwned):
+class HookEndpoint(TenantOwned, RotatingSecret):
     """An address other systems post signed events to (Standard Webhooks). The secret is sealed
     (plum.core.keys); after a rotation the previous one keeps working until previous_secret_expires_at."""
 
@@ -121,9 +122,6 @@ class HookEndpoint(TenantOwned):
     endpoint_key = models.CharField(max_length=64, unique=True)
     mapping = models.JSONField()
     active = models.BooleanField(default=True)
-    secret_sealed = models.BinaryField()
-    previous_secret_sealed = models.BinaryField(null=True, blank=True)
-    previous_secret_expires_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -5,10 +5,11 @@ import uuid
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
 
+from plum.core.models import RotatingSecret
 from users.models import TenantOwned
 
 
-class Subscription(TenantOwned):
+class Subscription(TenantOwned, RotatingSecret):
     """A receiver of events. The signing secret is sealed (plum.core.keys); after a rotation deliveries
     are signed with both until previous_secret_expires_at (Standard Webhooks allows several signatures)."""
 
@@ -18,9 +19,6 @@ class Subscription(TenantOwned):
     active = models.BooleanField(default=True)
     disabled_reason = models.CharField(max_length=300, blank=True)
     failing_since = models.DateTimeField(null=True, blank=True, help_text="First failure since the last success.")
-    secret_sealed = models.BinaryField()
-    previous_secret_sealed = models.BinaryField(null=True, blank=True)
-    previous_secret_expires_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -8,6 +8,7 @@ organisation's id bound as associated data so a ciphertext copied onto another t
 import base64
 import hashlib
 import secrets
+from datetime import datetime, timedelta
 from functools import cache
 from uuid import UUID
 
@@ -61,3 +62,26 @@ def unseal(blob: bytes, organisation_id: UUID) -> str:
 def new_webhook_secret() -> str:
     """A Standard Webhooks secret: whsec_ and 32 random bytes in base64 (what the standardwebhooks library reads)."""
     return WEBHOOK_SECRET_PREFIX + base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+SECRET_GRACE = timedelta(hours=24)  # API.md: the old secret keeps working for 24 hours after a rotation
+ROTATED_FIELDS = ("secret_sealed", "previous_secret_sealed", "previous_secret_expires_at")
+
+
+def rotate_secret(holder, now: datetime) -> str:
+    """Give a RotatingSecret a new secret (answered, to be shown once); the current one becomes the previous,
+    valid for SECRET_GRACE. One previous secret is kept: an earlier one still in its grace stops now.
+    The caller saves ROTATED_FIELDS."""
+    secret = new_webhook_secret()
+    holder.previous_secret_sealed, holder.previous_secret_expires_at = holder.secret_sealed, now + SECRET_GRACE
+    holder.secret_sealed = seal(secret, holder.organisation_id)
+    return secret
+
+
+def secrets_in_force(holder, now: datetime) -> list[str]:
+    """The current secret, and the previous one while its grace lasts."""
+    secrets = [unseal(holder.secret_sealed, holder.organisation_id)]
+    expires = holder.previous_secret_expires_at
+    if holder.previous_secret_sealed is not None and expires is not None and now < expires:
+        secrets.append(unseal(holder.previous_secret_sealed, holder.organisation_id))
+    return secrets

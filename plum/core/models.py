@@ -24,3 +24,15 @@ class OutboxEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event_type} {self.aggregate_id}"
+
+
+class RotatingSecret(models.Model):
+    """A signing secret kept sealed (plum.core.keys) and, after a rotation, the previous one until it expires.
+    plum.core.keys.rotate_secret and secrets_in_force read and write these three fields."""
+
+    secret_sealed = models.BinaryField()
+    previous_secret_sealed = models.BinaryField(null=True, blank=True)
+    previous_secret_expires_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        abstract = True

@@ -2,13 +2,14 @@
 
 import base64
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 
 import pytest
 from cryptography.exceptions import InvalidTag
 from standardwebhooks import Webhook
 
-from plum.core.keys import new_webhook_secret, seal, unseal
+from plum.core.keys import new_webhook_secret, rotate_secret, seal, secrets_in_force, unseal
 
 ORG, OTHER_ORG = uuid.uuid4(), uuid.uuid4()
 
@@ -48,3 +49,18 @@ def test_a_new_secret_is_32_random_bytes_that_standard_webhooks_reads():
     assert len(base64.b64decode(first.removeprefix("whsec_"))) == 32
     signed = Webhook(first).sign("msg_1", datetime.now(UTC), "{}")
     assert signed.startswith("v1,")
+
+
+def test_a_rotation_keeps_the_previous_secret_in_force_for_24_hours_exactly():
+    holder = SimpleNamespace(organisation_id=ORG, previous_secret_sealed=None, previous_secret_expires_at=None)
+    first = new_webhook_secret()
+    holder.secret_sealed = seal(first, ORG)
+    now = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
+
+    second = rotate_secret(holder, now)
+    third = rotate_secret(holder, now + timedelta(hours=1))  # one previous secret: the first stops now
+
+    assert secrets_in_force(holder, now + timedelta(hours=1)) == [third, second]
+    assert secrets_in_force(holder, now + timedelta(hours=25) - timedelta(microseconds=1)) == [third, second]
+    assert secrets_in_force(holder, now + timedelta(hours=25)) == [third]
+    assert first not in secrets_in_force(holder, now + timedelta(hours=1))

@@ -12,7 +12,7 @@ import json
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -33,10 +33,9 @@ from integrations.events.models import HookEndpoint, HookReceipt
 from integrations.events.services.events import Received, event_receive
 from plum.core.actor import Actor
 from plum.core.errors import ValidationFailed
-from plum.core.keys import new_webhook_secret, seal, unseal
+from plum.core.keys import ROTATED_FIELDS, new_webhook_secret, rotate_secret, seal, secrets_in_force
 from plum.core.text import storable_text
 
-ROTATION_GRACE = timedelta(hours=24)
 ENDPOINT_KEY_PATTERN = re.compile(r"[A-Za-z0-9_-]{16,64}")
 WEBHOOK_ID_MAX_LENGTH = HookReceipt._meta.get_field("webhook_id").max_length
 
@@ -100,11 +99,8 @@ def hook_endpoint_rotate_secret(*, actor: Actor, command: HookEndpointRef) -> En
     secret, if still in its grace, stops at once: there is one previous secret)."""
     with transaction.atomic():
         endpoint = _locked(actor, command.endpoint_id)
-        secret = new_webhook_secret()
-        endpoint.previous_secret_sealed = endpoint.secret_sealed
-        endpoint.previous_secret_expires_at = _now() + ROTATION_GRACE
-        endpoint.secret_sealed = seal(secret, endpoint.organisation_id)
-        endpoint.save(update_fields=["secret_sealed", "previous_secret_sealed", "previous_secret_expires_at"])
+        secret = rotate_secret(endpoint, _now())
+        endpoint.save(update_fields=[*ROTATED_FIELDS, "updated_at"])
     return EndpointWithSecret(endpoint, secret)
 
 
@@ -147,16 +143,10 @@ def _active_endpoint(endpoint_key: str) -> HookEndpoint:
 def _verified(endpoint: HookEndpoint, delivery: HookDelivery) -> datetime:
     """When the sender signed the delivery, once its signature holds under the current secret or, within
     the grace after a rotation, the previous one; else invalid_signature."""
-    candidates = [endpoint.secret_sealed]
-    expires = endpoint.previous_secret_expires_at
-    if endpoint.previous_secret_sealed is not None and expires is not None and _now() < expires:
-        candidates.append(endpoint.previous_secret_sealed)
     reason = None
-    for sealed in candidates:
+    for secret in secrets_in_force(endpoint, _now()):
         try:
-            Webhook(unseal(sealed, endpoint.organisation_id)).verify(
-                delivery.body, delivery.headers(), json_parse=False
-            )
+            Webhook(secret).verify(delivery.body, delivery.headers(), json_parse=False)
         except WebhookVerificationError as exc:
             reason = reason or f"{exc}."
         except ValueError:  # junk in the headers (binascii.Error, a signature without its version) or body

@@ -7,15 +7,11 @@ from datetime import datetime
 from standardwebhooks.webhooks import Webhook
 
 from integrations.webhooks.models import Subscription
-from plum.core.keys import unseal
+from plum.core.keys import secrets_in_force
 
 
 def signing_secrets(subscription: Subscription, now: datetime) -> list[str]:
-    secrets = [unseal(subscription.secret_sealed, subscription.organisation_id)]
-    grace = subscription.previous_secret_expires_at
-    if subscription.previous_secret_sealed and grace is not None and now < grace:
-        secrets.append(unseal(subscription.previous_secret_sealed, subscription.organisation_id))
-    return secrets
+    return secrets_in_force(subscription, now)
 
 
 def signed_headers(*, secrets: list[str], message_id: str, body: str, now: datetime) -> dict[str, str]:

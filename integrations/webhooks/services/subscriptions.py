@@ -1,12 +1,11 @@
 """Webhook subscriptions: create, change, deactivate, rotate the signing secret.
 
 The secret (whsec_…) is sealed at rest (plum.core.keys) and shown once, on creation and rotation. After a
-rotation the previous secret stays valid for SECRET_GRACE: deliveries are signed with both meanwhile
-(Standard Webhooks allows several signatures), so a receiver can switch at its own pace.
+rotation the previous secret stays valid for 24 hours (plum.core.keys.SECRET_GRACE): deliveries are signed
+with both meanwhile (Standard Webhooks allows several signatures), so a receiver can switch at its own pace.
 """
 
 from dataclasses import dataclass
-from datetime import timedelta
 
 from django.db import transaction
 from django.utils import timezone
@@ -17,9 +16,8 @@ from integrations.webhooks.errors import WebhooksError, WebhooksErrorCode
 from integrations.webhooks.models import Subscription
 from integrations.webhooks.selectors.subscriptions import subscription_get
 from plum.core.actor import Actor
-from plum.core.keys import new_webhook_secret, seal
+from plum.core.keys import ROTATED_FIELDS, new_webhook_secret, rotate_secret, seal
 
-SECRET_GRACE = timedelta(hours=24)
 DELETED_REASON = "Deleted."
 
 
@@ -83,17 +81,12 @@ def subscription_deactivate(*, actor: Actor, command: SubscriptionRef) -> Subscr
 
 
 def subscription_rotate_secret(*, actor: Actor, command: SubscriptionRef) -> IssuedSecret:
-    """A new secret; the one it replaces keeps signing (alongside) for SECRET_GRACE. A secret replaced
+    """A new secret; the one it replaces keeps signing (alongside) for 24 hours. A secret replaced
     earlier, still in its grace, stops at once: two rotations within a day leave the last two valid."""
-    secret = new_webhook_secret()
     with transaction.atomic():
         subscription = _locked(actor, command.subscription_id)
-        subscription.previous_secret_sealed = subscription.secret_sealed
-        subscription.previous_secret_expires_at = timezone.now() + SECRET_GRACE
-        subscription.secret_sealed = seal(secret, actor.organisation_id)
-        subscription.save(
-            update_fields=["secret_sealed", "previous_secret_sealed", "previous_secret_expires_at", "updated_at"]
-        )
+        secret = rotate_secret(subscription, timezone.now())
+        subscription.save(update_fields=[*ROTATED_FIELDS, "updated_at"])
     return IssuedSecret(subscription=subscription, secret=secret)
 
 
