@@ -1,5 +1,5 @@
 """The abstract job: a row that Celery works through chunk by chunk (points batches, voucher campaigns,
-HRMS runs, webhook deliveries). A kind adds its own counters beside `processed`."""
+HRMS runs). A kind adds its own counters beside `processed`."""
 
 from django.db import models
 from django.utils import timezone
