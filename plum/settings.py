@@ -117,7 +117,7 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_TASK_IGNORE_RESULT = True
 
-# --- Calls out (webhooks, HRMS, Slack, Teams): integrations/outbound.py.
+# --- Calls out (webhooks, HRMS, Slack, Teams): integrations/outbound/.
 # Private, loopback, link-local and metadata addresses are refused unless inside one of these CIDRs.
 OUTBOUND_ALLOWED_NETWORKS = env.list("PLUM_OUTBOUND_ALLOWED_NETWORKS", default=[])
 OUTBOUND_TIMEOUT_SECONDS = env.float("PLUM_OUTBOUND_TIMEOUT_SECONDS", default=10.0)
