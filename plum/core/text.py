@@ -1,6 +1,9 @@
 # A character that str.strip() and str.split() keep, as a regex class both JSON Schema (ECMAScript) and
 # pydantic read alike: ECMAScript's \s leaves out U+001C-U+001F and U+0085, which Python counts as space.
 VISIBLE = r"[^\s\u001c-\u001f\u0085]"
+# The whole value: no NUL (PostgreSQL text cannot hold it) and at least one VISIBLE character.
+STORABLE_VISIBLE = r"^[^\x00]*[^\x00\s\u001c-\u001f\u0085][^\x00]*$"
+NO_NUL = r"^[^\x00]*$"
 
 
 def storable_text(value: str) -> bool:

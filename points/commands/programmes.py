@@ -5,6 +5,7 @@ from typing import Annotated, Any, ClassVar, Literal
 from pydantic import AfterValidator, Field, StrictStr
 
 from plum.core.errors import CoreErrorCode, field_error
+from plum.core.text import STORABLE_VISIBLE
 from points.commands.base import (
     DEFAULT_MAX_POINTS_PER_REQUEST,
     DEFAULT_VALIDITY_DAYS,
@@ -18,17 +19,15 @@ from points.commands.base import (
 )
 from points.models import Programme
 
-# Some character that is neither a space nor NUL: the schema says what not_blank and storable text refuse.
-NAME_PATTERN = r"^[^\x00]*[^\x00\s\u001c-\u001f\u0085][^\x00]*$"  # one character VISIBLE, no NUL
-
 
 class ProgrammeCommand(PointsCommand):
     """Create a programme."""
 
     code: Annotated[StrictStr, Field(min_length=1, max_length=32, pattern=PROGRAMME_CODE_PATTERN.pattern)]
-    name: Annotated[StrictStr, Field(min_length=1, max_length=200, pattern=NAME_PATTERN), AfterValidator(not_blank)] = (
-        Field(description="1 to 200 characters, not only spaces")
-    )
+    # The pattern tells the schema what not_blank and storable text refuse.
+    name: Annotated[
+        StrictStr, Field(min_length=1, max_length=200, pattern=STORABLE_VISIBLE), AfterValidator(not_blank)
+    ] = Field(description="1 to 200 characters, not only spaces")
     approval_threshold: whole_number() | None = Field(
         None, description="Requests of at least this many points wait for approval; null or omitted: never"
     )

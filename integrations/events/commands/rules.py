@@ -17,7 +17,7 @@ from pydantic import ConfigDict, Field, PlainValidator, StrictBool, ValidationIn
 from integrations.events.commands.events import EmployeeId, EventData, EventId, EventType, Moment, checked
 from plum.core.commands import Command, rule_error
 from plum.core.errors import CoreErrorCode
-from plum.core.text import storable_text
+from plum.core.text import NO_NUL, STORABLE_VISIBLE, storable_text
 from plum.core.timefmt import parse_aware
 
 OPERATIONS = ("eq", "ne", "gt", "gte", "lt", "lte", "in", "not_in", "exists", "contains")
@@ -209,15 +209,22 @@ Name = checked(
     str.strip,
     minLength=1,
     maxLength=NAME_MAX_LENGTH,
+    pattern=STORABLE_VISIBLE,
 )
 ProgrammeCode = checked(
-    str, lambda v: _text_ok(v, PROGRAMME_MAX_LENGTH), "A programme code.", minLength=1, maxLength=PROGRAMME_MAX_LENGTH
+    str,
+    lambda v: _text_ok(v, PROGRAMME_MAX_LENGTH),
+    "A programme code.",
+    minLength=1,
+    maxLength=PROGRAMME_MAX_LENGTH,
+    pattern=STORABLE_VISIBLE,
 )
 Reason = checked(
     str,
     lambda v: _text_ok(v, REASON_MAX_LENGTH, blank=True),
     f"At most {REASON_MAX_LENGTH} characters.",
     maxLength=REASON_MAX_LENGTH,
+    pattern=NO_NUL,
 )
 
 
