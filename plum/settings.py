@@ -53,6 +53,9 @@ INSTALLED_APPS = [
     "integrations",
     "integrations.events",
     "integrations.webhooks",
+    "integrations.hrms",
+    "integrations.scim",
+    "django_celery_beat",
 ]
 
 MIDDLEWARE = [
@@ -116,6 +119,8 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_TASK_IGNORE_RESULT = True
+# Beat reads its schedule from the database (django-celery-beat): an HRMS connection's cron needs no restart.
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 
 # --- Calls out (webhooks, HRMS, Slack, Teams): integrations/outbound/.
 # Private, loopback, link-local and metadata addresses are refused unless inside one of these CIDRs.

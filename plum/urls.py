@@ -8,6 +8,7 @@ from rest_framework.routers import SimpleRouter
 
 from integrations.events.api import hooks as event_hooks
 from integrations.events.api import rest as events_rest
+from integrations.hrms.api import rest as hrms_rest
 from integrations.webhooks.api import deliveries as webhook_deliveries
 from integrations.webhooks.api import rest as webhooks_rest
 from plum.api.graphql.view import GraphQLEndpoint
@@ -39,6 +40,7 @@ events_rest.register(router)
 event_hooks.register(router)
 webhooks_rest.register(router)
 webhook_deliveries.register(router)
+hrms_rest.register(router)
 
 handler400 = "plum.api.errors.handler400"
 handler403 = "plum.api.errors.handler403"
@@ -54,6 +56,7 @@ urlpatterns = [
     path("api/v1/docs/", PublicDocsView.as_view(url_name="schema"), name="docs"),
     path("api/v1/", include(router.urls)),
     path("hooks/", include(event_hooks.urlpatterns)),
+    path("scim/v2/", include("integrations.scim.api.urls")),
     path("graphql/", GraphQLEndpoint.as_view(), name="graphql"),
     path("admin/", admin.site.urls),
 ]

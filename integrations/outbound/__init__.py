@@ -180,8 +180,10 @@ def request(
     content: bytes | None = None,
     json: Any = None,
     params: dict[str, Any] | None = None,
+    max_bytes: int | None = None,
 ) -> Answer:
-    """Send one request and read its answer; OutboundRefused (guard) or OutboundFailed (no answer)."""
+    """Send one request and read its answer; OutboundRefused (guard) or OutboundFailed (no answer).
+    `max_bytes` replaces OUTBOUND_MAX_ANSWER_BYTES for callers that read large pages (HRMS)."""
     try:
         parsed = httpx.URL(url)
     except (httpx.InvalidURL, TypeError) as exc:
@@ -189,7 +191,7 @@ def request(
     if parsed.scheme not in SCHEMES or not parsed.host:
         raise OutboundRefused("only http and https URLs with a host may be called")
     seconds = float(settings.OUTBOUND_TIMEOUT_SECONDS)
-    limit = int(settings.OUTBOUND_MAX_ANSWER_BYTES)
+    limit = int(settings.OUTBOUND_MAX_ANSWER_BYTES if max_bytes is None else max_bytes)
     started = time.monotonic()
     deadline = _deadline.set(started + 2 * seconds)
     try:

@@ -1,0 +1,1 @@
+"""HRMS connections and their runs."""

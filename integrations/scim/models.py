@@ -1,0 +1,1 @@
+"""SCIM identities of employees."""
