@@ -61,6 +61,7 @@ def rest_routes(method: str | None = None) -> list[Route]:
 
 RULES, EVENTS = "/api/v1/integrations/rules/", "/api/v1/events/"
 HOOK_ENDPOINTS, WEBHOOKS = "/api/v1/integrations/hook-endpoints/", "/api/v1/webhooks/"
+HRMS = "/api/v1/integrations/hrms/"
 WHEN = "2026-12-07T09:30:00Z"
 UPLOAD_CSV = b"employee_id,points,reason,request_id,programme\nE00000,1,,u-1,KUDOS\n"
 
@@ -98,6 +99,17 @@ def make_world(tenant) -> dict:
     made = (rule, event, endpoint, webhook)
     assert [r.status_code for r in made] == [201] * 4, [r.content for r in made]
     delivery = make_delivery(Subscription.objects.get(pk=webhook.json()["id"]), "failed")
+    connection = post(
+        HRMS,
+        {
+            "provider": "successfactors",
+            "base_url": "https://93.184.215.14/",
+            "settings": {"company_id": "X"},
+            "credentials": {"username": "u", "password": "p"},
+        },
+    )
+    run = api.post(f"{HRMS}{connection.json()['id']}/sync/")  # 202; stays queued (its message is sent on commit)
+    assert (connection.status_code, run.status_code) == (201, 202), (connection.content, run.content)
     return {
         "employee": employee,
         "wallet": employee,
@@ -112,4 +124,6 @@ def make_world(tenant) -> dict:
         "hook-endpoint": endpoint.json()["id"],
         "webhook": webhook.json()["id"],
         "webhook-delivery": {"subscription_id": webhook.json()["id"], "pk": str(delivery.pk)},
+        "hrms-connection": connection.json()["id"],
+        "hrms-run": {"connection_id": connection.json()["id"], "pk": run.json()["id"]},
     }

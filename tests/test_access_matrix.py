@@ -10,6 +10,7 @@ from rest_framework.test import APIClient
 
 from integrations.events.tests import test_events_access as events_access
 from integrations.events.tests import test_hook_endpoints_access as hook_endpoints_access
+from integrations.hrms.tests import test_connections_access as hrms_access
 from integrations.webhooks.tests import test_deliveries_access as deliveries_access
 from integrations.webhooks.tests import test_subscriptions_access as webhooks_access
 from plum.api.scopes import AUTHENTICATED, PUBLIC
@@ -246,6 +247,7 @@ ACCESS_MATRICES = (
     hook_endpoints_access,
     webhooks_access,
     deliveries_access,
+    hrms_access,
 )
 
 

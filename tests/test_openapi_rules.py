@@ -15,6 +15,7 @@ from drf_spectacular.generators import SchemaGenerator
 
 from integrations.events.commands import EventCommand, RuleCommand, RulePatchCommand, RuleTestCommand
 from integrations.events.commands.hooks import HookEndpointChanges, HookEndpointCreate
+from integrations.hrms.commands import ConnectionChanges, ConnectionCreate
 from integrations.webhooks.commands import SubscriptionChanges, SubscriptionCreate
 from plum.core.actor import Actor
 from plum.core.errors import DomainError, ValidationFailed
@@ -75,6 +76,11 @@ BODIES = {
         lambda b, _: lambda: SubscriptionCreate.parse(b),
     ),
     "PatchedSubscriptionChangesRequest": ({}, lambda b, _: lambda: SubscriptionChanges.parse(b)),
+    "ConnectionCreateRequest": (
+        {"provider": "successfactors", "base_url": "https://93.184.215.14/", "credentials": {"username": "u"}},
+        lambda b, _: lambda: ConnectionCreate.parse(b),
+    ),
+    "PatchedConnectionChangesRequest": ({}, lambda b, _: lambda: ConnectionChanges.parse(b)),
     "EmployeesSyncRequest": ({"mode": "upsert", "employees": []}, lambda b, _: lambda: EmployeesSync.parse(b)),
     "ProgrammeCommandRequest": ({"code": "P", "name": "N"}, lambda b, _: lambda: ProgrammeCommand.parse(b)),
     "PointsRequestCommandRequest": (

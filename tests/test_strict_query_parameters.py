@@ -8,6 +8,7 @@ from django.urls import resolve
 from drf_spectacular.generators import SchemaGenerator
 
 from integrations.events.models import Event, HookEndpoint, Reward, Rule
+from integrations.hrms.models import Connection, Run, RunPage
 from integrations.webhooks.models import Delivery, DeliveryAttempt, Subscription
 from plum.api.query import known_query_parameters
 from points.tests.batches_support import batch_tables
@@ -29,7 +30,18 @@ def world(tenant):
 
 
 def everything() -> dict:
-    integrations = (Rule, Event, Reward, HookEndpoint, Subscription, Delivery, DeliveryAttempt)
+    integrations = (
+        Rule,
+        Event,
+        Reward,
+        HookEndpoint,
+        Subscription,
+        Delivery,
+        DeliveryAttempt,
+        Connection,
+        Run,
+        RunPage,
+    )
     tables = {model.__name__: list(model.objects.order_by("pk").values_list()) for model in integrations}
     return {**points_state(), **vouchers_state(), **batch_tables(), **tables}
 

@@ -56,9 +56,11 @@ class ConnectionSpec:
 @dataclass(frozen=True)
 class Page:
     records: list[dict]  # canonical employee records (EmployeeRecord's fields, values normalised)
-    errors: list[dict] = field(default_factory=list)  # {"employee_id", "field", "code", "message"} per bad record
+    # {"index" (in this page), "employee_id", "field", "code": "invalid", "message"} per record left out
+    errors: list[dict] = field(default_factory=list)
     next_cursor: dict | None = None  # JSON the next fetch takes; None: this was the last page
-    watermark: str | None = None  # the highest modification time seen on this page, in the vendor's format
+    # the highest modification time seen on this page (UTC ISO text, "2026-01-31T08:15:00": compare as text)
+    watermark: str | None = None
 
 
 class Vendor:
@@ -71,6 +73,10 @@ class Vendor:
         """Field errors ({"field", "code", "message"}) for a connection being saved: settings and
         credentials this vendor needs, field_map paths. Empty when it is fine."""
         raise NotImplementedError
+
+    def defaults(self, settings: dict) -> dict[str, str]:
+        """The default field_map for a connection with these settings (Workday: RaaS or workers)."""
+        return dict(self.default_field_map)
 
     def first_cursor(self, spec: ConnectionSpec) -> dict:
         raise NotImplementedError
