@@ -13,6 +13,7 @@ BENCHMARKS = (
     "vouchers_campaign",
     "events",
     "relay",
+    "hrms_pull",
 )  # modules in this package with main(argv) -> int
 
 
