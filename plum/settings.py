@@ -131,7 +131,7 @@ OUTBOUND_MAX_ANSWER_BYTES = env.int("PLUM_OUTBOUND_MAX_ANSWER_BYTES", default=1_
 OUTBOX_RETENTION_DAYS = env.int("PLUM_OUTBOX_RETENTION_DAYS", default=7)
 
 # --- HRMS pulls (integrations/hrms/): a vendor call is tried this many times; 5xx and network failures
-# wait BACKOFF, 2×BACKOFF, …; a 429's Retry-After is honoured up to MAX_RETRY_AFTER (longer: the run fails).
+# wait BACKOFF, then twice that, …; a 429's Retry-After is honoured up to MAX_RETRY_AFTER (longer: the run fails).
 HRMS_MAX_ATTEMPTS = env.int("PLUM_HRMS_MAX_ATTEMPTS", default=5)
 HRMS_RETRY_BACKOFF_SECONDS = env.float("PLUM_HRMS_RETRY_BACKOFF_SECONDS", default=2.0)
 HRMS_MAX_RETRY_AFTER_SECONDS = env.float("PLUM_HRMS_MAX_RETRY_AFTER_SECONDS", default=120.0)

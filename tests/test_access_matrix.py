@@ -266,6 +266,7 @@ def test_rest_matrix_covers_every_endpoint():
         for _, cls, action in rest_actions()
         if getattr(cls, "required_scopes", None) not in (PUBLIC,)
         and cls.required_scopes != {"get": AUTHENTICATED, "post": AUTHENTICATED}
+        and not cls.__module__.startswith("integrations.scim.")  # integrations/scim/tests/test_access.py
     }
     assert covered == routed
 

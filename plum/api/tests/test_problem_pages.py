@@ -18,8 +18,6 @@ UNKNOWN_API_PATHS = [
     "/oauth/",
     "/oauth/authorize/",
     "/scim/",
-    "/scim/v2/Users",
-    "/scim/v2/Users/2819c223-7f76-453a-919d-413861904646",
     "/graphql/nothing/",
 ]
 

@@ -1,0 +1,1 @@
+"""Reads of the SCIM server, scoped to the caller's organisation."""
