@@ -7,11 +7,18 @@ from django.contrib.auth.models import Group
 from django.template.response import TemplateResponse
 from oauth2_provider.models import AccessToken, Grant, IDToken, RefreshToken
 
-from plum.core.admin_base import GuardedModelAdmin, ReadOnlyAdmin, staff_actor, titled
+from plum.core.admin_base import GuardedModelAdmin, ReadOnlyAdmin, secret_page, staff_actor, titled
 from plum.core.errors import DomainError, error_summary
 from plum.core.scopes import ALL_SCOPES
 from users import services
-from users.commands import ApiClientCreate, ApiClientUpdate, EmployeeDeactivate, EmployeeUpdate, OrganisationUpdate
+from users.commands import (
+    ApiClientCreate,
+    ApiClientTokenIssue,
+    ApiClientUpdate,
+    EmployeeDeactivate,
+    EmployeeUpdate,
+    OrganisationUpdate,
+)
 from users.models import ApiClient, BusinessUnit, CostCentre, Employee, Organisation
 
 SCOPE_CHOICES = [(s, s) for s in ALL_SCOPES]
@@ -76,7 +83,7 @@ class ApiClientAdmin(GuardedModelAdmin):
     list_display = ("name", "organisation", "client_id", "scope_list", "is_active", "created")
     list_filter = ("is_active", "organisation")
     search_fields = ("name", "client_id", "organisation__slug")
-    actions = ("rotate_secret",)
+    actions = ("rotate_secret", "issue_scim_token")
 
     def get_readonly_fields(self, request, obj=None):
         return ("organisation", "client_id", "created") if obj else ()
@@ -113,6 +120,28 @@ class ApiClientAdmin(GuardedModelAdmin):
             return None
         issued = services.api_client_rotate_secret(client=queryset.get())
         return self._secret_page(request, issued, "New secret issued")
+
+    @admin.action(description="Issue a SCIM token for an identity provider (valid 365 days)", permissions=["change"])
+    def issue_scim_token(self, request, queryset):
+        if queryset.count() != 1:
+            self.message_user(request, "Issue a token to one client at a time.", messages.WARNING)
+            return None
+        client = queryset.get()
+        try:
+            issued = services.api_client_issue_token(
+                client=client, command=ApiClientTokenIssue.parse({"scopes": ["scim"]})
+            )
+        except DomainError as exc:
+            self.message_user(request, error_summary(exc), messages.ERROR)
+            return None
+        rows = [
+            ("Client", str(client)),
+            ("Scope", issued.scope),
+            ("Expires", issued.expires.isoformat(timespec="seconds")),
+        ]
+        return secret_page(
+            self, request, title="SCIM token issued", obj=client, secret=issued.token, rows=rows, label="Bearer token"
+        )
 
     def _secret_page(self, request, issued, title):
         context = {

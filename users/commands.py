@@ -319,3 +319,16 @@ class ApiClientUpdate(ApiClientCreate):
     """Scopes taken away stop working at once, in tokens already issued too."""
 
     is_active: bool
+
+
+LONG_TOKEN_MAX_DAYS = 730
+
+
+class ApiClientTokenIssue(Command):
+    """A long-lived token for a system that cannot fetch tokens itself (an identity provider's SCIM
+    connector keeps one fixed bearer token). Only scopes the client is allowed; revoked with the client."""
+
+    scopes: Scopes
+    days: Annotated[int, Field(ge=1, le=LONG_TOKEN_MAX_DAYS)] = 365
+
+    error_messages = {"days": f"A whole number of days from 1 to {LONG_TOKEN_MAX_DAYS}."}

@@ -84,18 +84,20 @@ def titled(title: str, base: type[admin.FieldListFilter] = admin.ChoicesFieldLis
 SECRET_PAGE = engines["django"].from_string(
     """{% extends "admin/base_site.html" %}
 {% block content %}
-<p>Copy the signing secret now and hand it to its owner: it is stored sealed and cannot be shown again.
+<p>Copy the {{ label|lower }} now and hand it to its owner: it cannot be shown again.
 {% if grace %}The previous secret keeps working too until {{ grace }}.{% endif %}</p>
 <table>
   {% for label, value in rows %}<tr><th>{{ label }}</th><td>{{ value }}</td></tr>{% endfor %}
-  <tr><th>Signing secret</th><td><code id="signing-secret">{{ secret }}</code></td></tr>
+  <tr><th>{{ label }}</th><td><code id="signing-secret">{{ secret }}</code></td></tr>
 </table>
 <p><a href="{{ back_url }}">Back to {{ back_name }}</a></p>
 {% endblock %}"""
 )
 
 
-def secret_page(model_admin, request, *, title: str, obj, secret: str, rows: list, grace=None):
+def secret_page(
+    model_admin, request, *, title: str, obj, secret: str, rows: list, grace=None, label: str = "Signing secret"
+):
     """A secret shown once, on a page of its own: never in a message (Django's message cookie would carry it)
     or the session. Admin pages are no-store."""
     meta = obj._meta
@@ -104,6 +106,7 @@ def secret_page(model_admin, request, *, title: str, obj, secret: str, rows: lis
         "title": title,
         "rows": rows,
         "secret": secret,
+        "label": label,
         "grace": grace,
         "back_url": reverse(f"admin:{meta.app_label}_{meta.model_name}_change", args=[obj.pk]),
         "back_name": f"the {meta.verbose_name}",

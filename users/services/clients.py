@@ -2,11 +2,15 @@
 
 import secrets
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from django.db import transaction
-from oauth2_provider.models import AbstractApplication
+from django.utils import timezone
+from oauth2_provider.models import AbstractApplication, get_access_token_model
 
-from users.commands import ApiClientCreate, ApiClientUpdate
+from plum.core.errors import DomainError
+from users.commands import ApiClientCreate, ApiClientTokenIssue, ApiClientUpdate
+from users.errors import UsersErrorCode
 from users.models import ApiClient, Organisation
 
 
@@ -47,3 +51,25 @@ def api_client_update(*, client: ApiClient, command: ApiClientUpdate) -> ApiClie
     client.is_active = command.is_active
     client.save(update_fields=["name", "allowed_scopes", "is_active", "updated"])
     return client
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    token: str  # plain text, shown once
+    scope: str
+    expires: datetime
+
+
+def api_client_issue_token(*, client: ApiClient, command: ApiClientTokenIssue) -> IssuedToken:
+    """A bearer token valid for `days`, for the scopes asked (each allowed to the client). Like every token
+    it stops working when the client or its organisation is disabled, the scope is taken away from the
+    client, or the client's secret is rotated."""
+    refused = sorted(set(command.scopes) - set(client.allowed_scopes))
+    if refused:
+        raise DomainError(
+            UsersErrorCode.INVALID_SCOPE, f"The client is not allowed: {', '.join(refused)}.", field="scopes"
+        )
+    token, scope = secrets.token_urlsafe(32), " ".join(command.scopes)
+    expires = timezone.now() + timedelta(days=command.days)
+    get_access_token_model().objects.create(application=client, token=token, scope=scope, expires=expires)
+    return IssuedToken(token=token, scope=scope, expires=expires)
