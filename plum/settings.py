@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "integrations.webhooks",
     "integrations.hrms",
     "integrations.scim",
+    "integrations.chat",
     "django_celery_beat",
 ]
 
@@ -136,6 +137,8 @@ HRMS_MAX_ATTEMPTS = env.int("PLUM_HRMS_MAX_ATTEMPTS", default=5)
 HRMS_RETRY_BACKOFF_SECONDS = env.float("PLUM_HRMS_RETRY_BACKOFF_SECONDS", default=2.0)
 HRMS_MAX_RETRY_AFTER_SECONDS = env.float("PLUM_HRMS_MAX_RETRY_AFTER_SECONDS", default=120.0)
 HRMS_MAX_PAGE_BYTES = env.int("PLUM_HRMS_MAX_PAGE_BYTES", default=50 * 1_048_576)
+# Slack's Web API (chat.postMessage, users.lookupByEmail); tests point it at a local server.
+SLACK_API_URL = env.str("PLUM_SLACK_API_URL", default="https://slack.com/api/")
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
