@@ -6,6 +6,7 @@ from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import SimpleRouter
 
+from integrations.chat.api import rest as chat_rest
 from integrations.events.api import hooks as event_hooks
 from integrations.events.api import rest as events_rest
 from integrations.hrms.api import rest as hrms_rest
@@ -41,6 +42,7 @@ event_hooks.register(router)
 webhooks_rest.register(router)
 webhook_deliveries.register(router)
 hrms_rest.register(router)
+chat_rest.register(router)
 
 handler400 = "plum.api.errors.handler400"
 handler403 = "plum.api.errors.handler403"
@@ -57,6 +59,7 @@ urlpatterns = [
     path("api/v1/", include(router.urls)),
     path("hooks/", include(event_hooks.urlpatterns)),
     path("scim/v2/", include("integrations.scim.api.urls")),
+    path("integrations/", include("integrations.chat.api.urls")),
     path("graphql/", GraphQLEndpoint.as_view(), name="graphql"),
     path("admin/", admin.site.urls),
 ]

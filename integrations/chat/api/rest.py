@@ -1,0 +1,5 @@
+"""REST: /api/v1/integrations/notifications/ channels and their test message."""
+
+
+def register(router) -> None:
+    pass

@@ -1,0 +1,3 @@
+"""/integrations/: what Slack and Teams call (slash commands, button clicks, Teams outgoing webhooks)."""
+
+urlpatterns: list = []
