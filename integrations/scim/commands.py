@@ -22,6 +22,8 @@ LIST_PARAMETERS = frozenset(
 )
 RESOURCE_PARAMETERS = frozenset({"attributes", "excludedAttributes"})
 IGNORED_PARAMETERS = ("sortBy", "sortOrder")
+EMPLOYEE_NUMBER = f"{ENTERPRISE_SCHEMA}:employeeNumber"
+PATCH_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
 
 
 @dataclass(frozen=True)
@@ -37,9 +39,10 @@ class Query:
 
 @dataclass(frozen=True)
 class UserWrite:
-    """A User to create (POST) or to replace the one `resource_id` names with (PUT). A creation carries the
-    employee_id (employeeNumber, or derived from userName); `kept` lists what a replacement left out and
-    Plum keeps (`active`)."""
+    """A User to create (POST) or to replace the one `resource_id` names with (PUT). `employee_id`: for a
+    creation, the employeeNumber or one derived from userName; for a replacement, the employeeNumber it
+    restates, if any (it must be the employee's). `kept` lists what a replacement left out and Plum keeps
+    (`active`)."""
 
     user: FullUser
     employee_id: str | None = None
@@ -57,9 +60,13 @@ class GroupWrite:
 
 @dataclass(frozen=True)
 class ResourcePatch:
+    """`employee_numbers`: the values its operations set employeeNumber to, taken out of `patch` (None when
+    nothing else is left); each must be the employee's employee_id."""
+
     resource_id: str
-    patch: PatchOp
+    patch: PatchOp | None
     if_match: str | None = None
+    employee_numbers: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -81,22 +88,22 @@ def user_create(body: Any) -> UserWrite:
     body = _writable(body)
     if _key(body, "active") is None:
         body["active"] = True
-    employee_number = _pop_employee_number(body)
+    employee_number = _employee_number(_pop_employee_number(body))
     user = _validate(FullUser, body, Context.RESOURCE_CREATION_REQUEST)
-    if employee_number is not None and not isinstance(employee_number, str):
-        raise invalid_value(f"{ENTERPRISE_SCHEMA}:employeeNumber: must be a string.")
-    employee_id = employee_number.strip() if employee_number else derived_employee_id(user.user_name.strip())
-    return UserWrite(user=user, employee_id=employee_id)
+    return UserWrite(user=user, employee_id=employee_number or derived_employee_id(user.user_name.strip()))
 
 
 def user_replace(resource_id: str, body: Any, if_match: str | None) -> UserWrite:
-    """employeeNumber, read-only, is ignored (RFC 7644 §3.5.1): the employee keeps its employee_id."""
+    """employeeNumber may be restated (identity providers send the whole user), never changed."""
     body = _writable(body)
     kept = set()
     if _key(body, "active") is None:
         body["active"], kept = True, {"active"}
+    employee_number = _employee_number(_pop_employee_number(body))
     user = _validate(FullUser, body, Context.RESOURCE_REPLACEMENT_REQUEST)
-    return UserWrite(user=user, resource_id=resource_id, if_match=if_match, kept=frozenset(kept))
+    return UserWrite(
+        user=user, employee_id=employee_number, resource_id=resource_id, if_match=if_match, kept=frozenset(kept)
+    )
 
 
 def group_create(body: Any) -> GroupWrite:
@@ -110,11 +117,21 @@ def group_replace(resource_id: str, body: Any, if_match: str | None) -> GroupWri
 
 def resource_patch(model, resource_id: str, body: Any, if_match: str | None) -> ResourcePatch:
     body = _object(body)
-    operations = body.get(_key(body, "Operations") or "Operations")
+    operations = body.pop(_key(body, "Operations") or "Operations", None)
+    taken_out: list = []
     if isinstance(operations, list):
-        body["Operations"] = [_entra_operation(op) for op in operations]
+        operations = [_entra_operation(op) for op in operations]
+        if model is FullUser:
+            operations, taken_out = _employee_numbers_taken_out(operations)
+    if operations is not None:
+        body["Operations"] = operations
+    numbers = tuple(n for n in (_employee_number(n) for n in taken_out) if n)
+    if taken_out and not operations:  # nothing but employeeNumber restated: only the message itself to check
+        if not _is_patch_message(body):
+            raise invalid_value(f"schemas: must be [{PATCH_SCHEMA!r}].")
+        return ResourcePatch(resource_id=resource_id, patch=None, if_match=if_match, employee_numbers=numbers)
     patch = _validate(PatchOp[model], body, Context.RESOURCE_PATCH_REQUEST)
-    return ResourcePatch(resource_id=resource_id, patch=patch, if_match=if_match)
+    return ResourcePatch(resource_id=resource_id, patch=patch, if_match=if_match, employee_numbers=numbers)
 
 
 def list_query(model, parameters: dict[str, list[str]]) -> Query:
@@ -176,8 +193,8 @@ def _key(mapping: dict, name: str) -> str | None:
 
 
 def _pop_employee_number(body: dict):
-    """Take employeeNumber out of the enterprise extension (a creation request may not hold read-only
-    attributes, for scim2-models): the value, or None when there is none."""
+    """Take employeeNumber out of the enterprise extension (scim2-models refuses a read-only attribute in a
+    request): the value, or None when there is none."""
     key = _key(body, ENTERPRISE_SCHEMA)
     extension = body.get(key) if key else None
     if not isinstance(extension, dict):
@@ -187,6 +204,61 @@ def _pop_employee_number(body: dict):
     value = extension.pop(number_key) if number_key else None
     body[key] = extension
     return value
+
+
+def _employee_number(value: Any) -> str | None:
+    """An employeeNumber as sent: null or blank is none (as if left out); anything but a string is refused."""
+    if value is not None and not isinstance(value, str):
+        raise invalid_value(f"{EMPLOYEE_NUMBER}: must be a string.")
+    return value.strip() or None if value else None
+
+
+def _employee_numbers_taken_out(operations: list) -> tuple[list, list]:
+    """The operations without their `add` / `replace` of employeeNumber, and the values those set. Identity
+    providers restate it (Microsoft Entra ID PATCHes it with the value it has), and scim2-models refuses any
+    write of a read-only attribute, whatever its value: the service compares them with the employee_id."""
+    kept, numbers = [], []
+    for operation in operations:
+        if isinstance(operation, dict) and str(operation.get("op", "")).lower() in ("add", "replace"):
+            operation, found = _without_employee_number(operation)
+            numbers += found
+        if operation is not None:
+            kept.append(operation)
+    return kept, numbers
+
+
+def _without_employee_number(operation: dict) -> tuple[dict | None, list]:
+    """The operation without employeeNumber (None when nothing else is left), and the values it set it to."""
+    path, value = operation.get("path"), operation.get("value")
+    path = path.lower() if isinstance(path, str) else path
+    if path == EMPLOYEE_NUMBER.lower():
+        return None, [value]
+    if not isinstance(value, dict) or path not in (None, ENTERPRISE_SCHEMA.lower()):
+        return operation, []
+    value = dict(value)
+    if path is None:  # the keys are attribute paths, or the extension's URN with its attributes in an object
+        found = _popped(value, EMPLOYEE_NUMBER)
+        extension_key = _key(value, ENTERPRISE_SCHEMA)
+        if extension_key and isinstance(value[extension_key], dict):
+            value[extension_key] = dict(value[extension_key])
+            found += _popped(value[extension_key], "employeeNumber")
+            if not value[extension_key]:
+                del value[extension_key]
+    else:
+        found = _popped(value, "employeeNumber")
+    if not found:
+        return operation, []
+    return ({**operation, "value": value} if value else None), found
+
+
+def _popped(mapping: dict, name: str) -> list:
+    key = _key(mapping, name)
+    return [mapping.pop(key)] if key else []
+
+
+def _is_patch_message(body: dict) -> bool:
+    schemas = body.get(_key(body, "schemas") or "schemas")
+    return isinstance(schemas, list) and [str(s).lower() for s in schemas] == [PATCH_SCHEMA.lower()]
 
 
 def _entra_operation(operation: Any) -> Any:

@@ -72,6 +72,7 @@ def user_replace(*, actor: Actor, command: UserWrite) -> ScimIdentity:
     with transaction.atomic():
         identity = selectors.user_get(actor=actor, user_id=command.resource_id, for_update=True)
         writes.check_if_match(command.if_match, selectors.user_version(identity))
+        _refuse_another_employee_number(identity.employee, [command.employee_id] if command.employee_id else [])
         user = command.user.model_copy(deep=True)
         if "active" in command.kept:
             user.active = identity.employee.status == Employee.Status.ACTIVE
@@ -83,6 +84,9 @@ def user_patch(*, actor: Actor, command: ResourcePatch) -> ScimIdentity:
     with transaction.atomic():
         identity = selectors.user_get(actor=actor, user_id=command.resource_id, for_update=True)
         writes.check_if_match(command.if_match, selectors.user_version(identity))
+        _refuse_another_employee_number(identity.employee, command.employee_numbers)
+        if command.patch is None:
+            return identity  # it only restated employeeNumber
         user = selectors.user_resource(identity, base_url="")
         writes.apply_patch(command.patch, user)
         _write(actor, identity, user)
@@ -98,6 +102,17 @@ def user_delete(*, actor: Actor, command: ResourceRef) -> None:
         identity.save(update_fields=["deleted_at", "updated_at"])
         deactivation = EmployeeDeactivate.parse({"employee_id": identity.employee.employee_id})
         users.employee_deactivate(actor=actor, command=deactivation)
+
+
+def _refuse_another_employee_number(employee: Employee, employee_numbers) -> None:
+    """employeeNumber is the employee_id, which never changes: restating it is fine (identity providers
+    send it with every update), another value is 400 `mutability` (RFC 7644 §3.5.1, as for `immutable`)."""
+    for number in employee_numbers:
+        if number != employee.employee_id:
+            raise ScimError(
+                ScimErrorCode.MUTABILITY,
+                f"employeeNumber is {employee.employee_id!r} and never changes: {number!r} cannot replace it.",
+            )
 
 
 def _write(actor: Actor, identity: ScimIdentity, user: FullUser) -> None:

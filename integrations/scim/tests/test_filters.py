@@ -89,6 +89,12 @@ CASES = [
     ('meta.lastModified gt "2000-01-01T00:00:00Z"', {"alice", "bob", "carol"}),
     ('meta.lastModified lt "2000-01-01T00:00:00Z"', set()),
     ('id eq "not-a-uuid"', set()),
+    # attribute names and operators in any case (RFC 7643 §2.1, RFC 7644 §3.4.2.2)
+    ('USERNAME EQ "alice@example.com"', {"alice"}),
+    ('Emails.Value SW "BOB"', {"bob"}),
+    ('Active eq "TRUE"', {"alice", "carol"}),
+    (f'{ENTERPRISE.upper()}:DEPARTMENT eq "R&D"', {"alice"}),
+    ("userName pr and not (externalId pr)", {"carol"}),
 ]
 
 

@@ -121,11 +121,54 @@ def test_a_patch_that_changes_nothing_writes_nothing(scim, user):
     assert (response.status_code, response["ETag"]) == (200, user["meta"]["version"])
 
 
+RESTATED = [
+    {"op": "Replace", "path": f"{ENTERPRISE}:employeeNumber", "value": "E1"},  # Entra, with every update
+    {"op": "Add", "path": f"{ENTERPRISE}:employeeNumber", "value": "E1"},
+    {"op": "replace", "path": f"{ENTERPRISE.upper()}:EMPLOYEENUMBER", "value": "E1"},
+    {"op": "replace", "path": ENTERPRISE, "value": {"employeeNumber": "E1"}},
+    {"op": "replace", "value": {f"{ENTERPRISE}:employeeNumber": "E1"}},
+    {"op": "replace", "value": {ENTERPRISE: {"employeeNumber": "E1"}}},
+    {"op": "replace", "path": f"{ENTERPRISE}:employeeNumber", "value": None},
+]
+
+
+@pytest.mark.parametrize("restated", RESTATED, ids=[str(r) for r in RESTATED])
+def test_restating_employee_number_changes_nothing(scim, user, restated):
+    with nothing_changes():
+        response = scim.patch(f"/Users/{user['id']}", [restated])
+
+    assert (response.status_code, response["ETag"]) == (200, user["meta"]["version"]), response.content
+
+
+@pytest.mark.parametrize(
+    "operation",
+    [
+        {"op": "replace", "path": ENTERPRISE, "value": {"employeeNumber": "E1", "department": "Research"}},
+        {"op": "replace", "value": {f"{ENTERPRISE}:employeeNumber": "E1", f"{ENTERPRISE}:department": "Research"}},
+        {"op": "replace", "value": {ENTERPRISE: {"employeeNumber": "E1", "department": "Research"}}},
+    ],
+)
+def test_employee_number_restated_beside_other_attributes(scim, user, operation):
+    answer = patched(scim, user, {"op": "replace", "path": f"{ENTERPRISE}:employeeNumber", "value": "E1"}, operation)
+
+    assert (employee().department, employee().employee_id, answer[ENTERPRISE]) == (
+        "Research",
+        "E1",
+        {"department": "Research"},
+    )
+
+
 REFUSED = [
     ({"op": "bogus", "path": "title", "value": "x"}, "invalidValue"),
     ({"op": "replace", "path": "title["}, "invalidPath"),
     ({"op": "replace", "path": "id", "value": "x"}, "mutability"),
     ({"op": "replace", "path": f"{ENTERPRISE}:employeeNumber", "value": "E2"}, "mutability"),
+    ({"op": "Add", "path": f"{ENTERPRISE}:employeeNumber", "value": "e1"}, "mutability"),
+    ({"op": "replace", "path": ENTERPRISE, "value": {"employeeNumber": "E2", "department": "R"}}, "mutability"),
+    ({"op": "replace", "value": {f"{ENTERPRISE}:employeeNumber": "E2"}}, "mutability"),
+    ({"op": "replace", "value": {ENTERPRISE: {"employeeNumber": "E2"}}}, "mutability"),
+    ({"op": "replace", "path": f"{ENTERPRISE}:employeeNumber", "value": 42}, "invalidValue"),
+    ({"op": "remove", "path": f"{ENTERPRISE}:employeeNumber"}, "mutability"),
     ({"op": "remove", "path": "userName"}, "mutability"),
     ({"op": "remove", "path": "emails"}, "mutability"),
     ({"op": "remove"}, "noTarget"),

@@ -2,9 +2,14 @@
 
 import hashlib
 
+import pytest
+
 from integrations.scim.models import ScimIdentity
 from integrations.scim.tests.conftest import ENTERPRISE, USER_SCHEMA, assert_error, created, nothing_changes, user_body
+from plum.core.actor import Actor
 from tests.support import events, seed
+from users import services as users_services
+from users.commands import EmployeeDeactivate
 from users.models import Employee
 
 FULL = {
@@ -129,7 +134,7 @@ def test_a_creation_naming_an_employee_of_another_door_links_it(scim, tenant):
     assert_error(again, 409, "uniqueness")
 
 
-def test_put_replaces_every_attribute_but_employee_number_and_keeps_active_when_left_out(scim):
+def test_put_replaces_every_attribute_and_keeps_active_when_left_out(scim):
     manager = created(scim, user_body("boss@example.com", employee_number="B1"))
     full = user_body(
         employee_number="E1",
@@ -137,7 +142,7 @@ def test_put_replaces_every_attribute_but_employee_number_and_keeps_active_when_
         title="Analyst",
     )
     user = created(scim, {**full, "active": False})
-    replacement = user_body("barbara@example.com", enterprise={"employeeNumber": "E999"})
+    replacement = user_body("barbara@example.com", enterprise={"employeeNumber": "E1"})  # restated, as Okta does
     del replacement["active"]
 
     response = scim.put(f"/Users/{user['id']}", replacement)
@@ -158,7 +163,27 @@ def test_put_replaces_every_attribute_but_employee_number_and_keeps_active_when_
         None,
         "inactive",
     )
-    assert not Employee.objects.filter(employee_id="E999").exists()
+
+
+@pytest.mark.parametrize("employee_number", [None, "", "E1", " E1 "])
+def test_put_may_leave_out_or_restate_employee_number(scim, employee_number):
+    user = created(scim, user_body(employee_number="E1", title="Analyst"))
+    replacement = user_body(employee_number=employee_number, title="Lead")
+
+    response = scim.put(f"/Users/{user['id']}", replacement)
+
+    assert response.status_code == 200, response.content
+    assert (employee("E1").role, Employee.objects.count()) == ("Lead", 1)
+
+
+@pytest.mark.parametrize("employee_number", ["E2", "e1", 7])
+def test_put_changing_employee_number_is_refused_and_changes_nothing(scim, employee_number):
+    user = created(scim, user_body(employee_number="E1"))
+
+    with nothing_changes():
+        response = scim.put(f"/Users/{user['id']}", user_body(employee_number=employee_number, title="Lead"))
+
+    assert_error(response, 400, "invalidValue" if employee_number == 7 else "mutability")
 
 
 def test_delete_deactivates_the_employee_which_keeps_its_history_and_then_answers_404(scim):
@@ -207,11 +232,30 @@ def test_pages_start_at_start_index_and_hold_count_users(scim):
     page = scim.get("/Users", {"startIndex": "2", "count": "2"}).json()
     counted = scim.get("/Users", {"count": "0"}).json()
     beyond = scim.get("/Users", {"startIndex": "9"}).json()
+    from_zero = scim.get("/Users", {"startIndex": "0", "count": "1"}).json()
+    from_negative = scim.get("/Users", {"startIndex": "-4", "count": "5000"}).json()
 
     assert (page["totalResults"], page["startIndex"], page["itemsPerPage"]) == (5, 2, 2)
     assert [u["id"] for u in page["Resources"]] == ids[1:3]
     assert (counted["totalResults"], counted["itemsPerPage"], counted["Resources"]) == (5, 0, [])
     assert (beyond["totalResults"], beyond["itemsPerPage"]) == (5, 0)
+    assert (from_zero["startIndex"], [u["id"] for u in from_zero["Resources"]]) == (1, ids[:1])
+    assert (from_negative["startIndex"], [u["id"] for u in from_negative["Resources"]]) == (1, ids)
+
+
+def test_an_employee_another_door_deactivated_reads_inactive_and_scim_can_reactivate_it(scim, tenant):
+    seed(tenant, [{"employee_id": "E1", "email": "a@example.com", "first_name": "A", "last_name": "One"}])
+    user = scim.get("/Users", {"filter": 'userName eq "a@example.com"'}).json()["Resources"][0]
+    assert user["active"] is True
+    deactivation = EmployeeDeactivate.parse({"employee_id": "E1"})
+    users_services.employee_deactivate(actor=Actor.system(tenant.organisation.id), command=deactivation)
+
+    read = scim.get(f"/Users/{user['id']}")
+
+    assert read.json()["active"] is False
+    assert read["ETag"] != user["meta"]["version"]
+    reactivated = scim.patch(f"/Users/{user['id']}", [{"op": "Replace", "path": "active", "value": "True"}])
+    assert (reactivated.json()["active"], employee("E1").status) == (True, "active")
 
 
 def test_attributes_and_excluded_attributes_shape_the_answer(scim):
