@@ -23,6 +23,7 @@ URL_RULE = f"An absolute http or https URL of at most {URL_MAX_LENGTH} character
 SCHEDULE_RULE = "A cron expression of five fields (minute hour day-of-month month day-of-week, UTC), or empty."
 RATIO_RULE = "A number from 0 to 1."
 MAX_MEMBERS = 50  # settings, credentials and field_map entries
+SETTING_MAX_LENGTH = 500  # a tenant, a report name, a dataset key
 PROVIDERS = tuple(Connection.Provider.values)
 
 
@@ -99,7 +100,7 @@ BaseUrl = Annotated[
     ),
 ]
 Settings = Annotated[
-    dict[str, Any],
+    dict[str, text(SETTING_MAX_LENGTH)],
     AfterValidator(_storable),
     Field(
         max_length=MAX_MEMBERS,
@@ -167,7 +168,7 @@ class ConnectionCreate(Command):
 
     error_messages = {
         "base_url": URL_RULE,
-        ("settings", "dict_type"): "Must be an object.",
+        ("settings", "dict_type"): "Must be an object of strings.",
         ("credentials", "dict_type"): "Must be an object of strings.",
         ("field_map", "dict_type"): "Must be an object of vendor paths to employee fields.",
         "max_deactivation_ratio": RATIO_RULE,

@@ -70,7 +70,8 @@ class ConnectionOutput(serializers.Serializer):
         request=None,
         responses={202: RunStartedOutput, **NOT_FOUND, **problems(_409="run_in_progress, connection_inactive")},
         description="Start a run now (202 with the run's id; follow it at …/runs/{run_id}/). One run at a time: "
-        "409 run_in_progress while another is queued, running or held.",
+        "409 run_in_progress while another is queued or running. A run held at needs_confirmation is replaced: it "
+        "ends failed, nothing of it applied, and the new run fetches the feed again.",
     ),
 )
 class ConnectionViewSet(PlumViewSet):

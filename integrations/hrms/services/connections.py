@@ -113,7 +113,8 @@ def connection_delete(*, actor: Actor, command: ConnectionRef) -> None:
         if Run.objects.filter(connection=connection, status__in=Run.IN_PROGRESS).exists():
             raise HrmsError(
                 HrmsErrorCode.RUN_IN_PROGRESS,
-                "A run of this connection is in progress: wait for it to end (or confirm or discard a held run).",
+                "A run of this connection is in progress: wait for it to end; a run held at needs_confirmation "
+                "ends when it is confirmed, or replaced by a new run (sync).",
             )
         schedule_delete(connection.pk)
         connection.delete()

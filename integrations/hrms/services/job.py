@@ -5,7 +5,8 @@ run's row locked (parallel or repeated messages of one run take turns and see ea
   there: nothing applied, the staged pages deleted.
 - fetched: a full run that would deactivate more than max_deactivation_ratio of the active employees is
   held at needs_confirmation (the runner stops: not an unfinished status) until confirmed. Otherwise every
-  staged record goes to the users sync service in one call; the counts, the errors, the phase flip to
+  staged record (and every one the vendor module could not read, as rejected) goes to the users sync
+  service in one call; the counts, the errors, the phase flip to
   applied, the watermark and the deletion of the pages commit with it, or nothing does (a worker dying
   mid-apply leaves the run fetched, and the next message applies it).
 - applied: nothing left; the runner completes the run and writes hrms_sync.completed.
@@ -29,7 +30,7 @@ from plum.core import jobs
 from plum.core.actor import Actor
 from plum.core.errors import DomainError, error_summary
 from plum.core.outbox import Event, outbox_emit
-from users.commands import EmployeesSync
+from users.commands import EmployeesSync, RejectedRecord
 from users.models import Employee
 from users.services import employees_sync
 
@@ -91,7 +92,8 @@ def fetch_page(run: Run) -> dict[str, int]:
     if page.next_cursor is None:
         run.phase = Run.Phase.FETCHED
     run.save(update_fields=["pages", "cursor", "watermark", "phase"])
-    return {"fetched": len(page.records), "total": len(page.records)}
+    people = len(page.records) + len(page.errors)  # a record the vendor module could not read was fetched too
+    return {"fetched": people, "total": people}
 
 
 def staged(run: Run) -> tuple[list[dict], list[dict]]:
@@ -105,43 +107,60 @@ def staged(run: Run) -> tuple[list[dict], list[dict]]:
     return records, errors
 
 
-def hold_or_apply(run: Run) -> dict[str, int]:
+def sync_command(run: Run) -> EmployeesSync:
+    """The staged records as one users sync. A record the vendor module could not read goes in rejected
+    (reported in the sync's errors): it still names its employee, whom a full run must not deactivate."""
     records, vendor_errors = staged(run)
-    connection = run.connection
+    body = {
+        "mode": "full" if run.mode == Connection.Mode.FULL else "upsert",
+        "source": f"hrms:{run.connection.provider}",
+        "employees": records,
+    }
+    command = EmployeesSync.parse(body, max_records=len(records))
+    rejected = [
+        RejectedRecord({"employee_id": e.get("employee_id")}, [{k: e.get(k) for k in ("field", "code", "message")}])
+        for e in vendor_errors
+    ]
+    return command.model_copy(update={"employees": [*command.employees, *rejected]})
+
+
+def hold_or_apply(run: Run) -> dict[str, int]:
+    try:
+        command = sync_command(run)
+    except DomainError as exc:
+        return fail(run, f"The records could not be applied: {error_summary(exc)}")
     if run.mode == Connection.Mode.FULL and run.confirmed_at is None:
-        run.active_before, run.would_deactivate = deactivation_preview(run.organisation_id, records)
-        held = run.active_before and run.would_deactivate / run.active_before > connection.max_deactivation_ratio
+        run.active_before, run.would_deactivate = deactivation_preview(run.organisation_id, command)
+        ratio = run.connection.max_deactivation_ratio
+        held = run.active_before and run.would_deactivate / run.active_before > ratio
         run.status = Run.Status.NEEDS_CONFIRMATION if held else run.status
         run.save(update_fields=["active_before", "would_deactivate", "status"])
         if held:
             outbox_emit(organisation_id=run.organisation_id, event=run_event(run))
             return NOTHING
-    return apply(run, records, vendor_errors)
+    return apply(run, command)
 
 
-def deactivation_preview(organisation_id, records: list[dict]) -> tuple[int, int]:
-    """(active employees now, how many of them a full sync of `records` would deactivate): everyone active
-    whom the records do not list as active."""
-    listed_active = {
-        r["employee_id"].strip()
-        for r in records
-        if isinstance(r.get("employee_id"), str) and r.get("status") != Employee.Status.INACTIVE
+def deactivation_preview(organisation_id, command: EmployeesSync) -> tuple[int, int]:
+    """(active employees now, how many of them this full sync would deactivate): as the sync decides,
+    everyone active whom no record names, or whom a valid record names as inactive."""
+    kept = {
+        record.employee_id
+        for _, record in command.records()
+        if isinstance(record, RejectedRecord) or record.status != Employee.Status.INACTIVE  # None: active
     }
     active = Employee.objects.filter(organisation_id=organisation_id, status=Employee.Status.ACTIVE)
     active_ids = set(active.values_list("employee_id", flat=True))
-    return len(active_ids), len(active_ids - listed_active)
+    return len(active_ids), len(active_ids - kept)
 
 
-def apply(run: Run, records: list[dict], vendor_errors: list[dict]) -> dict[str, int]:
+def apply(run: Run, command: EmployeesSync) -> dict[str, int]:
     connection = run.connection
-    mode = "full" if run.mode == Connection.Mode.FULL else "upsert"
-    body = {"mode": mode, "source": f"hrms:{connection.provider}", "employees": records}
     try:
-        command = EmployeesSync.parse(body, max_records=len(records))
         result = employees_sync(actor=Actor.system(run.organisation_id, f"hrms:{connection.pk}"), command=command)
     except DomainError as exc:
         return fail(run, f"The records could not be applied: {error_summary(exc)}")
-    errors = [{k: e.get(k) for k in ERROR_FIELDS} for e in [*vendor_errors, *result.errors]]
+    errors = [{k: e.get(k) for k in ERROR_FIELDS} for e in result.errors]
     run.errors, run.errors_total = errors[: Run.MAX_ERRORS], len(errors)
     run.phase, run.cursor, run.finished_at = Run.Phase.APPLIED, None, timezone.now()
     run.save(update_fields=["errors", "errors_total", "phase", "cursor", "finished_at"])
@@ -150,7 +169,7 @@ def apply(run: Run, records: list[dict], vendor_errors: list[dict]) -> dict[str,
     if watermark != connection.watermark:
         Connection.objects.filter(pk=connection.pk).update(watermark=watermark)
     counts = {name: getattr(result, name) for name in ("created", "updated", "deactivated", "unchanged")}
-    return {"processed": len(records), **counts}
+    return {"processed": len(command.employees), **counts}
 
 
 def fail(run: Run, message: str) -> dict[str, int]:

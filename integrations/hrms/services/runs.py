@@ -1,6 +1,8 @@
 """Starting, confirming and discarding runs. One run at a time per connection: the partial unique index
 hrms_one_run_at_a_time decides (a second start is 409 run_in_progress), and the connection's row is
-locked while a run is started so that a delete cannot cross it. Messages go after the commit."""
+locked while a run is started so that a delete cannot cross it. A start by someone (API, admin) replaces
+a run held at needs_confirmation, applying nothing of it: the way out for a client that cannot discard.
+Messages go after the commit."""
 
 import logging
 
@@ -22,11 +24,15 @@ ONE_AT_A_TIME = "hrms_one_run_at_a_time"
 
 
 def run_start(*, actor: Actor, command: ConnectionRef, trigger: str = Run.Trigger.API) -> Run:
-    """Queue a run of an active connection; 409 run_in_progress while another is queued, running or held."""
+    """Queue a run of an active connection; 409 run_in_progress while another is queued or running. A held
+    run is ended failed ("replaced"), nothing of it applied, and the new run fetches the feed again."""
     with transaction.atomic():
         connection = connection_get(actor=actor, connection_id=command.connection_id, for_update=True)
         if not connection.active:
             raise HrmsError(HrmsErrorCode.CONNECTION_INACTIVE, "This connection is inactive: set active to true first.")
+        held = Run.objects.select_for_update().filter(connection=connection, status=Run.Status.NEEDS_CONFIRMATION)
+        for run in held:
+            _end_unapplied(run, f"Replaced by a new run started by {_who(actor)}; nothing of this one was applied.")
         return _start(connection, trigger, actor.label)
 
 
@@ -62,7 +68,7 @@ def _start(connection: Connection, trigger: str, label: str) -> Run:
         if getattr(getattr(exc.__cause__, "diag", None), "constraint_name", None) != ONE_AT_A_TIME:
             raise
         raise HrmsError(
-            HrmsErrorCode.RUN_IN_PROGRESS, "A run of this connection is already queued, running or held."
+            HrmsErrorCode.RUN_IN_PROGRESS, "A run of this connection is already queued or running."
         ) from None
     jobs.enqueue(RUN_JOBS, run.pk)
     return run
@@ -83,12 +89,19 @@ def run_discard(*, actor: Actor, command: RunRef) -> Run:
     """Staff: end a held run without applying it (failed, "discarded by …"); its staged pages are deleted."""
     with transaction.atomic():
         run = _held(actor, command)
-        who = actor.label.removeprefix("staff:")
-        run.status, run.error, run.finished_at = Run.Status.FAILED, f"Discarded by {who}.", timezone.now()
-        run.save(update_fields=["status", "error", "finished_at"])
-        RunPage.objects.filter(run=run).delete()
-        outbox_emit(organisation_id=run.organisation_id, event=run_event(run))
+        _end_unapplied(run, f"Discarded by {_who(actor)}.")
     return run
+
+
+def _end_unapplied(run: Run, error: str) -> None:
+    run.status, run.error, run.finished_at = Run.Status.FAILED, error, timezone.now()
+    run.save(update_fields=["status", "error", "finished_at"])
+    RunPage.objects.filter(run=run).delete()
+    outbox_emit(organisation_id=run.organisation_id, event=run_event(run))
+
+
+def _who(actor: Actor) -> str:
+    return actor.label.removeprefix("staff:")
 
 
 def _held(actor: Actor, command: RunRef) -> Run:

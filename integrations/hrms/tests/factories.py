@@ -14,6 +14,13 @@ from users.models import Employee
 
 HRMS = "/api/v1/integrations/hrms/"
 EMPLOYEE_EVENTS = ("employee.created", "employee.updated", "employee.deactivated")
+# The documents' fields: API.md's first, then the extras.
+CONNECTION_DOCUMENT = {"id", "provider", "base_url", "settings", "schedule", "mode", "field_map"}
+CONNECTION_DOCUMENT |= {"max_deactivation_ratio", "active", "last_run", "created_at", "updated_at"}
+RUN_DOCUMENT = {"id", "status", "fetched", "created", "updated", "deactivated", "unchanged", "errors", "started_at"}
+RUN_DOCUMENT |= {"finished_at", "error"}
+RUN_DOCUMENT |= {"connection_id", "trigger", "mode", "errors_total", "active_before", "would_deactivate"}
+RUN_DOCUMENT |= {"created_at", "duration_seconds", "confirmed_at"}
 
 
 def create_connection(api, body: dict, **overrides) -> dict:

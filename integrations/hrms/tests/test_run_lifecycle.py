@@ -51,11 +51,47 @@ def test_a_second_start_while_a_run_is_in_progress_is_409(
     api, tenant, fake_successfactors, django_capture_on_commit_callbacks
 ):
     run = queued_run(tenant, fake_successfactors, django_capture_on_commit_callbacks)
-    for status in ("queued", "processing", "needs_confirmation"):
+    for status in ("queued", "processing"):
         Run.objects.filter(pk=run.pk).update(status=status)
         with nothing_changes():
             response = api.post(f"{HRMS}{run.connection_id}/sync/")
         assert_problem(response, 409, "run_in_progress")
+
+
+def held(api, fake, capture) -> tuple[dict, dict]:
+    """A connection whose second run, seeing a tenth of the first's people, waits for confirmation."""
+    fake.people = make_people(10)
+    connection = create_connection(api, fake.connection())
+    start_run(api, connection["id"], capture)
+    fake.people = fake.people[:1]
+    run = start_run(api, connection["id"], capture)
+    assert run["status"] == "needs_confirmation"
+    return connection, run
+
+
+def test_a_new_start_replaces_a_held_run_and_applies_nothing_of_it(
+    api, tenant, fake_successfactors, django_capture_on_commit_callbacks
+):
+    """A client cannot discard a held run; starting another is its way out (beat's start is not: see
+    test_schedule)."""
+    connection, first = held(api, fake_successfactors, django_capture_on_commit_callbacks)
+    before = employees(tenant.organisation), employee_events(tenant.organisation)
+    fake_successfactors.people = make_people(10)  # the vendor's feed is whole again
+
+    second = start_run(api, connection["id"], django_capture_on_commit_callbacks)
+
+    replaced = api.get(f"{HRMS}{connection['id']}/runs/{first['id']}/").json()
+    assert (replaced["status"], replaced["deactivated"]) == ("failed", 0)
+    assert replaced["error"].startswith("Replaced by a new run started by ")
+    assert (second["status"], second["unchanged"], second["deactivated"]) == ("completed", 10, 0)
+    assert (employees(tenant.organisation), employee_events(tenant.organisation)) == before
+    assert RunPage.objects.count() == 0
+    assert [e["status"] for e in sync_events(tenant.organisation)] == [
+        "completed",
+        "needs_confirmation",
+        "failed",
+        "completed",
+    ]
 
 
 def test_an_inactive_connection_is_not_run(api, fake_successfactors):
@@ -78,23 +114,18 @@ def test_a_connection_with_a_run_in_progress_is_not_deleted(
 def test_a_held_run_is_discarded_and_nothing_is_applied(
     api, tenant, fake_successfactors, django_capture_on_commit_callbacks
 ):
-    fake_successfactors.people = make_people(10)
-    connection = create_connection(api, fake_successfactors.connection())
-    start_run(api, connection["id"], django_capture_on_commit_callbacks)
-    fake_successfactors.people = fake_successfactors.people[:1]
-    held = start_run(api, connection["id"], django_capture_on_commit_callbacks)
-    assert held["status"] == "needs_confirmation"
+    connection, held_run = held(api, fake_successfactors, django_capture_on_commit_callbacks)
     before = employees(tenant.organisation), employee_events(tenant.organisation)
     staff = Actor.staff(tenant.organisation.pk, 1, "staff:olivia")
 
-    run = services.run_discard(actor=staff, command=RunRef(connection_id=connection["id"], run_id=held["id"]))
+    run = services.run_discard(actor=staff, command=RunRef(connection_id=connection["id"], run_id=held_run["id"]))
 
     assert (run.status, run.error) == ("failed", "Discarded by olivia.")
     assert (employees(tenant.organisation), employee_events(tenant.organisation)) == before
     assert RunPage.objects.count() == 0
     assert sync_events(tenant.organisation)[-1]["status"] == "failed"
     with pytest.raises(HrmsError) as refused:
-        services.run_discard(actor=staff, command=RunRef(connection_id=connection["id"], run_id=held["id"]))
+        services.run_discard(actor=staff, command=RunRef(connection_id=connection["id"], run_id=held_run["id"]))
     assert refused.value.code == "run_not_awaiting_confirmation"
 
 

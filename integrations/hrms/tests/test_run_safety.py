@@ -17,6 +17,7 @@ from integrations.hrms.tests.factories import (
     sync_events,
 )
 from integrations.hrms.tests.fakes import make_people, make_person
+from plum.core.models import OutboxEvent
 from tests.support import assert_problem
 
 pytestmark = pytest.mark.django_db
@@ -33,14 +34,21 @@ def synced(api, tenant, fake_successfactors, django_capture_on_commit_callbacks,
 
 
 def unchanged_since(tenant):
-    """What a failed or held run must leave as it was: the employees and their events."""
-    return employees(tenant.organisation), employee_events(tenant.organisation)
+    """What a failed or held run must leave as it was: the employees, the connection (its watermark), and
+    every outbox event but the run's own hrms_sync.completed."""
+    organisation = tenant.organisation
+    outbox = OutboxEvent.objects.filter(organisation_id=organisation.pk).exclude(event_type="hrms_sync.completed")
+    return (
+        employees(organisation),
+        list(Connection.objects.filter(organisation=organisation).values()),
+        list(outbox.order_by("pk").values_list("pk", "event_type", "aggregate_id")),
+    )
 
 
 def test_a_source_returning_a_tenth_of_its_people_waits_for_confirmation(
     api, tenant, fake_successfactors, synced, django_capture_on_commit_callbacks
 ):
-    before = unchanged_since(tenant)
+    before, events_before = unchanged_since(tenant), employee_events(tenant.organisation)
     fake_successfactors.people = fake_successfactors.people[:3]
 
     run = start_run(api, synced["id"], django_capture_on_commit_callbacks)
@@ -60,7 +68,8 @@ def test_a_source_returning_a_tenth_of_its_people_waits_for_confirmation(
     assert (done["fetched"], done["deactivated"], done["unchanged"]) == (3, 27, 3)
     stored = employees(tenant.organisation)
     assert sorted(e for e, row in stored.items() if row["status"] == "active") == ["E000001", "E000002", "E000003"]
-    assert sorted(employee_events(tenant.organisation)[len(before[1]) :]) == [
+    assert Connection.objects.get(pk=synced["id"]).watermark == before[1][0]["watermark"]  # the feed moved none
+    assert sorted(employee_events(tenant.organisation)[len(events_before) :]) == [
         ("employee.deactivated", f"E{n:06d}") for n in range(4, 31)
     ]
     assert [e["status"] for e in sync_events(tenant.organisation)] == ["completed", "needs_confirmation", "completed"]

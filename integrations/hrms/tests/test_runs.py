@@ -1,7 +1,6 @@
-"""Runs against the fake vendors: joiners get an employee and a wallet, movers' business unit, cost centre,
-role and manager follow, leavers are deactivated with their exit date (SuccessFactors inactive status,
-Darwinbox's inactive dataset, absence from a full run); every change emits its employee event, an
-identical run changes nothing, and each run ends with one hrms_sync.completed."""
+"""Runs against the fake vendors: a first run creates everyone with a wallet, an identical run changes
+nothing, records in error are reported and left alone, pages are fetched one per chunk, and each run ends
+with one hrms_sync.completed. Joiners, movers and leavers per vendor: test_run_vendors.py."""
 
 from datetime import date
 
@@ -9,6 +8,7 @@ import pytest
 
 from integrations.hrms.models import Run, RunPage
 from integrations.hrms.tests.factories import (
+    RUN_DOCUMENT,
     create_connection,
     employee_events,
     employees,
@@ -32,6 +32,7 @@ def test_a_first_run_creates_everyone_with_a_wallet(
 
     run = start_run(api, connection["id"], django_capture_on_commit_callbacks)
 
+    assert set(run) == RUN_DOCUMENT
     assert run["status"] == "completed" and run["error"] == "" and run["errors"] == []
     assert counts(run) == dict(fetched=5, created=5, updated=0, deactivated=0, unchanged=0, errors_total=0)
     assert run["trigger"] == "api" and run["mode"] == "full" and run["started_at"] <= run["finished_at"]
@@ -59,45 +60,6 @@ def test_a_first_run_creates_everyone_with_a_wallet(
     assert RunPage.objects.count() == 0
 
 
-def test_joiners_movers_and_leavers_follow_and_each_change_emits_its_event(
-    api, tenant, fake_successfactors, django_capture_on_commit_callbacks
-):
-    connection = create_connection(api, fake_successfactors.connection(max_deactivation_ratio=0.5))
-    start_run(api, connection["id"], django_capture_on_commit_callbacks)
-    before_events = len(employee_events(tenant.organisation))
-    people = {p["employee_id"]: p for p in fake_successfactors.people}
-    people["E000003"].update(business_unit="BU9", cost_centre="CC900", role="Team lead", manager="E000002")
-    people["E000004"].update(status="inactive", exit_date="2026-06-30")
-    del people["E000005"]  # absent from a full run: a leaver too
-    fake_successfactors.people = [*people.values(), make_person(6), make_person(7)]
-
-    run = start_run(api, connection["id"], django_capture_on_commit_callbacks)
-
-    assert counts(run) == dict(fetched=6, created=2, updated=1, deactivated=2, unchanged=2, errors_total=0)
-    assert (run["active_before"], run["would_deactivate"]) == (5, 2)
-    stored = employees(tenant.organisation)
-    mover = stored["E000003"]
-    assert (mover["business_unit__code"], mover["cost_centre__code"], mover["role"], mover["manager__employee_id"]) == (
-        "BU9",
-        "CC900",
-        "Team lead",
-        "E000002",
-    )
-    assert (stored["E000004"]["status"], stored["E000004"]["exit_date"]) == ("inactive", date(2026, 6, 30))
-    assert (stored["E000005"]["status"], stored["E000005"]["exit_date"]) == ("inactive", None)
-    assert stored["E000006"]["status"] == stored["E000007"]["status"] == "active"
-    assert sorted(employee_events(tenant.organisation)[before_events:]) == [
-        ("employee.created", "E000006"),
-        ("employee.created", "E000007"),
-        ("employee.deactivated", "E000004"),
-        ("employee.deactivated", "E000005"),
-        ("employee.updated", "E000003"),
-    ]
-    leaver = api.get("/api/v1/employees/E000004/").json()
-    assert (leaver["status"], leaver["exit_date"]) == ("inactive", "2026-06-30")
-    assert api.get("/api/v1/wallets/E000004/").status_code == 200  # the leaver keeps the wallet's history
-
-
 def test_an_identical_second_run_changes_nothing(api, tenant, fake_successfactors, django_capture_on_commit_callbacks):
     connection = create_connection(api, fake_successfactors.connection())
     start_run(api, connection["id"], django_capture_on_commit_callbacks)
@@ -113,33 +75,32 @@ def test_an_identical_second_run_changes_nothing(api, tenant, fake_successfactor
     ]
 
 
-def test_darwinbox_leavers_come_from_the_inactive_dataset_with_their_exit_date(
-    api, tenant, fake_darwinbox, django_capture_on_commit_callbacks
-):
-    connection = create_connection(api, fake_darwinbox.connection(max_deactivation_ratio=0.5))
-    start_run(api, connection["id"], django_capture_on_commit_callbacks)
-    fake_darwinbox.people[1].update(status="inactive", exit_date="2026-03-31")
-
-    run = start_run(api, connection["id"], django_capture_on_commit_callbacks)
-
-    assert counts(run) == dict(fetched=5, created=0, updated=0, deactivated=1, unchanged=4, errors_total=0)
-    leaver = employees(tenant.organisation)["E000002"]
-    assert (leaver["status"], leaver["exit_date"]) == ("inactive", date(2026, 3, 31))
-    assert employee_events(tenant.organisation)[-1] == ("employee.deactivated", "E000002")
-
-
-def test_records_the_vendor_cannot_map_are_reported_and_the_others_applied(
+def test_records_in_error_are_reported_counted_once_and_neither_applied_nor_deactivated(
     api, tenant, fake_successfactors, django_capture_on_commit_callbacks
 ):
-    fake_successfactors.people[2]["email"] = "not-an-email"
+    """A value the vendor module cannot read (a hire date) and one the employee sync refuses (an email): both
+    people are fetched, reported, left as they were, and not taken for leavers by the full run."""
     connection = create_connection(api, fake_successfactors.connection())
+    start_run(api, connection["id"], django_capture_on_commit_callbacks)
+    before = employees(tenant.organisation)
+    fake_successfactors.people[1].update(role="Director", vendor_fields={"hireDate": "31/31/2020"})
+    fake_successfactors.people[2].update(role="Director", email="not-an-email")
+    fake_successfactors.people[3]["role"] = "Director"
 
     run = start_run(api, connection["id"], django_capture_on_commit_callbacks)
 
     assert run["status"] == "completed"
-    assert counts(run) == dict(fetched=5, created=4, updated=0, deactivated=0, unchanged=0, errors_total=1)
-    assert [(e["employee_id"], e["field"], e["code"]) for e in run["errors"]] == [("E000003", "email", "invalid")]
-    assert "E000003" not in employees(tenant.organisation)
+    assert counts(run) == dict(fetched=5, created=0, updated=1, deactivated=0, unchanged=2, errors_total=2)
+    assert (run["active_before"], run["would_deactivate"]) == (5, 0)
+    assert sorted((e["employee_id"], e["field"], e["code"]) for e in run["errors"]) == [
+        ("E000002", "hire_date", "invalid"),
+        ("E000003", "email", "invalid"),
+    ]
+    assert "hireDate: '31/31/2020' is not a date" in {e["employee_id"]: e for e in run["errors"]}["E000002"]["message"]
+    assert set(run["errors"][0]) == {"employee_id", "field", "code", "message"}
+    stored = employees(tenant.organisation)
+    assert stored["E000002"] == before["E000002"] and stored["E000003"] == before["E000003"]
+    assert stored["E000004"]["role"] == "Director"
 
 
 def test_pages_are_fetched_one_per_chunk_and_applied_together(

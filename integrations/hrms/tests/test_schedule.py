@@ -78,12 +78,15 @@ def test_the_scheduled_task_starts_a_run(tenant, fake_successfactors, django_cap
     assert [e["id"] for e in sync_events(tenant.organisation)] == [run_id]
 
 
-def test_a_scheduled_start_while_a_run_is_in_progress_is_skipped_and_logged(
-    tenant, fake_successfactors, django_capture_on_commit_callbacks, caplog
+@pytest.mark.parametrize("status", ["queued", "needs_confirmation"])
+def test_a_scheduled_start_while_a_run_is_in_progress_or_held_is_skipped_and_logged(
+    tenant, fake_successfactors, django_capture_on_commit_callbacks, caplog, status
 ):
+    """Beat never replaces a held run: it waits for someone to confirm it or start another."""
     connection = make_connection(tenant.organisation, fake_successfactors, schedule="0 2 * * *")
     with django_capture_on_commit_callbacks(execute=False):
         first = scheduled_run_task(str(connection.pk))
+    Run.objects.filter(pk=first).update(status=status)
 
     with nothing_changes(), caplog.at_level(logging.INFO, logger="integrations.hrms.services.runs"):
         assert scheduled_run_task(str(connection.pk)) is None

@@ -97,6 +97,15 @@ def test_a_500_forever_fails_after_the_allowed_attempts_exactly(sf):
     assert [(r.page, r.status) for r in sf.data_requests] == [(1, 200), (2, 500), (2, 500), (2, 500)]
 
 
+def test_5xx_retries_wait_a_doubling_backoff(sf, settings):
+    settings.HRMS_RETRY_BACKOFF_SECONDS = 0.2
+    sf.fail_on_page = 1
+    failure(sf.spec())
+    first, second, third = sf.data_requests
+    assert second.received_at - first.answered_at >= 0.2
+    assert third.received_at - second.answered_at >= 0.4
+
+
 def test_a_connection_cut_forever_fails_after_the_allowed_attempts(sf):
     sf.fail_on_page, sf.failure = 3, "drop"
     message = failure(sf.spec())

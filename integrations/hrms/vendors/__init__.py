@@ -7,8 +7,8 @@ from integrations.hrms.vendors.workday import Workday
 
 __all__ = ["EMPLOYEE_FIELDS", "PROVIDERS", "ConnectionSpec", "FetchFailed", "Page", "Vendor", "vendor_for"]
 
-PROVIDERS = ("workday", "successfactors", "darwinbox")
 _VENDORS: dict[str, Vendor] = {vendor.provider: vendor for vendor in (Workday(), SuccessFactors(), Darwinbox())}
+PROVIDERS = tuple(_VENDORS)
 
 
 def vendor_for(provider: str) -> Vendor:

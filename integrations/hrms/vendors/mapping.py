@@ -146,11 +146,6 @@ def _error(employee_id: str | None, field: str, message: str) -> dict:
     return {"employee_id": employee_id, "field": field, "code": "invalid", "message": message}
 
 
-def normalise(name: str, value: Any) -> Any:
-    """The value of employee field `name`, or MISSING to leave the field out; Invalid when it cannot be."""
-    return _NORMALISERS.get(name, _text)(name, value)
-
-
 def _text(name: str, value: Any) -> Any:
     if type(value) is str:  # the common case, first
         text = value.strip()
