@@ -1,5 +1,7 @@
 """The fake vendors' fixtures (integrations.hrms.tests.fakes) for every test of this folder."""
 
+import pytest
+
 from integrations.hrms.tests.fakes import (  # noqa: F401 (fixtures)
     fake_darwinbox,
     fake_successfactors,
@@ -8,3 +10,11 @@ from integrations.hrms.tests.fakes import (  # noqa: F401 (fixtures)
     quick_retries,
     vendor_server,
 )
+
+
+@pytest.fixture(autouse=True)
+def _runs_in_process(request, settings):
+    """A run started in a test executes in this process, with or without Redis (as batch tests call their
+    service): only the tests that start real workers send the run to the broker."""
+    if "workers" not in request.fixturenames:
+        settings.CELERY_TASK_ALWAYS_EAGER = True  # Celery reads its Django settings at each call
