@@ -31,5 +31,11 @@ app.conf.beat_schedule = {
         "schedule": 5.0,
         "options": {"expires": 10.0},
     },
+    # Slack and Teams notifications: their schedule lives in the database too (integrations.chat).
+    "dispatch-notifications": {
+        "task": "integrations.chat.tasks.dispatch_notifications_task",
+        "schedule": 3.0,
+        "options": {"expires": 6.0},
+    },
     "purge-outbox": {"task": "integrations.webhooks.tasks.purge_outbox_task", "schedule": 3600.0},
 }

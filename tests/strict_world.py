@@ -62,6 +62,7 @@ def rest_routes(method: str | None = None) -> list[Route]:
 RULES, EVENTS = "/api/v1/integrations/rules/", "/api/v1/events/"
 HOOK_ENDPOINTS, WEBHOOKS = "/api/v1/integrations/hook-endpoints/", "/api/v1/webhooks/"
 HRMS = "/api/v1/integrations/hrms/"
+CHAT = "/api/v1/integrations/notifications/"
 WHEN = "2026-12-07T09:30:00Z"
 UPLOAD_CSV = b"employee_id,points,reason,request_id,programme\nE00000,1,,u-1,KUDOS\n"
 
@@ -110,6 +111,10 @@ def make_world(tenant) -> dict:
     )
     run = api.post(f"{HRMS}{connection.json()['id']}/sync/")  # 202; stays queued (its message is sent on commit)
     assert (connection.status_code, run.status_code) == (201, 202), (connection.content, run.content)
+    channel = post(
+        CHAT, {"kind": "slack_webhook", "events": ["voucher.issued"], "webhook_url": "https://93.184.215.14/s/x"}
+    )
+    assert channel.status_code == 201, channel.content
     return {
         "employee": employee,
         "wallet": employee,
@@ -126,4 +131,5 @@ def make_world(tenant) -> dict:
         "webhook-delivery": {"subscription_id": webhook.json()["id"], "pk": str(delivery.pk)},
         "hrms-connection": connection.json()["id"],
         "hrms-run": {"connection_id": connection.json()["id"], "pk": run.json()["id"]},
+        "chat-channel": channel.json()["id"],
     }

@@ -8,6 +8,7 @@ from django.urls import resolve
 from graphql_relay import to_global_id
 from rest_framework.test import APIClient
 
+from integrations.chat.tests import test_channels_access as chat_access
 from integrations.events.tests import test_events_access as events_access
 from integrations.events.tests import test_hook_endpoints_access as hook_endpoints_access
 from integrations.hrms.tests import test_connections_access as hrms_access
@@ -248,6 +249,7 @@ ACCESS_MATRICES = (
     webhooks_access,
     deliveries_access,
     hrms_access,
+    chat_access,
 )
 
 

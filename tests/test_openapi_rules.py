@@ -13,6 +13,7 @@ import uuid
 import pytest
 from drf_spectacular.generators import SchemaGenerator
 
+from integrations.chat.commands import ChannelChanges, ChannelCreate, ChannelTestOptions
 from integrations.events.commands import EventCommand, RuleCommand, RulePatchCommand, RuleTestCommand
 from integrations.events.commands.hooks import HookEndpointChanges, HookEndpointCreate
 from integrations.hrms.commands import ConnectionChanges, ConnectionCreate
@@ -81,6 +82,12 @@ BODIES = {
         lambda b, _: lambda: ConnectionCreate.parse(b),
     ),
     "PatchedConnectionChangesRequest": ({}, lambda b, _: lambda: ConnectionChanges.parse(b)),
+    "ChannelCreateRequest": (
+        {"kind": "slack_webhook", "events": ["voucher.issued"], "webhook_url": "https://93.184.215.14/s"},
+        lambda b, _: lambda: ChannelCreate.parse(b),
+    ),
+    "PatchedChannelChangesRequest": ({}, lambda b, _: lambda: ChannelChanges.parse(b)),
+    "ChannelTestOptionsRequest": ({}, lambda b, _: lambda: ChannelTestOptions.parse(b)),
     "EmployeesSyncRequest": ({"mode": "upsert", "employees": []}, lambda b, _: lambda: EmployeesSync.parse(b)),
     "ProgrammeCommandRequest": ({"code": "P", "name": "N"}, lambda b, _: lambda: ProgrammeCommand.parse(b)),
     "PointsRequestCommandRequest": (
@@ -234,7 +241,9 @@ def test_list_bounds_are_the_services(schemas, check):
         if field.get("uniqueItems"):
             assert check(component, {**base, name: ["E1", "E1"]}) == {f"{name}[1]"}
         seen += 1
-    assert seen == 5  # batch requests, campaign recipients, sync employees, a rule's conditions (create, PATCH)
+    # batch requests, campaign recipients, sync employees, a rule's conditions and a channel's approvers
+    # (create, PATCH)
+    assert seen == 7
 
 
 def test_the_largest_metadata_the_schema_allows_fits_the_service(schemas):

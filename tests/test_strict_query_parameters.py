@@ -7,6 +7,7 @@ import pytest
 from django.urls import resolve
 from drf_spectacular.generators import SchemaGenerator
 
+from integrations.chat.models import Channel, Notification, SlackTeam
 from integrations.events.models import Event, HookEndpoint, Reward, Rule
 from integrations.hrms.models import Connection, Run, RunPage
 from integrations.webhooks.models import Delivery, DeliveryAttempt, Subscription
@@ -41,6 +42,9 @@ def everything() -> dict:
         Connection,
         Run,
         RunPage,
+        Channel,
+        Notification,
+        SlackTeam,
     )
     tables = {model.__name__: list(model.objects.order_by("pk").values_list()) for model in integrations}
     return {**points_state(), **vouchers_state(), **batch_tables(), **tables}

@@ -38,6 +38,9 @@ class Channel(TenantOwned):
     outgoing_secret_sealed = models.BinaryField(null=True, blank=True)  # teams_workflow (optional)
     team_id = models.CharField(max_length=32, blank=True, help_text="The Slack workspace (slack_app).")
     slack_channel_id = models.CharField(max_length=32, blank=True)
+    teams_message_card = models.BooleanField(
+        default=False, help_text="The workflow refused Adaptive Cards: send the legacy MessageCard (teams_workflow)."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -46,6 +49,19 @@ class Channel(TenantOwned):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.pk}"
+
+
+class SlackTeam(models.Model):
+    """Which organisation a Slack workspace (team_id) belongs to: commands and clicks are routed by team_id, so
+    the primary key lets one organisation hold it (settled by the database, not by a check before insert).
+    Claimed when a channel names it, released when the organisation's last channel naming it goes."""
+
+    team_id = models.CharField(max_length=32, primary_key=True)
+    organisation = models.ForeignKey("users.Organisation", on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.team_id
 
 
 class Notification(models.Model):

@@ -9,6 +9,8 @@ from datetime import datetime
 
 from celery import shared_task
 
+from integrations.chat.services.notifications import notifications_dispatch
+from integrations.chat.tasks import queue_sends as queue_notification_sends
 from integrations.webhooks.services import deliveries, relay
 
 SEND_GROUP = 10  # deliveries per message at most: fewer messages under load, one per delivery when few
@@ -28,6 +30,8 @@ def relay_outbox_task() -> int:
     relayed = relay.outbox_relay()
     if relayed.deliveries:  # committed already: send them now rather than at the dispatcher's next beat
         deliveries.deliveries_dispatch(send=queue_sends)
+    if relayed.notifications:  # Slack and Teams too
+        notifications_dispatch(send=queue_notification_sends)
     return relayed.events
 
 

@@ -38,6 +38,13 @@ FAILING_LIMIT = timedelta(days=5)
 GONE_REASON = "Receiver answered 410 Gone"
 TEST_MESSAGE = "A test event from Plum: this endpoint receives its webhooks."
 
+
+def retry_at(attempts: int, now: datetime) -> datetime | None:
+    """When the next attempt is due after `attempts` have failed; None once the schedule is spent (dead).
+    Chat notifications (integrations.chat) follow the same schedule."""
+    return None if attempts >= MAX_ATTEMPTS else now + RETRY_DELAYS[attempts - 1]
+
+
 DISPATCH_SQL = """
 WITH due AS MATERIALIZED (
     SELECT d.id FROM integrations_webhooks_delivery AS d
@@ -55,17 +62,23 @@ Send = Callable[[list, datetime], None]  # (delivery ids of one subscription, to
 def deliveries_dispatch(*, send: Send, size: int = 1000, max_rows: int = 20_000, lease: timedelta = LEASE) -> int:
     """Claim due deliveries of active subscriptions, a chunk per transaction, and hand each subscription's
     share of a chunk to `send` after its commit. Answers how many were claimed."""
+    return dispatch_due(DISPATCH_SQL, send=send, size=size, max_rows=max_rows, lease=lease)
+
+
+def dispatch_due(claim_sql: str, *, send: Send, size: int, max_rows: int, lease: timedelta) -> int:
+    """The dispatcher of any schedule kept in the database (webhook deliveries, chat notifications): `claim_sql`
+    leases due rows (next_attempt_at = the token) and answers (row id, receiver id); each receiver's share of
+    a chunk goes to `send` after the chunk's commit, so a slow receiver holds back only its own."""
     claimed = 0
     while claimed < max_rows:
         with transaction.atomic():
             now = timezone.now()
             token = now + lease
-            rows = claim_rows(DISPATCH_SQL, {"now": now, "size": size, "lease": token}, at_most=size)
-            # one subscription's deliveries per message: a slow receiver holds back only its own
-            by_subscription: dict = {}
-            for delivery_id, subscription_id in rows:
-                by_subscription.setdefault(subscription_id, []).append(delivery_id)
-            for ids in by_subscription.values():
+            rows = claim_rows(claim_sql, {"now": now, "size": size, "lease": token}, at_most=size)
+            by_receiver: dict = {}
+            for row_id, receiver_id in rows:
+                by_receiver.setdefault(receiver_id, []).append(row_id)
+            for ids in by_receiver.values():
                 transaction.on_commit(lambda ids=ids, token=token: send(ids, token))
         claimed += len(rows)
         if len(rows) < size:
@@ -169,10 +182,8 @@ def _record(delivery: Delivery, subscription: Subscription, outcome: Outcome, st
         delivery.state, delivery.next_attempt_at = Delivery.State.DEAD, None
         _change(subscription, now, active=False, disabled_reason=GONE_REASON)
     else:
-        if number >= MAX_ATTEMPTS:
-            delivery.state, delivery.next_attempt_at = Delivery.State.DEAD, None
-        else:
-            delivery.state, delivery.next_attempt_at = Delivery.State.FAILED, now + RETRY_DELAYS[number - 1]
+        delivery.next_attempt_at = retry_at(number, now)
+        delivery.state = Delivery.State.DEAD if delivery.next_attempt_at is None else Delivery.State.FAILED
         if subscription.failing_since is None:
             _change(subscription, now, failing_since=now)
         elif subscription.failing_since <= now - FAILING_LIMIT:

@@ -1,5 +1,6 @@
 """The outbox relay: unrelayed outbox rows, in id order and in chunks, become one delivery per matching active
-subscription, in the transaction that marks them relayed (published_at). And the purge of old relayed rows.
+subscription, and one Slack or Teams notification per matching active chat channel (integrations.chat), in the
+transaction that marks them relayed (published_at). And the purge of old relayed rows.
 
 A chunk is claimed with FOR UPDATE SKIP LOCKED (plum.core.claims), so relays running side by side (beat
 every second, a slow chunk) take disjoint rows; the unique (subscription, event_id) with ON CONFLICT DO
@@ -15,6 +16,8 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from integrations.chat.models import Channel
+from integrations.chat.services.fanout import notifications_fan_out
 from integrations.webhooks.models import Subscription
 from plum.core.claims import claim_rows
 from plum.core.timefmt import iso
@@ -48,6 +51,7 @@ ON CONFLICT (subscription_id, event_id) DO NOTHING
 class Relayed:
     events: int = 0  # outbox rows marked relayed
     deliveries: int = 0  # deliveries created
+    notifications: int = 0  # chat notifications created
 
 
 def delivery_body(*, event_id, event_type: str, created_at, organisation_id, payload_json: str) -> str:
@@ -66,7 +70,8 @@ def outbox_relay_chunk(*, size: int = 2000) -> Relayed:
         if not rows:
             return Relayed()
         rows.sort()  # RETURNING does not promise the claim's order
-        wanted = _subscribed_types({row[2] for row in rows})
+        organisations = {row[2] for row in rows}
+        wanted = _subscribed_types(organisations)
         matching = [row for row in rows if row[3] in wanted.get(row[2], ())]
         created = 0
         if matching:
@@ -86,7 +91,8 @@ def outbox_relay_chunk(*, size: int = 2000) -> Relayed:
             with connection.cursor() as cursor:
                 cursor.execute(INSERT_SQL, params)
                 created = cursor.rowcount
-        return Relayed(events=len(rows), deliveries=created)
+        notified = notifications_fan_out(rows, now, wanted=_announced_types(Channel, organisations))
+        return Relayed(events=len(rows), deliveries=created, notifications=notified)
 
 
 def outbox_relay(*, chunk_size: int = 2000, max_seconds: float = 10.0) -> Relayed:
@@ -96,15 +102,21 @@ def outbox_relay(*, chunk_size: int = 2000, max_seconds: float = 10.0) -> Relaye
         chunk = outbox_relay_chunk(size=chunk_size)
         total.events += chunk.events
         total.deliveries += chunk.deliveries
+        total.notifications += chunk.notifications
         if chunk.events < chunk_size or time.monotonic() >= deadline:
             return total
 
 
 def _subscribed_types(organisation_ids: set) -> dict:
     """{organisation id: the event types its active subscriptions want}, one query per chunk."""
+    return _announced_types(Subscription, organisation_ids)
+
+
+def _announced_types(model, organisation_ids: set) -> dict:
+    """{organisation id: the event types its active subscriptions (or chat channels) want}, one query per chunk."""
     wanted: dict = {}
-    subscriptions = Subscription.objects.filter(organisation_id__in=organisation_ids, active=True)
-    for organisation_id, events in subscriptions.values_list("organisation_id", "events"):
+    receivers = model.objects.filter(organisation_id__in=organisation_ids, active=True)
+    for organisation_id, events in receivers.values_list("organisation_id", "events"):
         wanted.setdefault(organisation_id, set()).update(events)
     return wanted
 

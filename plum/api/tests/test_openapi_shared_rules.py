@@ -39,7 +39,7 @@ def test_a_body_with_required_fields_is_required(schema):
         assert body.get("required", False) == bool(needs_fields), label
         assert "payload_too_large" in operation["responses"]["413"]["description"], label
         seen += 1
-    assert seen == 24  # HRMS connections: create and change
+    assert seen == 27  # HRMS connections: create and change; chat channels: create, change and test
 
 
 def test_idempotent_calls_bound_the_key_and_document_its_refusals(schema):
@@ -54,8 +54,8 @@ def test_idempotent_calls_bound_the_key_and_document_its_refusals(schema):
         assert "idempotency_key_reused" in operation["responses"]["422"]["description"], label
         seen += 1
     # employees, programmes, points requests, batches, uploads, voucher orders, campaigns, events, rules,
-    # hook endpoints, webhooks, HRMS connections
-    assert seen == 12
+    # hook endpoints, webhooks, HRMS connections, chat channels
+    assert seen == 13
 
 
 def test_page_size_is_a_whole_number_from_one(schema):
