@@ -147,8 +147,10 @@ Ratio = Annotated[
     BeforeValidator(_number),
     AfterValidator(_ratio),
     Field(
+        ge=0,
+        le=1,
         description="0 to 1 (default 0.1): a full run that would deactivate more than this share of the "
-        "active employees waits at needs_confirmation"
+        "active employees waits at needs_confirmation",
     ),
 ]
 

@@ -9,6 +9,7 @@ class HrmsErrorCode(ErrorCode):
     UNKNOWN_PROVIDER = "unknown_provider", 400
     INVALID_SCHEDULE = "invalid_schedule", 400
     URL_NOT_ALLOWED = "url_not_allowed", 422
+    INVALID_CONNECTION = "invalid_connection", 422  # what the provider needs: settings, credentials, paths
     RUN_IN_PROGRESS = "run_in_progress", 409
     CONNECTION_INACTIVE = "connection_inactive", 409
     RUN_NOT_AWAITING_CONFIRMATION = "run_not_awaiting_confirmation", 409

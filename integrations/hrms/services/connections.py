@@ -43,10 +43,11 @@ def connection_spec(connection: Connection, *, mode: str | None = None, watermar
 
 
 def check_connection(provider: str, values: dict) -> None:
-    """400 with the vendor module's field errors, then 422 url_not_allowed unless Plum may call base_url."""
+    """422 invalid_connection with the vendor module's field errors (what this provider needs, which the
+    schema cannot say for every provider), then 422 url_not_allowed unless Plum may call base_url."""
     errors = vendor_for(provider).validate(**{name: values[name] for name in CHECKED})
     if errors:
-        raise ValidationFailed(errors)
+        raise HrmsError(HrmsErrorCode.INVALID_CONNECTION, f"This {provider} connection is not complete.", errors=errors)
     try:
         outbound.check_url(values["base_url"])
     except outbound.OutboundRefused as exc:

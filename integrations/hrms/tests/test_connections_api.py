@@ -61,25 +61,25 @@ def test_defaults(api, fake_successfactors):
         ({"schedule": "0 2 * *"}, "validation_error", [("schedule", "invalid_schedule")]),
         ({"schedule": "61 * * * *"}, "validation_error", [("schedule", "invalid_schedule")]),
         ({"schedule": "@daily"}, "validation_error", [("schedule", "invalid_schedule")]),
-        ({"field_map": {"userId": "favourite_colour"}}, "validation_error", [("field_map", "invalid")]),
-        ({"field_map": {"bad path!": "email"}}, "validation_error", [("field_map", "invalid")]),
+        ({"field_map": {"userId": "favourite_colour"}}, "invalid_connection", [("field_map", "invalid")]),
+        ({"field_map": {"bad path!": "email"}}, "invalid_connection", [("field_map", "invalid")]),
         ({"max_deactivation_ratio": 1.5}, "validation_error", [("max_deactivation_ratio", "invalid")]),
         ({"max_deactivation_ratio": -0.1}, "validation_error", [("max_deactivation_ratio", "invalid")]),
         ({"max_deactivation_ratio": "0.5"}, "validation_error", [("max_deactivation_ratio", "invalid")]),
         ({"max_deactivation_ratio": True}, "validation_error", [("max_deactivation_ratio", "invalid")]),
         ({"mode": "delta"}, "validation_error", [("mode", "invalid")]),
         ({"base_url": "ftp://hr.example.com"}, "validation_error", [("base_url", "invalid")]),
-        ({"settings": {}}, "validation_error", [("settings", "required")]),
-        ({"credentials": {"username": "u"}}, "validation_error", [("credentials", "required")]),
+        ({"settings": {}}, "invalid_connection", [("settings", "required")]),
+        ({"credentials": {"username": "u"}}, "invalid_connection", [("credentials", "required")]),
         ({"credentials": None}, "validation_error", [("credentials", "required")]),
         ({"colour": "plum"}, "validation_error", [("colour", "unknown_field")]),
     ],
     ids=lambda value: json.dumps(value) if isinstance(value, dict) else None,
 )
-def test_an_invalid_connection_is_400_and_nothing_is_stored(api, fake_successfactors, overrides, code, errors):
+def test_an_invalid_connection_is_refused_and_nothing_is_stored(api, fake_successfactors, overrides, code, errors):
     with nothing_changes():
         response = api.post(HRMS, fake_successfactors.connection(**overrides), format="json")
-    assert_problem(response, 400, code, errors)
+    assert_problem(response, 422 if code == "invalid_connection" else 400, code, errors)
 
 
 def test_credentials_are_required(api, fake_successfactors):
@@ -129,11 +129,11 @@ def test_a_patch_that_changes_nothing_writes_nothing(api, fake_successfactors):
         ({"schedule": "every day"}, 400, "validation_error", [("schedule", "invalid_schedule")]),
         (
             {"settings": {"company": "ACME"}},
-            400,
-            "validation_error",
+            422,
+            "invalid_connection",
             [("settings", "required"), ("settings", "invalid")],
         ),
-        ({"field_map": {"userId": "salary"}}, 400, "validation_error", [("field_map", "invalid")]),
+        ({"field_map": {"userId": "salary"}}, 422, "invalid_connection", [("field_map", "invalid")]),
         ({"max_deactivation_ratio": 2}, 400, "validation_error", [("max_deactivation_ratio", "invalid")]),
         ({"id": "x"}, 400, "validation_error", [("id", "unknown_field")]),
     ],

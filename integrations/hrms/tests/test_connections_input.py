@@ -16,16 +16,12 @@ SAME_FOR_POST_AND_PATCH = [
     ({"settings": None}, [("settings", "required")]),
     ({"settings": {"company_id": 5}}, [("settings.company_id", "invalid")]),
     ({"settings": {"company_id": "X" * 501}}, [("settings.company_id", "invalid")]),
-    ({"settings": {"company_id": "X", "tenant": "acme"}}, [("settings", "invalid")]),
     ({"credentials": "u:p"}, [("credentials", "invalid")]),
     ({"credentials": ["u", "p"]}, [("credentials", "invalid")]),
     ({"credentials": {"username": {"name": "u"}, "password": "p"}}, [("credentials.username", "invalid")]),
     ({"credentials": {"username": "u", "password": "p" * 2001}}, [("credentials.password", "invalid")]),
-    ({"credentials": {"client_id": "c", "client_secret": "s", "token_url": "ftp://x"}}, [("credentials", "invalid")]),
     ({"field_map": {f"field{n}": "email" for n in range(51)}}, [("field_map", "invalid")]),
     ({"field_map": {"userId": 5}}, [("field_map.userId", "invalid")]),
-    ({"field_map": {"a..b": "email"}}, [("field_map", "invalid")]),
-    ({"field_map": {"userId": "email", "username": "email"}}, [("field_map", "invalid")]),
     ({"schedule": "0 2 * * * *"}, [("schedule", "invalid_schedule")]),
     ({"schedule": "0 25 * * *"}, [("schedule", "invalid_schedule")]),
     ({"schedule": 5}, [("schedule", "invalid")]),
@@ -36,6 +32,13 @@ SAME_FOR_POST_AND_PATCH = [
     ({"active": "yes"}, [("active", "invalid")]),
     ({"mode": 5}, [("mode", "invalid")]),
     ({"base_url": 5}, [("base_url", "invalid")]),
+]
+# What the provider needs, checked by its vendor module once the shapes are right: 422 invalid_connection.
+PROVIDER_CHECKS = [
+    ({"settings": {"company_id": "X", "tenant": "acme"}}, [("settings", "invalid")]),
+    ({"credentials": {"client_id": "c", "client_secret": "s", "token_url": "ftp://x"}}, [("credentials", "invalid")]),
+    ({"field_map": {"a..b": "email"}}, [("field_map", "invalid")]),
+    ({"field_map": {"userId": "email", "username": "email"}}, [("field_map", "invalid")]),
     ({"base_url": "https://user:pw@93.184.215.14/"}, [("base_url", "invalid")]),
     ({"base_url": "https://93.184.215.14/?tenant=acme"}, [("base_url", "invalid")]),
 ]
@@ -53,6 +56,18 @@ def test_a_bad_field_is_400_on_create_and_on_change_and_changes_nothing(api, fak
         changed = api.patch(f"{HRMS}{document['id']}/", body, format="json")
     assert_problem(created, 400, "validation_error", errors)
     assert_problem(changed, 400, "validation_error", errors)
+
+
+@pytest.mark.parametrize("body, errors", PROVIDER_CHECKS, ids=ids)
+def test_what_the_provider_needs_is_422_on_create_and_on_change_and_changes_nothing(
+    api, fake_successfactors, body, errors
+):
+    document = create_connection(api, fake_successfactors.connection())
+    with nothing_changes():
+        created = api.post(HRMS, {**fake_successfactors.connection(), **body}, format="json")
+        changed = api.patch(f"{HRMS}{document['id']}/", body, format="json")
+    assert_problem(created, 422, "invalid_connection", errors)
+    assert_problem(changed, 422, "invalid_connection", errors)
 
 
 @pytest.mark.parametrize("body", ["[]", "5", '"text"', "{not json"])
