@@ -147,8 +147,7 @@ Ratio = Annotated[
     BeforeValidator(_number),
     AfterValidator(_ratio),
     Field(
-        ge=0,
-        le=1,
+        json_schema_extra={"minimum": 0, "maximum": 1},  # checked by _ratio (a bool or a string is refused first)
         description="0 to 1 (default 0.1): a full run that would deactivate more than this share of the "
         "active employees waits at needs_confirmation",
     ),
