@@ -51,19 +51,25 @@ def cron_fields(value: str) -> dict[str, str]:
 
 
 def _schedule(value: str) -> str:
-    """Five fields that both python-crontab (django_celery_beat's validator) and Celery's beat can read."""
+    """Five fields (the schema's pattern says so); whether they make a schedule is schedule_problem's."""
     value = " ".join(value.split())
-    if not value:
-        return ""
-    if len(value.split()) != 5:
+    if value and len(value.split()) != 5:
         raise rule_error(HrmsErrorCode.INVALID_SCHEDULE, SCHEDULE_RULE)
+    return value
+
+
+def schedule_problem(value: str) -> str | None:
+    """Why five fields are not a schedule both python-crontab (django_celery_beat's validator) and Celery's
+    beat can read, or None. The services refuse it with 422: the schema cannot state every cron rule."""
+    if not value:
+        return None
     try:
         crontab_validator(value)
         crontab(**cron_fields(value))
     except (DjangoValidationError, ValueError) as exc:
         message = exc.messages[0] if isinstance(exc, DjangoValidationError) else str(exc)
-        raise rule_error(HrmsErrorCode.INVALID_SCHEDULE, f"{SCHEDULE_RULE} ({message})") from None
-    return value
+        return f"{SCHEDULE_RULE} ({message})"
+    return None
 
 
 def _number(value: Any) -> Any:

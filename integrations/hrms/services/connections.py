@@ -7,7 +7,7 @@ import json
 from django.db import transaction
 
 from integrations import outbound
-from integrations.hrms.commands import ConnectionCreate, ConnectionRef, ConnectionUpdate
+from integrations.hrms.commands import ConnectionCreate, ConnectionRef, ConnectionUpdate, schedule_problem
 from integrations.hrms.errors import HrmsError, HrmsErrorCode
 from integrations.hrms.models import Connection, Run
 from integrations.hrms.selectors import connection_get
@@ -56,8 +56,14 @@ def check_connection(provider: str, values: dict) -> None:
         ) from None
 
 
+def check_schedule(schedule: str) -> None:
+    if problem := schedule_problem(schedule):
+        raise HrmsError(HrmsErrorCode.INVALID_SCHEDULE, problem, field="schedule")
+
+
 def connection_create(*, actor: Actor, command: ConnectionCreate) -> Connection:
     values = dict(command)  # the values as parsed (model_dump would re-serialise the enums)
+    check_schedule(values["schedule"])
     check_connection(command.provider, values)
     with transaction.atomic():
         connection = Connection.objects.create(
@@ -94,6 +100,8 @@ def check_changes(connection: Connection, changes: dict) -> None:
     if changes.pop("provider", connection.provider) != connection.provider:
         message = "The provider cannot be changed; create another connection."
         raise ValidationFailed([field_error("provider", CoreErrorCode.INVALID, message)])
+    if changes.get("schedule"):
+        check_schedule(changes["schedule"])
     if any(name in changes for name in CHECKED):
         current = {name: getattr(connection, name) for name in CHECKED if name != "credentials"}
         current["credentials"] = connection_credentials(connection)

@@ -59,7 +59,7 @@ def test_defaults(api, fake_successfactors):
     [
         ({"provider": "bamboohr"}, "validation_error", [("provider", "unknown_provider")]),
         ({"schedule": "0 2 * *"}, "validation_error", [("schedule", "invalid_schedule")]),
-        ({"schedule": "61 * * * *"}, "validation_error", [("schedule", "invalid_schedule")]),
+        ({"schedule": "61 * * * *"}, "invalid_schedule", [("schedule", "invalid_schedule")]),
         ({"schedule": "@daily"}, "validation_error", [("schedule", "invalid_schedule")]),
         ({"field_map": {"userId": "favourite_colour"}}, "invalid_connection", [("field_map", "invalid")]),
         ({"field_map": {"bad path!": "email"}}, "invalid_connection", [("field_map", "invalid")]),
@@ -79,7 +79,7 @@ def test_defaults(api, fake_successfactors):
 def test_an_invalid_connection_is_refused_and_nothing_is_stored(api, fake_successfactors, overrides, code, errors):
     with nothing_changes():
         response = api.post(HRMS, fake_successfactors.connection(**overrides), format="json")
-    assert_problem(response, 422 if code == "invalid_connection" else 400, code, errors)
+    assert_problem(response, 422 if code in ("invalid_connection", "invalid_schedule") else 400, code, errors)
 
 
 def test_credentials_are_required(api, fake_successfactors):

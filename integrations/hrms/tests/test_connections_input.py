@@ -23,7 +23,6 @@ SAME_FOR_POST_AND_PATCH = [
     ({"field_map": {f"field{n}": "email" for n in range(51)}}, [("field_map", "invalid")]),
     ({"field_map": {"userId": 5}}, [("field_map.userId", "invalid")]),
     ({"schedule": "0 2 * * * *"}, [("schedule", "invalid_schedule")]),
-    ({"schedule": "0 25 * * *"}, [("schedule", "invalid_schedule")]),
     ({"schedule": 5}, [("schedule", "invalid")]),
     ({"max_deactivation_ratio": "abc"}, [("max_deactivation_ratio", "invalid")]),
     ({"max_deactivation_ratio": -1}, [("max_deactivation_ratio", "invalid")]),
@@ -33,8 +32,10 @@ SAME_FOR_POST_AND_PATCH = [
     ({"mode": 5}, [("mode", "invalid")]),
     ({"base_url": 5}, [("base_url", "invalid")]),
 ]
-# What the provider needs, checked by its vendor module once the shapes are right: 422 invalid_connection.
-PROVIDER_CHECKS = [
+# What the provider needs, checked by its vendor module once the shapes are right (422 invalid_connection),
+# and five cron fields that are not a schedule (422 invalid_schedule).
+RULE_CHECKS = [
+    ({"schedule": "0 25 * * *"}, [("schedule", "invalid_schedule")]),
     ({"settings": {"company_id": "X", "tenant": "acme"}}, [("settings", "invalid")]),
     ({"credentials": {"client_id": "c", "client_secret": "s", "token_url": "ftp://x"}}, [("credentials", "invalid")]),
     ({"field_map": {"a..b": "email"}}, [("field_map", "invalid")]),
@@ -58,16 +59,17 @@ def test_a_bad_field_is_400_on_create_and_on_change_and_changes_nothing(api, fak
     assert_problem(changed, 400, "validation_error", errors)
 
 
-@pytest.mark.parametrize("body, errors", PROVIDER_CHECKS, ids=ids)
-def test_what_the_provider_needs_is_422_on_create_and_on_change_and_changes_nothing(
+@pytest.mark.parametrize("body, errors", RULE_CHECKS, ids=ids)
+def test_what_the_provider_or_a_cron_needs_is_422_on_create_and_on_change_and_changes_nothing(
     api, fake_successfactors, body, errors
 ):
     document = create_connection(api, fake_successfactors.connection())
     with nothing_changes():
         created = api.post(HRMS, {**fake_successfactors.connection(), **body}, format="json")
         changed = api.patch(f"{HRMS}{document['id']}/", body, format="json")
-    assert_problem(created, 422, "invalid_connection", errors)
-    assert_problem(changed, 422, "invalid_connection", errors)
+    code = errors[0][1] if errors[0][1] == "invalid_schedule" else "invalid_connection"
+    assert_problem(created, 422, code, errors)
+    assert_problem(changed, 422, code, errors)
 
 
 @pytest.mark.parametrize("body", ["[]", "5", '"text"', "{not json"])
