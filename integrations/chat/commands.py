@@ -44,16 +44,18 @@ def _known_event_type(value: str) -> str:
     return value
 
 
-def _shaped(pattern: str, message: str):
-    """A validator for an id of Slack's own shape (the schema names it by `format`, with no pattern)."""
-    compiled = re.compile(pattern)
-
-    def check(value: str) -> str:
-        if not compiled.fullmatch(value):
-            raise rule_error(CoreErrorCode.INVALID, message)
-        return value
-
-    return AfterValidator(check)
+# Slack's own id shapes, checked by the channel service (422): the schema names them by `format` only.
+SLACK_SHAPES = {
+    "bot_token": (
+        re.compile(r"xoxb-[A-Za-z0-9-]+"),
+        "A Slack bot token: xoxb- followed by letters, digits and dashes.",
+    ),
+    "team_id": (re.compile(r"[TE][A-Z0-9]{2,31}"), "A Slack workspace id: T followed by capital letters and digits."),
+    "slack_channel_id": (
+        re.compile(r"|[CGD][A-Z0-9]{2,31}"),
+        "A Slack channel id: C followed by capital letters and digits.",
+    ),
+}
 
 
 def _base64(value: str) -> str:
@@ -102,12 +104,8 @@ Templates = Annotated[
         "left out uses the default text",
     ),
 ]
-BOT_TOKEN_RULE = "A Slack bot token: xoxb- followed by letters, digits and dashes."
-TEAM_ID_RULE = "A Slack workspace id: T followed by capital letters and digits."
-CHANNEL_ID_RULE = "A Slack channel id: C followed by capital letters and digits."
 BotToken = Annotated[
     text(255, strip=True),
-    _shaped(r"xoxb-[A-Za-z0-9-]+", BOT_TOKEN_RULE),
     Field(
         description="Write-only. slack_app: the bot token (xoxb-…)",
         json_schema_extra={"writeOnly": True, "format": "slack-bot-token"},
@@ -132,7 +130,6 @@ OutgoingSecret = Annotated[
 ]
 TeamId = Annotated[
     text(32, strip=True),
-    _shaped(r"[TE][A-Z0-9]{2,31}", TEAM_ID_RULE),
     Field(
         description="slack_app: the Slack workspace (team) id, T…; one organisation's only",
         json_schema_extra={"format": "slack-team-id"},
@@ -140,7 +137,6 @@ TeamId = Annotated[
 ]
 SlackChannelId = Annotated[
     text(32, strip=True),
-    _shaped(r"|[CGD][A-Z0-9]{2,31}", CHANNEL_ID_RULE),
     Field(
         description="slack_app with target channel: the Slack channel id, C… (empty: none)",
         json_schema_extra={"format": "slack-channel-id"},

@@ -11,6 +11,7 @@ class ChatErrorCode(ErrorCode):
     UNKNOWN_EVENT_TYPE = "unknown_event_type", 400
     UNKNOWN_PLACEHOLDER = "unknown_placeholder", 400
     APPROVER_NOT_FOUND = "approver_not_found", 422
+    INVALID_CHANNEL = "invalid_channel", 422  # what the kind needs, Slack ids' shapes, template placeholders
 
 
 class ChatError(DomainError):

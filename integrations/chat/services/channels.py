@@ -11,13 +11,13 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from integrations import outbound
-from integrations.chat.commands import EVENT_TYPES, ChannelCreate, ChannelRef, ChannelUpdate
+from integrations.chat.commands import EVENT_TYPES, SLACK_SHAPES, ChannelCreate, ChannelRef, ChannelUpdate
 from integrations.chat.errors import ChatError, ChatErrorCode
 from integrations.chat.messages.templates import template_problems
 from integrations.chat.models import Channel, SlackTeam
 from integrations.chat.selectors import channel_get
 from plum.core.actor import Actor
-from plum.core.errors import CoreErrorCode, ValidationFailed, field_error
+from plum.core.errors import CoreErrorCode, field_error
 from plum.core.keys import seal
 from users.models import Employee
 
@@ -55,7 +55,8 @@ def _stored(channel: Channel | None) -> dict[str, bool]:
 
 
 def check_kind(kind: str, target: str, given: dict, stored: dict) -> None:
-    """400 with a field error for each field the kind needs and lacks, or that it does not use."""
+    """422 invalid_channel with a field error for each field the kind needs and lacks, does not use, or whose
+    Slack id has the wrong shape (the schema cannot state what each kind needs)."""
     required, optional = KIND_FIELDS[kind]
     if kind == K.SLACK_APP and target == Channel.Target.CHANNEL:
         required = (*required, "slack_channel_id")
@@ -68,8 +69,11 @@ def check_kind(kind: str, target: str, given: dict, stored: dict) -> None:
             errors.append(field_error(name, CoreErrorCode.REQUIRED, f"Required for {kind} channels."))
     if target == Channel.Target.EMPLOYEE and kind != K.SLACK_APP:
         errors.append(field_error("target", CoreErrorCode.INVALID, "Only slack_app channels write to employees."))
+    for name, (shape, rule) in SLACK_SHAPES.items():
+        if isinstance(given.get(name), str) and not shape.fullmatch(given[name]):
+            errors.append(field_error(name, CoreErrorCode.INVALID, rule))
     if errors:
-        raise ValidationFailed(errors)
+        raise ChatError(ChatErrorCode.INVALID_CHANNEL, "This channel is not complete.", errors=errors)
 
 
 def check_templates(templates: dict) -> None:
@@ -83,7 +87,9 @@ def check_templates(templates: dict) -> None:
             field_error(field, ChatErrorCode.UNKNOWN_PLACEHOLDER, p) for p in template_problems(event_type, template)
         ]
     if errors:
-        raise ValidationFailed(errors)
+        raise ChatError(
+            ChatErrorCode.INVALID_CHANNEL, "The templates use what their event does not have.", errors=errors
+        )
 
 
 def check_approvers(organisation_id, approvers: list[str]) -> None:

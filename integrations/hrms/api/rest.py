@@ -47,8 +47,9 @@ class ConnectionOutput(serializers.Serializer):
     create=extend_schema(
         request=ConnectionCreate,
         responses={201: ConnectionOutput, **REFUSED},
-        description="Connect an HRMS. settings, credentials and field_map are checked for the provider (422 invalid_connection with "
-        "an errors entry per problem), the schedule as cron (422 invalid_schedule), and base_url by the outbound "
+        description="Connect an HRMS. settings, credentials and field_map are checked for the provider (422 "
+        "invalid_connection with an errors entry per problem), the schedule as cron (422 invalid_schedule), and "
+        "base_url by the outbound "
         "guard (422 url_not_allowed unless operations staff allow its network). Credentials are stored sealed and "
         "never shown again.",
     ),
