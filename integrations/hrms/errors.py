@@ -7,7 +7,7 @@ class HrmsErrorCode(ErrorCode):
     CONNECTION_NOT_FOUND = "connection_not_found", 404
     RUN_NOT_FOUND = "run_not_found", 404
     UNKNOWN_PROVIDER = "unknown_provider", 400
-    INVALID_SCHEDULE = "invalid_schedule", 422  # five fields that are not a schedule (wrong count: 400)
+    INVALID_SCHEDULE = "invalid_schedule", 422  # not five cron fields beat can read
     URL_NOT_ALLOWED = "url_not_allowed", 422
     INVALID_CONNECTION = "invalid_connection", 422  # what the provider needs: settings, credentials, paths
     RUN_IN_PROGRESS = "run_in_progress", 409

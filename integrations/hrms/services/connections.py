@@ -43,8 +43,10 @@ def connection_spec(connection: Connection, *, mode: str | None = None, watermar
 
 
 def check_connection(provider: str, values: dict) -> None:
-    """422 invalid_connection with the vendor module's field errors (what this provider needs, which the
-    schema cannot say for every provider), then 422 url_not_allowed unless Plum may call base_url."""
+    """422 invalid_schedule unless the schedule is one; 422 invalid_connection with the vendor module's field
+    errors (what this provider needs, which the schema cannot say for every provider); then 422
+    url_not_allowed unless Plum may call base_url."""
+    check_schedule(values.get("schedule", ""))
     errors = vendor_for(provider).validate(**{name: values[name] for name in CHECKED})
     if errors:
         raise HrmsError(HrmsErrorCode.INVALID_CONNECTION, f"This {provider} connection is not complete.", errors=errors)
@@ -63,7 +65,6 @@ def check_schedule(schedule: str) -> None:
 
 def connection_create(*, actor: Actor, command: ConnectionCreate) -> Connection:
     values = dict(command)  # the values as parsed (model_dump would re-serialise the enums)
-    check_schedule(values["schedule"])
     check_connection(command.provider, values)
     with transaction.atomic():
         connection = Connection.objects.create(

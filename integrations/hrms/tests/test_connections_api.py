@@ -58,9 +58,9 @@ def test_defaults(api, fake_successfactors):
     "overrides, code, errors",
     [
         ({"provider": "bamboohr"}, "validation_error", [("provider", "unknown_provider")]),
-        ({"schedule": "0 2 * *"}, "validation_error", [("schedule", "invalid_schedule")]),
+        ({"schedule": "0 2 * *"}, "invalid_schedule", [("schedule", "invalid_schedule")]),
         ({"schedule": "61 * * * *"}, "invalid_schedule", [("schedule", "invalid_schedule")]),
-        ({"schedule": "@daily"}, "validation_error", [("schedule", "invalid_schedule")]),
+        ({"schedule": "@daily"}, "invalid_schedule", [("schedule", "invalid_schedule")]),
         ({"field_map": {"userId": "favourite_colour"}}, "invalid_connection", [("field_map", "invalid")]),
         ({"field_map": {"bad path!": "email"}}, "invalid_connection", [("field_map", "invalid")]),
         ({"max_deactivation_ratio": 1.5}, "validation_error", [("max_deactivation_ratio", "invalid")]),
@@ -126,7 +126,7 @@ def test_a_patch_that_changes_nothing_writes_nothing(api, fake_successfactors):
     "changes, status, code, errors",
     [
         ({"provider": "workday"}, 400, "validation_error", [("provider", "invalid")]),
-        ({"schedule": "every day"}, 400, "validation_error", [("schedule", "invalid_schedule")]),
+        ({"schedule": "every day"}, 422, "invalid_schedule", [("schedule", "invalid_schedule")]),
         (
             {"settings": {"company": "ACME"}},
             422,

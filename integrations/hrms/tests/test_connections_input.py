@@ -22,7 +22,6 @@ SAME_FOR_POST_AND_PATCH = [
     ({"credentials": {"username": "u", "password": "p" * 2001}}, [("credentials.password", "invalid")]),
     ({"field_map": {f"field{n}": "email" for n in range(51)}}, [("field_map", "invalid")]),
     ({"field_map": {"userId": 5}}, [("field_map.userId", "invalid")]),
-    ({"schedule": "0 2 * * * *"}, [("schedule", "invalid_schedule")]),
     ({"schedule": 5}, [("schedule", "invalid")]),
     ({"max_deactivation_ratio": "abc"}, [("max_deactivation_ratio", "invalid")]),
     ({"max_deactivation_ratio": -1}, [("max_deactivation_ratio", "invalid")]),
@@ -36,6 +35,7 @@ SAME_FOR_POST_AND_PATCH = [
 # and five cron fields that are not a schedule (422 invalid_schedule).
 RULE_CHECKS = [
     ({"schedule": "0 25 * * *"}, [("schedule", "invalid_schedule")]),
+    ({"schedule": "0 2 * * * *"}, [("schedule", "invalid_schedule")]),
     ({"settings": {"company_id": "X", "tenant": "acme"}}, [("settings", "invalid")]),
     ({"credentials": {"client_id": "c", "client_secret": "s", "token_url": "ftp://x"}}, [("credentials", "invalid")]),
     ({"field_map": {"a..b": "email"}}, [("field_map", "invalid")]),
