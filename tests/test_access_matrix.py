@@ -44,6 +44,8 @@ REST_CALLS = {
     "employees.partial_update": ("patch", f"/api/v1/employees/{TARGET}/", {"first_name": "Mallory"}, WRITE, True),
     "employees.deactivate": ("post", f"/api/v1/employees/{TARGET}/deactivate/", None, WRITE, True),
     "employees.sync": ("post", "/api/v1/employees/sync/", {"mode": "full", "employees": []}, WRITE, False),
+    "employees.export": ("get", f"/api/v1/employees/{TARGET}/export/", None, READ, True),
+    "employees.erase": ("post", f"/api/v1/employees/{TARGET}/erase/", None, Scope.EMPLOYEES_ERASE, True),
     "business_units.list": ("get", "/api/v1/business-units/", None, READ, False),
     "cost_centres.list": ("get", "/api/v1/cost-centres/", None, READ, False),
     "programmes.list": ("get", "/api/v1/programmes/", None, P_READ, False),

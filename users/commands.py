@@ -192,6 +192,10 @@ class EmployeeDeactivate(Command):
     employee_id: StrictStr  # a lookup key: unknown is 404
 
 
+class EmployeeErase(Command):
+    employee_id: StrictStr  # a lookup key: unknown is 404
+
+
 class EmployeeRecord(EmployeeChanges, _NewEmployee):
     """One employee of a sync: a new one needs employee_id, email, first_name and last_name."""
 

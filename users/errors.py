@@ -4,6 +4,7 @@ from plum.core.errors import DomainError, ErrorCode
 class UsersErrorCode(ErrorCode):
     EMPLOYEE_NOT_FOUND = "employee_not_found", 404
     EMPLOYEE_EXISTS = "employee_exists", 409
+    EMPLOYEE_ERASED = "employee_erased", 422
     ORGANISATION_NOT_FOUND = "organisation_not_found", 404
     MANAGER_NOT_FOUND = "manager_not_found", 422
     MANAGER_IS_SELF = "manager_is_self", 422
@@ -21,4 +22,13 @@ class EmployeeExists(DomainError):
     def __init__(self, employee_id: str):
         super().__init__(
             UsersErrorCode.EMPLOYEE_EXISTS, f"Employee {employee_id!r} already exists.", field="employee_id"
+        )
+
+
+class EmployeeErased(DomainError):
+    def __init__(self, employee_id: str, field: str | None = None):
+        super().__init__(
+            UsersErrorCode.EMPLOYEE_ERASED,
+            f"Employee {employee_id!r} was erased; an erased employee is never written again.",
+            field=field,
         )

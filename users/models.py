@@ -116,6 +116,9 @@ class Employee(TenantOwned):
     slack_user_id = models.CharField(max_length=64, blank=True)
     teams_user_id = models.CharField(max_length=128, blank=True)
     source = models.CharField(max_length=64, blank=True)
+    erased_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the person's data was erased; an erased employee is never written again."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -7,7 +7,10 @@ class VouchersConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
+        from vouchers import personal_data
+
         checks.register(voucher_key_check, checks.Tags.security, deploy=False)
+        personal_data.register()
 
 
 def voucher_key_check(app_configs, **kwargs):

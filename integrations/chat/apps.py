@@ -8,3 +8,8 @@ class ChatConfig(AppConfig):
     label = "integrations_chat"
     verbose_name = "Slack and Teams"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from integrations.chat import personal_data
+
+        personal_data.register()

@@ -86,3 +86,8 @@ def _uuid_or_none(value) -> uuid.UUID | None:
         return uuid.UUID(str(value))
     except ValueError:
         return None
+
+
+def notifications_about_employee(*, actor: Actor, employee_id: str) -> QuerySet[Notification]:
+    """Notifications whose event document names the employee (the personal data export)."""
+    return Notification.objects.filter(organisation_id=actor.organisation_id, data__employee_id=employee_id)

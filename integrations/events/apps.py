@@ -8,3 +8,8 @@ class EventsConfig(AppConfig):
     label = "integrations_events"
     verbose_name = "Events and reward rules"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from integrations.events import personal_data
+
+        personal_data.register()

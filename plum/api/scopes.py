@@ -9,6 +9,7 @@ __all__ = ["ALL_SCOPES", "AUTHENTICATED", "PUBLIC", "SCOPE_DESCRIPTIONS", "Clien
 SCOPE_DESCRIPTIONS: dict[Scope, str] = {
     Scope.EMPLOYEES_READ: "Read employees, business units and cost centres",
     Scope.EMPLOYEES_WRITE: "Create, update, deactivate and sync employees",
+    Scope.EMPLOYEES_ERASE: "Erase an employee's personal data (irreversible)",
     Scope.POINTS_READ: "Read programmes, wallets, points requests and batches",
     Scope.POINTS_WRITE: "Send points requests, batches and uploads; reverse requests",
     Scope.POINTS_APPROVE: "Approve or reject points requests",

@@ -6,6 +6,7 @@ from enum import StrEnum
 class Scope(StrEnum):
     EMPLOYEES_READ = "employees:read"
     EMPLOYEES_WRITE = "employees:write"
+    EMPLOYEES_ERASE = "employees:erase"
     POINTS_READ = "points:read"
     POINTS_WRITE = "points:write"
     POINTS_APPROVE = "points:approve"

@@ -10,12 +10,20 @@ from plum.api.idempotency import idempotent
 from plum.api.openapi import filter_parameters, problems
 from plum.api.scopes import Scope
 from plum.api.views import PlumViewSet
+from plum.core.personal_data import export_document
 from users import selectors, services
-from users.commands import EmployeeChanges, EmployeeCreate, EmployeeDeactivate, EmployeesSync, EmployeeUpdate
+from users.commands import (
+    EmployeeChanges,
+    EmployeeCreate,
+    EmployeeDeactivate,
+    EmployeeErase,
+    EmployeesSync,
+    EmployeeUpdate,
+)
 from users.filters import EmployeeFilter
 from users.models import Employee
 
-READ, WRITE = Scope.EMPLOYEES_READ, Scope.EMPLOYEES_WRITE
+READ, WRITE, ERASE = Scope.EMPLOYEES_READ, Scope.EMPLOYEES_WRITE, Scope.EMPLOYEES_ERASE
 
 
 class EmployeeOutput(serializers.Serializer):
@@ -57,6 +65,22 @@ class EmployeeSyncOutput(serializers.Serializer):
     errors = SyncErrorOutput(many=True)
 
 
+class PersonalDataExportOutput(serializers.Serializer):
+    """Everything Plum holds about the employee, each part as its own endpoint shows it (codes masked)."""
+
+    employee = EmployeeOutput()
+    wallet = serializers.DictField(help_text="As GET /api/v1/wallets/{employee_id}/ shows it")
+    ledger_lines = serializers.ListField(
+        child=serializers.DictField(), help_text="As GET /api/v1/wallets/{employee_id}/transactions/, oldest first"
+    )
+    points_requests = serializers.ListField(child=serializers.DictField(), help_text="As the points requests API")
+    vouchers = serializers.ListField(child=serializers.DictField(), help_text="As the vouchers API, codes masked")
+    events = serializers.ListField(child=serializers.DictField(), help_text="As the events API")
+    rewards = serializers.ListField(child=serializers.DictField(), help_text="Each event's rewards, with its event_id")
+    notifications = serializers.ListField(child=serializers.DictField(), help_text="Slack and Teams notifications")
+    exported_at = serializers.DateTimeField()
+
+
 class DimensionOutput(serializers.Serializer):
     code = serializers.CharField()
     name = serializers.CharField()
@@ -78,6 +102,18 @@ class DimensionOutput(serializers.Serializer):
         responses={200: EmployeeOutput, **problems(_422="manager_not_found, manager_is_self")},
     ),
     deactivate=extend_schema(request=None, responses=EmployeeOutput),
+    export=extend_schema(
+        description="Everything Plum holds about the employee, as one JSON document (GDPR articles 15 and 20).",
+        responses=PersonalDataExportOutput,
+    ),
+    erase=extend_schema(
+        request=None,
+        description=(
+            "Irreversible: names, email, Slack and Teams ids become tombstones here and in every stored copy; the"
+            " employee is inactive; amounts and ids stay so the books balance. A second call changes nothing."
+        ),
+        responses=EmployeeOutput,
+    ),
     sync=extend_schema(request=EmployeesSync, responses={200: EmployeeSyncOutput, **problems(_413="too_many_records")}),
 )
 class EmployeeViewSet(PlumViewSet):
@@ -91,6 +127,8 @@ class EmployeeViewSet(PlumViewSet):
         "partial_update": WRITE,
         "deactivate": WRITE,
         "sync": WRITE,
+        "export": READ,
+        "erase": ERASE,
     }
     serializer_class = EmployeeOutput
     filterset_class = EmployeeFilter
@@ -123,6 +161,20 @@ class EmployeeViewSet(PlumViewSet):
     def deactivate(self, request, employee_id):
         command = EmployeeDeactivate.parse({"employee_id": employee_id})
         employee = services.employee_deactivate(actor=actor_of(request), command=command)
+        return Response(EmployeeOutput(employee).data)
+
+    @action(detail=True, methods=["get"])
+    def export(self, request, employee_id):
+        actor = actor_of(request)
+        employee = selectors.employee_get(actor=actor, employee_id=employee_id)
+        return Response(
+            export_document(actor=actor, employee=employee, employee_document=EmployeeOutput(employee).data)
+        )
+
+    @action(detail=True, methods=["post"])
+    def erase(self, request, employee_id):
+        command = EmployeeErase.parse({"employee_id": employee_id})
+        employee = services.employee_erase(actor=actor_of(request), command=command)
         return Response(EmployeeOutput(employee).data)
 
     @action(detail=False, methods=["post"])

@@ -9,6 +9,7 @@ from users.services.clients import (
     api_client_update,
 )
 from users.services.employees import employee_create, employee_deactivate, employee_update
+from users.services.erasure import employee_erase
 from users.services.organisations import organisation_ensure, organisation_update
 from users.services.sync import SyncResult, employees_sync
 
@@ -22,6 +23,7 @@ __all__ = [
     "api_client_update",
     "employee_create",
     "employee_deactivate",
+    "employee_erase",
     "employee_update",
     "employees_sync",
     "organisation_ensure",

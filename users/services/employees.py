@@ -6,7 +6,7 @@ from plum.core.actor import Actor
 from plum.core.errors import DomainError, ValidationFailed
 from plum.core.outbox import Event, outbox_emit
 from users.commands import EmployeeCreate, EmployeeDeactivate, EmployeeUpdate, dates_error
-from users.errors import EmployeeExists, UsersErrorCode
+from users.errors import EmployeeErased, EmployeeExists, UsersErrorCode
 from users.models import EMPLOYEE_PLAIN_FIELDS, BusinessUnit, CostCentre, Employee
 from users.selectors import employee_document, employee_get
 
@@ -102,6 +102,8 @@ def employee_update(*, actor: Actor, command: EmployeeUpdate) -> Employee:
     employee_id, clean = command.employee_id, command.changes()
     with transaction.atomic():
         employee = employee_get(actor=actor, employee_id=employee_id, for_update=True)
+        if employee.erased_at is not None:
+            raise EmployeeErased(employee_id)
         before = _state(employee)
         was_active = employee.status == Employee.Status.ACTIVE
         _refuse_self_manager(employee_id, clean)

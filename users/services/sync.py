@@ -155,6 +155,7 @@ def _locked_rows(employees) -> dict[str, dict]:
         "created_at",
         "updated_at",
         "manager_id",
+        "erased_at",
         *EMPLOYEE_PLAIN_FIELDS,
         unit_code=F("business_unit__code"),
         centre_code=F("cost_centre__code"),
@@ -175,7 +176,9 @@ def _check_against_stored(valid: dict[str, _Record], stored: dict[str, dict], er
     """New employees need every required field; dates are checked with the stored ones merged in."""
     for employee_id, record in list(valid.items()):
         current = stored.get(employee_id)
-        if current is None:
+        if current is not None and current["erased_at"] is not None:
+            problems = [field_error("employee_id", UsersErrorCode.EMPLOYEE_ERASED, "This employee was erased.")]
+        elif current is None:
             problems = [
                 field_error(name, CoreErrorCode.REQUIRED, "This field is required.")
                 for name in REQUIRED_ON_CREATE

@@ -5,8 +5,30 @@
 
 CREATE OR REPLACE FUNCTION points_ledger_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+    -- The one permitted edit: erasure of personal data replaces a transaction's memo, and nothing else,
+    -- through points_ledger_erase_memo below.
+    IF TG_OP = 'UPDATE' AND TG_TABLE_NAME = 'points_ledgertransaction'
+            AND current_setting('plum.erasing_memo', true) = 'on'
+            AND (NEW.id, NEW.organisation_id, NEW.kind, NEW.reference, NEW.created_at)
+                IS NOT DISTINCT FROM (OLD.id, OLD.organisation_id, OLD.kind, OLD.reference, OLD.created_at) THEN
+        RETURN NEW;
+    END IF;
     RAISE EXCEPTION '% is append-only: % refused; correct with a reversal', TG_TABLE_NAME, TG_OP
         USING ERRCODE = 'insufficient_privilege';
+END $$;
+
+CREATE OR REPLACE FUNCTION points_ledger_erase_memo(p_organisation uuid, p_ids uuid[], p_memos text[])
+RETURNS integer LANGUAGE plpgsql AS $$
+DECLARE
+    changed integer;
+BEGIN
+    PERFORM set_config('plum.erasing_memo', 'on', true);
+    UPDATE points_ledgertransaction t SET memo = m.memo
+    FROM unnest(p_ids, p_memos) AS m(id, memo)
+    WHERE t.id = m.id AND t.organisation_id = p_organisation AND t.memo IS DISTINCT FROM m.memo;
+    GET DIAGNOSTICS changed = ROW_COUNT;
+    PERFORM set_config('plum.erasing_memo', 'off', true);
+    RETURN changed;
 END $$;
 
 CREATE OR REPLACE TRIGGER points_ledgerentry_append_only BEFORE DELETE OR UPDATE ON points_ledgerentry
