@@ -102,8 +102,21 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("DB_CONN_HEALTH_CHECKS", d
 # Django turns psycopg's prepared statements off; only plum.core.db's cursors use them (Django's own
 # cursors bind parameters on the client and never prepare), for the statements on every request's path.
 DATABASES["default"].setdefault("OPTIONS", {}).setdefault("prepare_threshold", 5)
+# --- Read replica for reports (plum.core.replica, docs/replica.md). Unset: reports read from the primary.
 if env("DATABASE_REPLICA_URL", default=""):
     DATABASES["replica"] = env.db("DATABASE_REPLICA_URL")
+    DATABASES["replica"]["ENGINE"] = "django.db.backends.postgresql"
+    DATABASES["replica"].setdefault("CONN_MAX_AGE", DATABASES["default"]["CONN_MAX_AGE"])
+    DATABASES["replica"]["CONN_HEALTH_CHECKS"] = DATABASES["default"]["CONN_HEALTH_CHECKS"]
+    # A replica that does not answer must not hold a request for long: the primary serves instead.
+    DATABASES["replica"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 3)
+    # Tests read the replica alias from the test database itself: no test database is made on the replica.
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["plum.core.db_routers.PrimaryReplicaRouter"]
+# Reports fall back to the primary when the replica's replay is further behind than this.
+REPLICA_MAX_LAG_SECONDS = env.float("PLUM_REPLICA_MAX_LAG_SECONDS", default=30.0)
+# Seconds a process keeps its verdict on the replica (answering, caught up) before asking again.
+REPLICA_CHECK_SECONDS = env.float("PLUM_REPLICA_CHECK_SECONDS", default=5.0)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: Celery broker and cache. Without REDIS_URL, tasks run in-process and the cache is local.

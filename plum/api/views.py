@@ -7,6 +7,7 @@ from rest_framework.exceptions import ErrorDetail, ParseError, ValidationError
 
 from plum.api.limits import DEFAULT_MAX_BODY_BYTES, check_body_size
 from plum.api.query import HeaderContentNegotiation, check_query_parameters
+from plum.core.replica import replica_configured, replica_state
 
 
 class PlumViewSet(viewsets.GenericViewSet):
@@ -52,6 +53,8 @@ def healthz(request):
 def readyz(request):
     checks = {"database": _database_ok(), "broker": _broker_ok()}
     ready = all(v in ("ok", "in-process") for v in checks.values())
+    if replica_configured():  # shown, never a reason to be unready: reports then read from the primary
+        checks["replica"] = replica_state()
     return JsonResponse({"status": "ok" if ready else "unavailable", "checks": checks}, status=200 if ready else 503)
 
 
