@@ -1,12 +1,36 @@
 """The Celery app and the periodic schedule. Without REDIS_URL tasks run in-process (eager)."""
 
+import logging
 import os
 
-from celery import Celery
+from celery import Celery, Task
+
+from plum.core.outage import is_database_unavailable
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "plum.settings")
+logger = logging.getLogger(__name__)
 
-app = Celery("plum")
+
+class PlumTask(Task):
+    """Every task's base. A task that failed because the database went away (a restart, a failover) is sent
+    again after PLUM_DATABASE_RETRY_AFTER_SECONDS, for as long as the outage lasts, instead of failing:
+    every task is safe to run twice, and the next run gets a new connection (Celery's Django fixup closes
+    the broken one after the task). In-process (eager) runs raise to their caller as before."""
+
+    def __call__(self, *args, **kwargs):
+        try:
+            return super().__call__(*args, **kwargs)
+        except Exception as exc:
+            if self.request.is_eager or self.request.called_directly or not is_database_unavailable(exc):
+                raise
+            from django.conf import settings
+
+            logger.warning("%s: the database is unavailable (%s); sent again", self.name, exc)
+            retries = self.request.retries + 1  # never exhausted by an outage, however long
+            raise self.retry(exc=exc, countdown=settings.PLUM_DATABASE_RETRY_AFTER_SECONDS, max_retries=retries)
+
+
+app = Celery("plum", task_cls=PlumTask)
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 app.autodiscover_tasks(["plum.core.jobs"])  # the job runner's run_job and sweep_jobs

@@ -61,6 +61,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "plum.api.errors.ProblemMiddleware",  # outermost: Django's own error pages under the API's paths
+    "plum.api.outage.DatabaseUnavailableMiddleware",  # the database restarting: 503 with Retry-After
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -102,6 +103,11 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("DB_CONN_HEALTH_CHECKS", d
 # Django turns psycopg's prepared statements off; only plum.core.db's cursors use them (Django's own
 # cursors bind parameters on the client and never prepare), for the statements on every request's path.
 DATABASES["default"].setdefault("OPTIONS", {}).setdefault("prepare_threshold", 5)
+# A database that does not answer (restarting, failing over) fails a connection attempt after this long,
+# and requests answer 503 `database_unavailable` with this Retry-After (plum.api.outage), never hang or 500.
+DATABASES["default"]["OPTIONS"].setdefault("connect_timeout", env.int("PLUM_DB_CONNECT_TIMEOUT", default=5))
+PLUM_DATABASE_RETRY_AFTER_SECONDS = env.int("PLUM_DATABASE_RETRY_AFTER_SECONDS", default=5)
+
 # --- Read replica for reports (plum.core.replica, docs/replica.md). Unset: reports read from the primary.
 if env("DATABASE_REPLICA_URL", default=""):
     DATABASES["replica"] = env.db("DATABASE_REPLICA_URL")

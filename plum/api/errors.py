@@ -1,6 +1,7 @@
 """RFC 9457 problem+json for every error path: DRF exceptions, DomainError and Django's own."""
 
 import logging
+import sys
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
@@ -27,6 +28,7 @@ TITLES = {
     422: "Unprocessable content",
     429: "Too many requests",
     500: "Internal server error",
+    503: "Service unavailable",
 }
 
 DRF_CODES = {
@@ -178,6 +180,12 @@ def handler404(request, exception=None):
 
 
 def handler500(request):
+    from plum.api.outage import database_unavailable_response
+    from plum.core.outage import is_database_unavailable
+
+    # Called while Django handles the exception: a database that went away is a 503, not a bug.
+    if is_database_unavailable(sys.exc_info()[1]):
+        return database_unavailable_response(request)
     return _django_problem(500) if is_api_path(request.path) else defaults.server_error(request)
 
 
