@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 export DJANGO_SETTINGS_MODULE := plum.settings
 
-.PHONY: run test test-steps lint contracts migrations-check schema-check schema test-fast bench load worker clean-db browser
+.PHONY: run test test-steps lint contracts migrations-check schema-check schema test-fast bench load worker clean-db browser redis-binary
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
@@ -46,7 +46,7 @@ schema-check: $(STAMP)
 schema: $(STAMP)
 	PLUM_ALLOW_EPHEMERAL_SECRET=1 $(PY) manage.py plum_schema
 
-test: $(STAMP) browser
+test: $(STAMP) browser redis-binary
 	$(EMBEDDED) run $(MAKE) --no-print-directory test-steps
 
 test-steps: lint contracts migrations-check schema-check
@@ -58,6 +58,13 @@ browser:
 	  echo "Installing Debian's chromium and chromium-driver for the page tests"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium chromium-driver; }
+
+# The database-restart test runs its own Redis next to its own PostgreSQL; installed when missing.
+redis-binary:
+	@command -v redis-server >/dev/null 2>&1 || { \
+	  echo "Installing Debian's redis-server for the database-restart test"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq redis-server; }
 
 clean-db: $(STAMP)
 	$(EMBEDDED) remove
