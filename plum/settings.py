@@ -27,6 +27,22 @@ if not VOUCHER_CODE_KEY and not DEBUG and not env.bool("PLUM_ALLOW_EPHEMERAL_SEC
     from django.core.exceptions import ImproperlyConfigured
 
     raise ImproperlyConfigured("PLUM_VOUCHER_KEY is not set (make run writes one into .env).")
+# Key rotation (docs/keys-and-sign-in.md): the old key stays readable as *_PREVIOUS until
+# `manage.py plum_rotate_voucher_key` has rewritten every code. The lookup hash's key is not rotated:
+# it defaults to PLUM_VOUCHER_KEY and must be pinned (to the first key) before a rotation starts.
+VOUCHER_CODE_KEY_PREVIOUS = env("PLUM_VOUCHER_KEY_PREVIOUS", default="")
+VOUCHER_LOOKUP_KEY = env("PLUM_VOUCHER_LOOKUP_KEY", default="")
+if VOUCHER_CODE_KEY_PREVIOUS and not VOUCHER_LOOKUP_KEY:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(
+        "PLUM_VOUCHER_KEY_PREVIOUS is set but PLUM_VOUCHER_LOOKUP_KEY is not: pin the lookup key to the "
+        "PLUM_VOUCHER_KEY in use before any rotation (docs/keys-and-sign-in.md)."
+    )
+# Integration secrets (hook, webhook, HRMS, Slack/Teams): their own key, following PLUM_VOUCHER_KEY while
+# unset; rotated by `manage.py plum_rotate_integration_key`.
+INTEGRATION_SECRET_KEY = env("PLUM_INTEGRATION_KEY", default="")
+INTEGRATION_SECRET_KEY_PREVIOUS = env("PLUM_INTEGRATION_KEY_PREVIOUS", default="")
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
