@@ -35,7 +35,7 @@ def stored(rotation: Rotation) -> dict:
     values = {}
     with connection.cursor() as cursor:
         for table in rotation.tables:
-            cursor.execute(f"SELECT {table.pk}, {', '.join(table.columns)} FROM {table.table}")  # noqa: S608
+            cursor.execute(f"SELECT {table.pk}, {', '.join(table.columns)} FROM {table.table}")
             for pk, *blobs in cursor.fetchall():
                 for column, blob in zip(table.columns, blobs, strict=True):
                     values[(table.table, pk, column)] = None if blob is None else bytes(blob)
@@ -47,9 +47,7 @@ def opened(rotation: Rotation, *, current_only: bool = False) -> dict:
     values = {}
     with connection.cursor() as cursor:
         for table in rotation.tables:
-            cursor.execute(
-                f"SELECT {table.pk}, {table.organisation}, {', '.join(table.columns)} FROM {table.table}"  # noqa: S608
-            )
+            cursor.execute(f"SELECT {table.pk}, {table.organisation}, {', '.join(table.columns)} FROM {table.table}")
             for pk, organisation, *blobs in cursor.fetchall():
                 for column, blob in zip(table.columns, blobs, strict=True):
                     values[(table.table, pk, column)] = (
