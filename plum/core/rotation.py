@@ -75,11 +75,14 @@ def _outdated(table: SealedTable, prefix: bytes) -> tuple[str, list]:
 
 
 def outdated_count(rotation: Rotation) -> int:
+    """How many values (not rows) are not sealed under the current key."""
     prefix, total = rotation.sealer.current_prefix(), 0
     with connection.cursor() as cursor:
         for table in rotation.tables:
-            where, params = _outdated(table, prefix)
-            cursor.execute(f"SELECT count(*) FROM {table.table} WHERE {where}", params)  # noqa: S608 (model names)
+            counts = " + ".join(
+                f"count(*) FILTER (WHERE substring({c} from 1 for {len(prefix)}) <> %s)" for c in table.columns
+            )
+            cursor.execute(f"SELECT {counts} FROM {table.table}", [prefix] * len(table.columns))  # noqa: S608
             total += cursor.fetchone()[0]
     return total
 
