@@ -27,12 +27,28 @@ if not VOUCHER_CODE_KEY and not DEBUG and not env.bool("PLUM_ALLOW_EPHEMERAL_SEC
     from django.core.exceptions import ImproperlyConfigured
 
     raise ImproperlyConfigured("PLUM_VOUCHER_KEY is not set (make run writes one into .env).")
+# Key rotation (docs/keys-and-sign-in.md): the old key stays readable as *_PREVIOUS until
+# `manage.py plum_rotate_voucher_key` has rewritten every code. The lookup hash's key is not rotated:
+# it defaults to PLUM_VOUCHER_KEY and must be pinned (to the first key) before a rotation starts.
+VOUCHER_CODE_KEY_PREVIOUS = env("PLUM_VOUCHER_KEY_PREVIOUS", default="")
+VOUCHER_LOOKUP_KEY = env("PLUM_VOUCHER_LOOKUP_KEY", default="")
+if VOUCHER_CODE_KEY_PREVIOUS and not VOUCHER_LOOKUP_KEY:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(
+        "PLUM_VOUCHER_KEY_PREVIOUS is set but PLUM_VOUCHER_LOOKUP_KEY is not: pin the lookup key to the "
+        "PLUM_VOUCHER_KEY in use before any rotation (docs/keys-and-sign-in.md)."
+    )
+# Integration secrets (hook, webhook, HRMS, Slack/Teams): their own key, following PLUM_VOUCHER_KEY while
+# unset; rotated by `manage.py plum_rotate_integration_key`.
+INTEGRATION_SECRET_KEY = env("PLUM_INTEGRATION_KEY", default="")
+INTEGRATION_SECRET_KEY_PREVIOUS = env("PLUM_INTEGRATION_KEY_PREVIOUS", default="")
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "plum.core.signin.apps.PlumAdminConfig",  # Django's admin, its sign-in with a second factor (PLUM_ADMIN_MFA)
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -57,6 +73,10 @@ INSTALLED_APPS = [
     "integrations.scim",
     "integrations.chat",
     "django_celery_beat",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "axes",
 ]
 
 MIDDLEWARE = [
@@ -68,8 +88,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",  # request.user.is_verified(): signed in with a second factor
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: answers a locked-out sign-in with the lockout page
 ]
 
 ROOT_URLCONF = "plum.urls"
@@ -158,6 +180,22 @@ HRMS_MAX_RETRY_AFTER_SECONDS = env.float("PLUM_HRMS_MAX_RETRY_AFTER_SECONDS", de
 HRMS_MAX_PAGE_BYTES = env.int("PLUM_HRMS_MAX_PAGE_BYTES", default=50 * 1_048_576)
 # Slack's Web API (chat.postMessage, users.lookupByEmail); tests point it at a local server.
 SLACK_API_URL = env.str("PLUM_SLACK_API_URL", default="https://slack.com/api/")
+
+# --- Staff sign-in to the admin (docs/keys-and-sign-in.md). With PLUM_ADMIN_MFA=1 the admin asks for a
+# second factor (a TOTP app, or a one-time recovery code); staff without one enrol at their next sign-in.
+ADMIN_MFA = env.bool("PLUM_ADMIN_MFA", default=False)
+OTP_TOTP_ISSUER = env("PLUM_ADMIN_MFA_ISSUER", default="Plum")
+ADMIN_RECOVERY_CODES = 10
+# Failed sign-ins (a wrong password or code) are counted per user name and address (django-axes): after
+# PLUM_ADMIN_SIGNIN_FAILURES of them that pair is locked out for PLUM_ADMIN_SIGNIN_COOLOFF_MINUTES.
+# API clients never sign in this way (OAuth client credentials), so the API is not affected.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = env.int("PLUM_ADMIN_SIGNIN_FAILURES", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("PLUM_ADMIN_SIGNIN_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "admin/plum_signin_locked.html"
+AXES_ENABLE_ADMIN = False  # lockouts are cleared with `manage.py axes_reset_username` (or after the cool-off)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

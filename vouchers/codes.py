@@ -3,22 +3,19 @@
 A code is as good as cash, so the database never holds it readable: the code and its PIN are
 encrypted with AES-256-GCM (a fresh nonce each, the organisation's id as associated data, so a
 ciphertext copied onto another organisation's row does not decrypt), and found by an HMAC-SHA256 of
-the normalised code. Both keys are derived from PLUM_VOUCHER_KEY with HKDF.
+the normalised code. The encryption key is derived from PLUM_VOUCHER_KEY with HKDF and can be rotated
+(plum_rotate_voucher_key); the lookup key from PLUM_VOUCHER_LOOKUP_KEY, which defaults to PLUM_VOUCHER_KEY
+and is never rotated, so a code is found the same way before, during and after a rotation.
 """
 
 import hmac
 import secrets
-from functools import cache
 from uuid import UUID
 
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from plum.core.keys import NONCE_BYTES, Sealer, derived_key, key_material, lookup_key_material, voucher_keyring
 
-from plum.core.keys import key_material
-
-FORMAT_VERSION = b"\x01"
-NONCE_BYTES = 12
+# The code and the PIN; the HKDF purpose is the one codes were first sealed with, so they still open.
+VOUCHER_CODES = Sealer("voucher codes", b"plum voucher encryption", voucher_keyring, "PLUM_VOUCHER_KEY")
 # Generated codes: no 0/O or 1/I/L look-alikes; 31 symbols.
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 GROUP = 4
@@ -26,21 +23,15 @@ RANDOM_SYMBOLS = 19  # 19 * log2(31) ≈ 94 bits of randomness, plus one check s
 MASK = "••••"
 
 
-@cache
-def _keys(material: bytes) -> tuple[AESGCM, bytes]:
-    def derive(purpose: bytes) -> bytes:
-        return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"plum voucher " + purpose).derive(material)
-
-    return AESGCM(derive(b"encryption")), derive(b"lookup")
-
-
 def check_key() -> None:
-    """Raises ImproperlyConfigured when PLUM_VOUCHER_KEY is not a usable key."""
+    """Raises ImproperlyConfigured when PLUM_VOUCHER_KEY, its previous or the lookup key is not usable."""
     key_material()
+    voucher_keyring()
+    lookup_key_material()
 
 
-def _cipher() -> AESGCM:
-    return _keys(key_material())[0]
+def _lookup_key() -> bytes:
+    return derived_key(lookup_key_material(), b"plum voucher lookup")
 
 
 def normalise(code: str) -> str:
@@ -49,34 +40,29 @@ def normalise(code: str) -> str:
 
 
 def lookup_hash(code: str) -> bytes:
-    return hmac.digest(_keys(key_material())[1], normalise(code).encode(), "sha256")
+    return hmac.digest(_lookup_key(), normalise(code).encode(), "sha256")
 
 
 def encrypt(text: str, organisation_id: UUID) -> bytes:
-    nonce = secrets.token_bytes(NONCE_BYTES)
-    return FORMAT_VERSION + nonce + _cipher().encrypt(nonce, text.encode(), organisation_id.bytes)
+    return VOUCHER_CODES.seal(text, organisation_id)
 
 
 def seal_many(texts: list[str], organisation_id: UUID) -> list[tuple[bytes, bytes, str]]:
     """(encrypt, lookup_hash, last_four) of each code, for thousands at a time: the keys are looked up
     once and the nonces drawn in one piece (the same CSPRNG as encrypt's, a fresh nonce per code)."""
-    cipher, lookup = _keys(key_material())
-    seal, associated = cipher.encrypt, organisation_id.bytes
+    current, lookup, seal = voucher_keyring().current, _lookup_key(), VOUCHER_CODES.seal_with
     nonces = secrets.token_bytes(NONCE_BYTES * len(texts))
     sealed = []
     for n, text in enumerate(texts):
         nonce, plain = nonces[n * NONCE_BYTES : (n + 1) * NONCE_BYTES], normalise(text)
-        ciphertext = FORMAT_VERSION + nonce + seal(nonce, text.encode(), associated)
-        sealed.append((ciphertext, hmac.digest(lookup, plain.encode(), "sha256"), plain[-4:]))
+        sealed.append(
+            (seal(current, nonce, text, organisation_id), hmac.digest(lookup, plain.encode(), "sha256"), plain[-4:])
+        )
     return sealed
 
 
 def decrypt(blob: bytes, organisation_id: UUID) -> str:
-    blob = bytes(blob)
-    if blob[:1] != FORMAT_VERSION:
-        raise ValueError("Unknown voucher ciphertext format.")
-    nonce, sealed = blob[1 : 1 + NONCE_BYTES], blob[1 + NONCE_BYTES :]
-    return _cipher().decrypt(nonce, sealed, organisation_id.bytes).decode()
+    return VOUCHER_CODES.unseal(blob, organisation_id)
 
 
 def last_four(code: str) -> str:
