@@ -1,5 +1,9 @@
 """Writing audit entries: one per business call, in the transaction of the change."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+
 from django.db import transaction
 from django.utils import timezone
 from psycopg.types.json import Jsonb
@@ -13,6 +17,7 @@ _INSERT_SQL = (
     "INSERT INTO core_auditentry (organisation_id, at, actor_kind, actor_id, actor_name, action, object_type,"
     " object_id, changes, ip, request_id) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
 )
+_suppressed: ContextVar[bool] = ContextVar("plum_audit_suppressed", default=False)
 _KINDS = {"api_client": "client", "staff": "staff", "system": "system"}
 
 
@@ -34,6 +39,8 @@ def actor_identity(actor: Actor) -> tuple[str, str | None, str]:
 def record(*, actor: Actor, action: str, object_type: str, object_id: str, changes: dict | None = None) -> None:
     """One entry about `object_type`/`object_id`, written in the caller's transaction (call it inside the
     service's atomic block, after the write succeeded). Denied keys are dropped from `changes` here too."""
+    if _suppressed.get():
+        return
     connection = transaction.get_connection()
     if not connection.in_atomic_block:
         raise RuntimeError("Audit entries must be written inside the transaction of the change.")
@@ -56,10 +63,21 @@ def record(*, actor: Actor, action: str, object_type: str, object_id: str, chang
         cursor.execute(_INSERT_SQL, row)
 
 
+@contextmanager
+def suppressed() -> Iterator[None]:
+    """Inside, record() writes nothing: a call that runs another door's service (a SCIM PUT updating an
+    employee, a hook submitting a points request) records the one entry about what it names itself."""
+    token = _suppressed.set(True)
+    try:
+        yield
+    finally:
+        _suppressed.reset(token)
+
+
 def record_event(*, actor: Actor, event: Event, changes: dict | None = None) -> None:
     """Where a write emits an outbox event, the event and the audit entry together: the entry's action is the
     event's name and its object the event's aggregate."""
-    outbox_emit(organisation_id=actor.organisation_id, event=event)
+    outbox_emit(organisation_id=actor.organisation_id, event=event)  # emitted even where the entry is suppressed
     record(
         actor=actor,
         action=event.event_type,

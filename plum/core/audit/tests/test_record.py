@@ -123,3 +123,14 @@ def test_a_rolled_back_write_leaves_no_entry():
         audit.record(actor=client_actor(), action="x.y", object_type="x", object_id="1")
         1 / 0  # noqa: B018
     assert AuditEntry.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_inside_suppressed_record_writes_nothing_but_record_event_still_emits():
+    with transaction.atomic():
+        with audit.suppressed():
+            audit.record(actor=client_actor(), action="x.y", object_type="x", object_id="1")
+            audit.record_event(actor=client_actor(), event=Event("employee.updated", "employee", "E1", {}))
+        audit.record(actor=client_actor(), action="x.z", object_type="x", object_id="2")
+    assert list(AuditEntry.objects.values_list("action", flat=True)) == ["x.z"]
+    assert OutboxEvent.objects.count() == 1
