@@ -39,7 +39,7 @@ class RotatingSecret(models.Model):
 
 
 class AuditEntry(models.Model):
-    """One entry per write, from every door, in the write's transaction (plum.core.audit.record).
+    """One entry per write, from every door, in the write's transaction (plum.core.audit.entries).
     Append-only: the database refuses UPDATE and DELETE except through plum_audit_erase and plum_audit_purge."""
 
     class ActorKind(models.TextChoices):

@@ -9,7 +9,7 @@ A replay or a call that changes nothing records nothing: call record() only when
 Bulk jobs record one entry per job, `changes=audit.counts({...})`. See docs/audit.md."""
 
 from plum.core.audit.context import RequestContext, RequestIdLogFilter, current_request, request_context
-from plum.core.audit.record import actor_identity, record, record_event, suppressed
+from plum.core.audit.entries import actor_identity, record, record_event, sql_entry, suppressed
 from plum.core.audit.values import changes_between, counts, created, is_denied, json_safe
 
 __all__ = [
@@ -25,5 +25,6 @@ __all__ = [
     "record",
     "record_event",
     "request_context",
+    "sql_entry",
     "suppressed",
 ]

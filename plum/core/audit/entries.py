@@ -63,6 +63,23 @@ def record(*, actor: Actor, action: str, object_type: str, object_id: str, chang
         cursor.execute(_INSERT_SQL, row)
 
 
+def sql_entry(*, actor: Actor, changes: dict | None = None) -> dict | None:
+    """An entry's who and where, and its changes, for a database function that writes the entry in the same
+    statement as the change (the one-statement points credit); None inside suppressed()."""
+    if _suppressed.get():
+        return None
+    context = current_request()
+    kind, actor_id, name = actor_identity(actor)
+    return {
+        "actor_kind": kind,
+        "actor_id": actor_id,
+        "actor_name": name,
+        "ip": context.ip,
+        "request_id": context.request_id,
+        "changes": json_safe(changes or {}),
+    }
+
+
 @contextmanager
 def suppressed() -> Iterator[None]:
     """Inside, record() writes nothing: a call that runs another door's service (a SCIM PUT updating an

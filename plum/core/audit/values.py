@@ -74,8 +74,8 @@ def changes_between(before: Mapping, after: Mapping) -> dict:
 
 
 def created(values: Mapping) -> dict:
-    """A create's changes: every stored field as [None, value]."""
-    return {str(k): [None, json_safe(v)] for k, v in values.items() if not is_denied(k)}
+    """A create's changes: every stored field that holds something as [None, value] (a null stays out)."""
+    return {str(k): [None, json_safe(v)] for k, v in values.items() if v is not None and not is_denied(k)}
 
 
 def counts(values: Mapping[str, int]) -> dict:
