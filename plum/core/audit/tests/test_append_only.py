@@ -7,6 +7,7 @@ from django.db.utils import DatabaseError
 from django.utils import timezone
 
 from plum.core.audit.purge import erase_values, purge_expired
+from plum.core.audit.tasks import purge_audit_task
 from plum.core.models import AuditEntry
 
 ORG = uuid.UUID("00000000-0000-0000-0000-0000000000a1")
@@ -117,3 +118,12 @@ def test_erase_replaces_personal_values_at_any_depth_in_one_organisation_only():
     assert (theirs.changes, untouched.changes) == (personal, {"email": ["bob@example.com", None]})
     with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("UPDATE core_auditentry SET changes = '{}'")
+
+
+@pytest.mark.django_db
+def test_the_beat_task_purges_by_the_setting(settings):
+    settings.AUDIT_RETENTION_DAYS = 30
+    entry(at=timezone.now() - datetime.timedelta(days=45), object_id="old")
+    entry(at=timezone.now(), object_id="kept")
+    assert purge_audit_task.apply().get() == 1
+    assert list(AuditEntry.objects.values_list("object_id", flat=True)) == ["kept"]
