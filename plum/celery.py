@@ -34,6 +34,7 @@ app = Celery("plum", task_cls=PlumTask)
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 app.autodiscover_tasks(["plum.core.jobs"])  # the job runner's run_job and sweep_jobs
+app.autodiscover_tasks(["plum.core.audit"])  # the audit trail's purge
 app.conf.beat_schedule = {
     "purge-idempotency-keys": {"task": "plum.api.tasks.idempotency_purge_task", "schedule": 3600.0},
     # Re-sends jobs of every kind whose message was lost (Redis restarted, a worker killed): plum.core.jobs.
@@ -62,4 +63,6 @@ app.conf.beat_schedule = {
         "options": {"expires": 6.0},
     },
     "purge-outbox": {"task": "integrations.webhooks.tasks.purge_outbox_task", "schedule": 3600.0},
+    # Audit entries older than PLUM_AUDIT_RETENTION_DAYS, a day's range at a time (plum.core.audit.purge).
+    "purge-audit": {"task": "plum.core.audit.purge_audit_task", "schedule": 3600.0},
 }

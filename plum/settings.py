@@ -80,6 +80,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "plum.api.middleware.RequestIdMiddleware",  # first: every log line of the request carries its id
     "plum.api.errors.ProblemMiddleware",  # outermost: Django's own error pages under the API's paths
     "plum.api.outage.DatabaseUnavailableMiddleware",  # the database restarting: 503 with Retry-After
     "django.middleware.security.SecurityMiddleware",
@@ -171,6 +172,8 @@ OUTBOUND_TIMEOUT_SECONDS = env.float("PLUM_OUTBOUND_TIMEOUT_SECONDS", default=10
 OUTBOUND_MAX_ANSWER_BYTES = env.int("PLUM_OUTBOUND_MAX_ANSWER_BYTES", default=1_048_576)
 # Relayed outbox events older than this are deleted (deliveries keep their own copy of the body).
 OUTBOX_RETENTION_DAYS = env.int("PLUM_OUTBOX_RETENTION_DAYS", default=7)
+# Audit entries are kept this long, then purged by the hourly task (docs/audit.md).
+AUDIT_RETENTION_DAYS = env.int("PLUM_AUDIT_RETENTION_DAYS", default=400)
 
 # --- HRMS pulls (integrations/hrms/): a vendor call is tried this many times; 5xx and network failures
 # wait BACKOFF, then twice that, …; a 429's Retry-After is honoured up to MAX_RETRY_AFTER (longer: the run fails).
@@ -321,6 +324,8 @@ POINTS_ONE_STATEMENT_CREDIT = env.bool("PLUM_POINTS_ONE_STATEMENT_CREDIT", defau
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "plum.core.audit.context.RequestIdLogFilter"}},
+    "formatters": {"plain": {"format": "%(levelname)s %(name)s [%(request_id)s] %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["request_id"], "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
 }

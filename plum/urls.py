@@ -12,6 +12,7 @@ from integrations.events.api import rest as events_rest
 from integrations.hrms.api import rest as hrms_rest
 from integrations.webhooks.api import deliveries as webhook_deliveries
 from integrations.webhooks.api import rest as webhooks_rest
+from plum.api import audit as audit_rest
 from plum.api.graphql.view import GraphQLEndpoint
 from plum.api.oauth import TokenView
 from plum.api.scopes import PUBLIC
@@ -43,6 +44,7 @@ webhooks_rest.register(router)
 webhook_deliveries.register(router)
 hrms_rest.register(router)
 chat_rest.register(router)
+audit_rest.register(router)
 
 handler400 = "plum.api.errors.handler400"
 handler403 = "plum.api.errors.handler403"

@@ -65,6 +65,7 @@ REST_CALLS = {
     ),
     "wallets.retrieve": ("get", f"/api/v1/wallets/{TARGET}/", None, P_READ, True),
     "wallets.transactions": ("get", f"/api/v1/wallets/{TARGET}/transactions/", None, P_READ, True),
+    "audit.list": ("get", "/api/v1/audit/", None, Scope.AUDIT_READ, False),
 }
 # How another organisation is refused where it is not the employees' 404 employee_not_found.
 NOT_YOURS = {

@@ -259,6 +259,7 @@ def test_every_kind_is_registered_and_beat_sweeps_them_all():
         "integrations.webhooks.tasks.dispatch_deliveries_task": 5.0,
         "integrations.chat.tasks.dispatch_notifications_task": 3.0,
         "integrations.webhooks.tasks.purge_outbox_task": 3600.0,
+        "plum.core.audit.purge_audit_task": 3600.0,
     }
 
 

@@ -54,9 +54,9 @@ class OrganisationAdmin(GuardedModelAdmin):
     def save_model(self, request, obj, form, change):
         if change:
             command = OrganisationUpdate.parse({"name": obj.name, "is_active": obj.is_active})
-            services.organisation_update(organisation=obj, command=command)
+            services.organisation_update(organisation=obj, command=command, actor=staff_actor(request, obj.pk))
         else:
-            created, _ = services.organisation_ensure(slug=obj.slug, name=obj.name)
+            created, _ = services.organisation_ensure(slug=obj.slug, name=obj.name, actor=staff_actor(request, obj.pk))
             obj.pk = created.pk
 
     def has_delete_permission(self, request, obj=None):
@@ -98,10 +98,12 @@ class ApiClientAdmin(GuardedModelAdmin):
         try:
             if change:
                 command = ApiClientUpdate.parse({**fields, "is_active": data["is_active"]})
-                services.api_client_update(client=obj, command=command)
+                services.api_client_update(client=obj, command=command, actor=staff_actor(request, obj.organisation_id))
             else:
                 command = ApiClientCreate.parse(fields)
-                issued = services.api_client_create(organisation=data["organisation"], command=command)
+                organisation = data["organisation"]
+                actor = staff_actor(request, organisation.id)
+                issued = services.api_client_create(organisation=organisation, command=command, actor=actor)
                 obj.pk = issued.client.pk
                 request._issued_client = issued
         except DomainError as exc:
@@ -118,7 +120,8 @@ class ApiClientAdmin(GuardedModelAdmin):
         if queryset.count() != 1:
             self.message_user(request, "Rotate one client at a time.", messages.WARNING)
             return None
-        issued = services.api_client_rotate_secret(client=queryset.get())
+        client = queryset.get()
+        issued = services.api_client_rotate_secret(client=client, actor=staff_actor(request, client.organisation_id))
         return self._secret_page(request, issued, "New secret issued")
 
     @admin.action(description="Issue a SCIM token for an identity provider (valid 365 days)", permissions=["change"])
@@ -129,7 +132,9 @@ class ApiClientAdmin(GuardedModelAdmin):
         client = queryset.get()
         try:
             issued = services.api_client_issue_token(
-                client=client, command=ApiClientTokenIssue.parse({"scopes": ["scim"]})
+                client=client,
+                command=ApiClientTokenIssue.parse({"scopes": ["scim"]}),
+                actor=staff_actor(request, client.organisation_id),
             )
         except DomainError as exc:
             self.message_user(request, error_summary(exc), messages.ERROR)

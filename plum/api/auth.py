@@ -33,7 +33,8 @@ def _token_sql() -> str:
     client_model = get_application_model()
     organisation_model = client_model._meta.get_field("organisation").related_model
     return (
-        "SELECT t.expires, t.scope, c.id, c.client_id, c.is_active, c.allowed_scopes, c.organisation_id, o.is_active"  # noqa: S608 (table names from the models)
+        "SELECT t.expires, t.scope, c.id, c.client_id, c.is_active, c.allowed_scopes, c.organisation_id,"  # noqa: S608 (table names from the models)
+        " o.is_active, c.name"
         f" FROM {token_model._meta.db_table} t JOIN {client_model._meta.db_table} c ON c.id = t.application_id"
         f" JOIN {organisation_model._meta.db_table} o ON o.id = c.organisation_id WHERE t.token_checksum = %s"
     )
@@ -55,7 +56,7 @@ class BearerTokenAuthentication(BaseAuthentication):
         row = read_first_row(self._sql, [checksum])
         if row is None or row[0] <= timezone.now():
             raise exceptions.AuthenticationFailed("The access token is invalid or expired.")
-        _, token_scope, client_pk, client_id, client_active, allowed, organisation_id, organisation_active = row
+        _, token_scope, client_pk, client_id, client_active, allowed, organisation_id, organisation_active, name = row
         if not client_active or not organisation_active:
             raise exceptions.AuthenticationFailed("The API client is disabled.")
         # A scope the client is no longer allowed is dropped even from tokens issued before.
@@ -65,6 +66,8 @@ class BearerTokenAuthentication(BaseAuthentication):
             label=f"client:{client_id}",
             client_id=client_pk,
             scopes=frozenset(token_scope.split()) & frozenset(allowed),
+            client_key=client_id,
+            name=name,
         )
         return ClientPrincipal(actor), checksum
 

@@ -19,6 +19,7 @@ SCOPE_DESCRIPTIONS: dict[Scope, str] = {
     Scope.REPORTS_READ: "Run reports",
     Scope.INTEGRATIONS_MANAGE: "Manage HRMS connections, reward rules, webhooks and notifications",
     Scope.SCIM: "Provision employees through SCIM 2.0",
+    Scope.AUDIT_READ: "Read the audit trail",
 }
 
 # Marks a view that needs no token at all (API docs), or any valid token whatever its scopes

@@ -12,6 +12,8 @@ class Actor:
     client_id: int | None = None
     user_id: int | None = None
     scopes: frozenset[str] = field(default_factory=frozenset)
+    client_key: str | None = None  # the client's public client_id (client_id above is its row's pk)
+    name: str = ""  # shown in the audit trail: the client's name (others show their label)
 
     @classmethod
     def system(cls, organisation_id: UUID, label: str = "system") -> "Actor":

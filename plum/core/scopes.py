@@ -16,6 +16,7 @@ class Scope(StrEnum):
     REPORTS_READ = "reports:read"
     INTEGRATIONS_MANAGE = "integrations:manage"
     SCIM = "scim"
+    AUDIT_READ = "audit:read"
 
 
 ALL_SCOPES: tuple[str, ...] = tuple(s.value for s in Scope)

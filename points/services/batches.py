@@ -17,7 +17,7 @@ from datetime import timedelta
 
 from django.db import transaction
 
-from plum.core import jobs
+from plum.core import audit, jobs
 from plum.core.actor import Actor
 from plum.core.db import copy_rows, copy_text, fetchone
 from plum.core.errors import CoreErrorCode, ValidationFailed, field_error
@@ -55,6 +55,7 @@ class PointsBatchJobs(jobs.JobKind):
     model = PointsBatch
     items = jobs.ItemQueue(PointsBatchItem, job_field="batch", columns=("id", "index", "data"))
     chunk_size, parallel_messages, max_failures, stale_after = CHUNK_SIZE, PARALLEL_TASKS, MAX_FAILURES, STALE_AFTER
+    counted_fields = ("total", "processed", *COUNTED)  # the completion's one audit entry
 
     def process_chunk(self, job: PointsBatch, claimed: list[tuple], now) -> dict[str, int]:
         items = [Item(id=pk, index=index, data=json.loads(data)) for pk, index, data in claimed]
@@ -111,6 +112,15 @@ def points_batch_create(
             return _replay(actor, batch_id, fingerprint)
         copy_rows("points_pointsbatchitem", ITEM_COLUMNS, item_rows)
         enqueue_on_commit(batch_uuid, copies=PARALLEL_TASKS)
+        # one entry for the call, one at completion (the runner) with the counts: never one per item
+        changes = audit.created({"batch_id": batch_id, "source": source, "status": "queued", "total": len(requests)})
+        audit.record(
+            actor=actor,
+            action="points_batch.created",
+            object_type="points_batch",
+            object_id=batch_uuid,
+            changes=changes,
+        )
     return BatchCreated(PointsBatch.objects.get(pk=batch_uuid), replayed=False)
 
 
@@ -162,9 +172,19 @@ def points_batches_sweep(*, stale_after: timedelta = STALE_AFTER, now=None) -> l
 
 
 def points_batch_retry(*, actor: Actor, batch_uuid) -> PointsBatch:
-    """Staff: put a failed batch back in the queue; its processed items stay done."""
-    jobs.retry(BATCH_JOBS, batch_uuid, organisation_id=actor.organisation_id)
-    batch = PointsBatch.objects.filter(pk=batch_uuid, organisation_id=actor.organisation_id).first()
+    """Staff: put a failed batch back in the queue; its processed items stay done. A batch that is not failed
+    stays as it is."""
+    with transaction.atomic():
+        if jobs.retry(BATCH_JOBS, batch_uuid, organisation_id=actor.organisation_id):
+            changes = {"status": [PointsBatch.Status.FAILED.value, PointsBatch.Status.PROCESSING.value]}
+            audit.record(
+                actor=actor,
+                action="points_batch.retried",
+                object_type="points_batch",
+                object_id=batch_uuid,
+                changes=changes,
+            )
+        batch = PointsBatch.objects.filter(pk=batch_uuid, organisation_id=actor.organisation_id).first()
     if batch is None:
         raise PointsError(BatchErrorCode.BATCH_NOT_FOUND, "No such points batch in this organisation.")
     return batch

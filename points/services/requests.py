@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 from psycopg.types.json import Jsonb
 
+from plum.core import audit
 from plum.core.actor import Actor
 from plum.core.db import fetchone
 from plum.core.ids import parse_uuid
@@ -125,11 +126,21 @@ def _as_first_answered(request: PointsRequest) -> PointsRequest:
     return request
 
 
-def _emit(request: PointsRequest, event_type: str) -> None:
-    outbox_emit(
-        organisation_id=request.organisation_id,
-        event=Event(event_type, "points_request", str(request.id), points_request_document(request)),
-    )
+def _emit(actor: Actor, request: PointsRequest, event_type: str, action: str, before: dict | None = None) -> None:
+    """The event and the audit entry: a new request's fields, or what a decision changed (`before`)."""
+    event = Event(event_type, "points_request", str(request.id), points_request_document(request))
+    outbox_emit(organisation_id=request.organisation_id, event=event)
+    if before is None:
+        changes = audit.created(event.payload)
+    else:
+        changes = audit.changes_between(before, _audited(request, event.payload))
+    audit.record(actor=actor, action=action, object_type="points_request", object_id=str(request.id), changes=changes)
+
+
+def _audited(request: PointsRequest, document: dict | None = None) -> dict:
+    """What a decision's entry compares: the document and who decided with which note."""
+    document = points_request_document(request) if document is None else document
+    return {**document, "decided_by": request.decided_by, "decision_note": request.decision_note}
 
 
 def _credit(request: PointsRequest, programme: Programme, now) -> None:
@@ -233,7 +244,7 @@ def points_request_submit(*, actor: Actor, command: PointsRequestCommand, savepo
         )
         if inserted is not None:
             if outcome == acceptance.PENDING_APPROVAL:
-                _emit(request, "points_request.pending_approval")
+                _emit(actor, request, "points_request.pending_approval", "points_request.pending_approval")
             else:
                 _credit(request, programme, now)
                 fetchone(
@@ -248,7 +259,7 @@ def points_request_submit(*, actor: Actor, command: PointsRequestCommand, savepo
                         request.id,
                     ],
                 )
-                _emit(request, "points_request.credited")
+                _emit(actor, request, "points_request.credited", "points_request.credited")
     if inserted is None:
         return _replay(actor, clean)
     return Submitted(request, replayed=False)
@@ -282,6 +293,7 @@ def points_request_approve(*, actor: Actor, request_uuid, command: PointsRequest
     now = timezone.now()
     with transaction.atomic():
         request = _locked_request(actor, request_uuid)
+        before = _audited(request)
         _decide(request, actor, note, now)
         if request.employee.status != Employee.Status.ACTIVE:
             raise PointsError(PointsErrorCode.EMPLOYEE_INACTIVE, "The employee is inactive.")
@@ -289,7 +301,7 @@ def points_request_approve(*, actor: Actor, request_uuid, command: PointsRequest
             raise PointsError(PointsErrorCode.PROGRAMME_INACTIVE, "The programme is inactive.")
         _credit(request, request.programme, now)
         request.save()
-        _emit(request, "points_request.credited")
+        _emit(actor, request, "points_request.credited", "points_request.approved", before)
     return request
 
 
@@ -298,10 +310,11 @@ def points_request_reject(*, actor: Actor, request_uuid, command: PointsRequestD
     now = timezone.now()
     with transaction.atomic():
         request = _locked_request(actor, request_uuid)
+        before = _audited(request)
         _decide(request, actor, note, now)
         request.status = PointsRequest.Status.REJECTED
         request.save()
-        _emit(request, "points_request.rejected")
+        _emit(actor, request, "points_request.rejected", "points_request.rejected", before)
     return request
 
 
@@ -314,6 +327,7 @@ def points_request_reverse(*, actor: Actor, request_uuid, command: PointsRequest
         request = _locked_request(actor, request_uuid)
         if request.status != PointsRequest.Status.CREDITED:
             raise PointsError(PointsErrorCode.REQUEST_NOT_CREDITED, f"The request is {request.status}, not credited.")
+        before = _audited(request)
         request.reversal_transaction = ledger.reverse_credit(
             request.organisation_id,
             request.employee_id,
@@ -328,5 +342,5 @@ def points_request_reverse(*, actor: Actor, request_uuid, command: PointsRequest
         request.reversed_at = now
         request.reversal_reason = reason
         request.save()
-        _emit(request, "points_request.reversed")
+        _emit(actor, request, "points_request.reversed", "points_request.reversed", before)
     return request

@@ -4,8 +4,8 @@ The function points_request_credit (points/ledger/sql/points_request_credit.sql)
 path of points_request_submit writes through points.ledger.credit_many, for a new request that the
 acceptance rule credits at once and a budget shard that can pay it alone, in one round trip that commits
 on its own (two when every such shard is busy: the second waits for one). For anything else it changes
-nothing and the caller takes the general path. The event's payload is built here, so the document has
-one author (its balance_after is added by the function)."""
+nothing and the caller takes the general path. The event's payload and the audit entry's changes are built
+here, so the document has one author (its balance_after is added by the function)."""
 
 import logging
 from contextlib import contextmanager
@@ -16,6 +16,7 @@ from django.conf import settings
 from django.db import DatabaseError, connection
 from psycopg.types.json import Jsonb
 
+from plum.core import audit
 from plum.core.actor import Actor
 from plum.core.db import prepared_cursor
 from plum.core.ids import uuid7
@@ -24,7 +25,7 @@ from points.selectors import points_request_document
 from users.models import Employee
 
 logger = logging.getLogger(__name__)
-_CALL = "SELECT * FROM points_request_credit(" + ", ".join(["%s"] * 19) + ")"  # noqa: S608 (placeholders only)
+_CALL = "SELECT * FROM points_request_credit(" + ", ".join(["%s"] * 20) + ")"  # noqa: S608 (placeholders only)
 NO_SHARD_PAYS_ALONE = "PL001"  # none can, or the one waited for was drained meanwhile
 EVERY_SHARD_BUSY = "PL002"  # every one that can pay is held by another transaction
 MAX_REQUEST_POINTS = 2**31 - 1
@@ -56,7 +57,7 @@ def credit_in_one_statement(
     for _ in range(2):
         validity = _validity_days.get(key)
         request = _credited_request(actor, clean, fingerprint, now, validity)
-        row = _call(request, clean, validity, savepoint=savepoint or not connection.in_atomic_block)
+        row = _call(actor, request, clean, validity, savepoint=savepoint or not connection.in_atomic_block)
         if row is None or row[0] == "general":
             return None
         outcome, employee_pk, programme_pk, balance, validity = row
@@ -95,7 +96,9 @@ def _credited_request(actor: Actor, clean: dict, fingerprint: str, now, validity
     )
 
 
-def _call(request: PointsRequest, clean: dict, validity: int | None, *, savepoint: bool) -> tuple | None:
+def _call(actor: Actor, request: PointsRequest, clean: dict, validity: int | None, *, savepoint: bool) -> tuple | None:
+    document = points_request_document(request)
+    entry = audit.sql_entry(actor=actor, changes=audit.created(document))  # the function adds balance_after
     params = [
         request.organisation_id,
         request.id,
@@ -114,7 +117,8 @@ def _call(request: PointsRequest, clean: dict, validity: int | None, *, savepoin
         request.lot_id,
         [uuid7(), uuid7()],
         uuid7(),
-        Jsonb(points_request_document(request)),
+        Jsonb(document),
+        None if entry is None else Jsonb(entry),
     ]
     row = _send(params, wait=False, savepoint=savepoint)
     # Every shard that could pay was busy: that statement rolled back whole, stray shard locks with it,

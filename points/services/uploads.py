@@ -11,6 +11,7 @@ from django.utils import timezone
 from openpyxl import load_workbook
 from openpyxl.utils.exceptions import InvalidFileException
 
+from plum.core import audit
 from plum.core.actor import Actor
 from plum.core.errors import CoreErrorCode, ValidationFailed, field_error
 from points.commands import (
@@ -235,18 +236,30 @@ def points_upload_create(*, actor: Actor, file, filename: str = "", content_type
     valid = _check_against_database(actor, shaped, errors)
     errors.sort(key=lambda e: e["row"])
     requests = [{**r, "source": "upload", "row": number} for number, r in valid]
-    return PointsUpload.objects.create(
-        organisation_id=actor.organisation_id,
-        filename=filename,
-        file_type=file_type,
-        size=len(data),
-        rows=len(rows),
-        valid=len(valid),
-        invalid=len(rows) - len(valid),
-        errors=errors[:MAX_ERRORS],
-        requests=requests,
-        created_by=actor.label[:200],
-    )
+    with transaction.atomic():
+        upload = PointsUpload.objects.create(
+            organisation_id=actor.organisation_id,
+            filename=filename,
+            file_type=file_type,
+            size=len(data),
+            rows=len(rows),
+            valid=len(valid),
+            invalid=len(rows) - len(valid),
+            errors=errors[:MAX_ERRORS],
+            requests=requests,
+            created_by=actor.label[:200],
+        )
+        # the file's rows are not copied into the trail: its counts are
+        stored = ("filename", "file_type", "size", "status", "rows", "valid", "invalid")
+        changes = audit.created({name: getattr(upload, name) for name in stored})
+        audit.record(
+            actor=actor,
+            action="points_upload.created",
+            object_type="points_upload",
+            object_id=upload.pk,
+            changes=changes,
+        )
+    return upload
 
 
 def points_upload_confirm(*, actor: Actor, command: PointsUploadConfirmCommand) -> BatchCreated:
@@ -259,12 +272,22 @@ def points_upload_confirm(*, actor: Actor, command: PointsUploadConfirmCommand) 
         if not upload.valid:
             raise PointsError(BatchErrorCode.NOTHING_TO_CONFIRM, "The upload has no valid rows to credit.")
         requests = [{k: v for k, v in r.items() if k != "row"} for r in upload.requests]
-        created = points_batch_create(
-            actor=actor,
-            command=PointsBatchCommand.model_construct(batch_id=upload_batch_id(upload.pk), requests=requests),
-            source=PointsBatch.Source.UPLOAD,
-            rows=[r["row"] for r in upload.requests],
-        )
+        with audit.suppressed():  # the call names the upload: its entry is the one
+            created = points_batch_create(
+                actor=actor,
+                command=PointsBatchCommand.model_construct(batch_id=upload_batch_id(upload.pk), requests=requests),
+                source=PointsBatch.Source.UPLOAD,
+                rows=[r["row"] for r in upload.requests],
+            )
+        before = {"status": upload.status, "batch": None}
         upload.batch, upload.status, upload.confirmed_at = created.batch, PointsUpload.Status.CONFIRMED, timezone.now()
         upload.save(update_fields=["batch", "status", "confirmed_at"])
+        changes = audit.changes_between(before, {"status": upload.status, "batch": created.batch.pk})
+        audit.record(
+            actor=actor,
+            action="points_upload.confirmed",
+            object_type="points_upload",
+            object_id=upload.pk,
+            changes=changes,
+        )
     return created

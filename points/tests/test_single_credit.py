@@ -9,7 +9,8 @@ import pytest
 from django.db import connection, transaction
 from django.utils import timezone
 
-from plum.core.models import OutboxEvent
+from plum.core import audit
+from plum.core.models import AuditEntry, OutboxEvent
 from points.commands import PointsRequestCommand
 from points.errors import PointsError, PointsErrorCode
 from points.models import LedgerEntry, LedgerTransaction, Lot, PointsRequest, Programme
@@ -27,6 +28,7 @@ def _written(request_id: str) -> dict:
     txn = LedgerTransaction.objects.get(pk=request.transaction_id)
     lot = Lot.objects.get(pk=request.lot_id)
     event = OutboxEvent.objects.get(aggregate_id=str(request.id))
+    entry = AuditEntry.objects.get(object_id=str(request.id))
     return {
         "request": (request.status, request.points, request.balance_after, request.expires_at - request.credited_at),
         "transaction": (txn.kind, txn.reference == request_id, txn.memo),
@@ -38,6 +40,7 @@ def _written(request_id: str) -> dict:
         "lot": (lot.account.employee_id == request.employee_id, lot.points, lot.remaining),
         "event": (event.event_type, event.payload == points_request_document(request)),
         "expires_at": lot.expires_at == request.expires_at,
+        "audit": (entry.action, entry.object_type, entry.changes == audit.created(points_request_document(request))),
     }
 
 
@@ -51,6 +54,7 @@ def test_the_one_statement_credit_writes_what_the_general_path_writes(make_tenan
 
     assert fast == general
     assert fast["request"][2] == 40 and fast["event"] == ("points_request.credited", True)
+    assert fast["audit"] == ("points_request.credited", "points_request", True)
     assert fast["entries"] == [("budget", -40, True, True), ("wallet", 40, True, True)]
     assert ledger_reconcile() == []
 

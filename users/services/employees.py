@@ -2,9 +2,10 @@
 
 from django.db import IntegrityError, connection, transaction
 
+from plum.core import audit
 from plum.core.actor import Actor
 from plum.core.errors import DomainError, ValidationFailed
-from plum.core.outbox import Event, outbox_emit
+from plum.core.outbox import Event
 from users.commands import EmployeeCreate, EmployeeDeactivate, EmployeeUpdate, dates_error
 from users.errors import EmployeeErased, EmployeeExists, UsersErrorCode
 from users.models import EMPLOYEE_PLAIN_FIELDS, BusinessUnit, CostCentre, Employee
@@ -15,6 +16,11 @@ from users.selectors import employee_document, employee_get
 
 def _event(event_type: str, employee: Employee) -> Event:
     return Event(event_type, "employee", employee.employee_id, employee_document(employee))
+
+
+def _stored(document: dict) -> dict:
+    """What the audit trail compares: the document without the timestamps every write moves."""
+    return {k: v for k, v in document.items() if k not in ("created_at", "updated_at")}
 
 
 def dimension_ids(model, organisation_id, codes) -> dict[str, object]:
@@ -93,7 +99,8 @@ def employee_create(*, actor: Actor, command: EmployeeCreate) -> Employee:
                 raise EmployeeExists(command.employee_id) from None
             raise
         employee = employee_get(actor=actor, employee_id=employee.employee_id)
-        outbox_emit(organisation_id=actor.organisation_id, event=_event("employee.created", employee))
+        event = _event("employee.created", employee)
+        audit.record_event(actor=actor, event=event, changes=audit.created(_stored(event.payload)))
     return employee
 
 
@@ -104,7 +111,7 @@ def employee_update(*, actor: Actor, command: EmployeeUpdate) -> Employee:
         employee = employee_get(actor=actor, employee_id=employee_id, for_update=True)
         if employee.erased_at is not None:
             raise EmployeeErased(employee_id)
-        before = _state(employee)
+        before, document_before = _state(employee), employee_document(employee)
         was_active = employee.status == Employee.Status.ACTIVE
         _refuse_self_manager(employee_id, clean)
         _apply_clean(actor, employee, clean)
@@ -115,8 +122,9 @@ def employee_update(*, actor: Actor, command: EmployeeUpdate) -> Employee:
         employee.save()
         employee = employee_get(actor=actor, employee_id=employee_id)
         deactivated = was_active and employee.status == Employee.Status.INACTIVE
-        event_type = "employee.deactivated" if deactivated else "employee.updated"
-        outbox_emit(organisation_id=actor.organisation_id, event=_event(event_type, employee))
+        event = _event("employee.deactivated" if deactivated else "employee.updated", employee)
+        changes = audit.changes_between(_stored(document_before), _stored(event.payload))
+        audit.record_event(actor=actor, event=event, changes=changes)
     return employee
 
 
@@ -128,7 +136,8 @@ def employee_deactivate(*, actor: Actor, command: EmployeeDeactivate) -> Employe
             return employee
         employee.status = Employee.Status.INACTIVE
         employee.save(update_fields=["status", "updated_at"])
-        outbox_emit(organisation_id=actor.organisation_id, event=_event("employee.deactivated", employee))
+        changes = {"status": [Employee.Status.ACTIVE.value, Employee.Status.INACTIVE.value]}
+        audit.record_event(actor=actor, event=_event("employee.deactivated", employee), changes=changes)
     return employee
 
 

@@ -5,8 +5,9 @@ import secrets
 from django.db import transaction
 from django.utils import timezone
 
+from plum.core import audit
 from plum.core.actor import Actor
-from plum.core.outbox import Event, outbox_emit
+from plum.core.outbox import Event
 from plum.core.personal_data import TOMBSTONE, Person, Scrubber, erase_in_every_table
 from users.commands import EmployeeErase
 from users.models import Employee
@@ -39,13 +40,17 @@ def employee_erase(*, actor: Actor, command: EmployeeErase) -> Employee:
         }
         for field, value in tombstones.items():
             setattr(employee, field, value)
+        status_before = employee.status
         employee.status = Employee.Status.INACTIVE
         employee.erased_at = timezone.now()
         employee.save()
         erase_in_every_table(person, Scrubber(person, tombstones))
         employee = employee_get(actor=actor, employee_id=employee.employee_id)
-        outbox_emit(
-            organisation_id=actor.organisation_id,
+        # The entry names what changed, never the values that were erased.
+        changes = {"status": [status_before, employee.status], "erased_at": [None, employee.erased_at]}
+        audit.record_event(
+            actor=actor,
             event=Event("employee.erased", "employee", employee.employee_id, employee_document(employee)),
+            changes=audit.json_safe(changes),
         )
     return employee

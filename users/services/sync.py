@@ -16,6 +16,7 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from plum.core import audit
 from plum.core.actor import Actor
 from plum.core.errors import CoreErrorCode, field_error
 from plum.core.outbox import Event, outbox_emit_many
@@ -86,14 +87,28 @@ def employees_sync(*, actor: Actor, command: EmployeesSync) -> SyncResult:
                 for event_type, row in events
             ),
         )
+        counts = Counter(event_type for event_type, _ in events)
+        result = SyncResult(
+            created=counts["employee.created"],
+            updated=counts["employee.updated"],
+            deactivated=counts["employee.deactivated"],
+            unchanged=unchanged,
+            errors=sorted(errors, key=lambda e: e["index"]),
+        )
+        if events:  # one entry per sync with its counts; a sync that changed nothing leaves none
+            _record(actor, command, result)
+    return result
 
-    counts = Counter(event_type for event_type, _ in events)
-    return SyncResult(
-        created=counts["employee.created"],
-        updated=counts["employee.updated"],
-        deactivated=counts["employee.deactivated"],
-        unchanged=unchanged,
-        errors=sorted(errors, key=lambda e: e["index"]),
+
+def _record(actor: Actor, command: EmployeesSync, result: SyncResult) -> None:
+    figures = {k: getattr(result, k) for k in ("created", "updated", "deactivated", "unchanged")}
+    changes = audit.counts({"mode": command.mode, **figures, "errors": len(result.errors)})
+    audit.record(
+        actor=actor,
+        action="employee_sync.completed",
+        object_type="employee_sync",
+        object_id=command.source or "-",
+        changes=changes,
     )
 
 

@@ -306,7 +306,7 @@ def test_the_event_is_written_in_the_transaction_of_the_change(api, monkeypatch)
     def broken_outbox(**kwargs):
         raise RuntimeError("outbox unavailable")
 
-    monkeypatch.setattr("users.services.employees.outbox_emit", broken_outbox)
+    monkeypatch.setattr("plum.core.audit.entries.outbox_emit", broken_outbox)
     with nothing_changes():
         response = api.post(EMPLOYEES, employee_payload("E1", business_unit="ENG"), format="json")
     assert response.status_code == 500  # a genuine failure, and the employee was not kept without its event

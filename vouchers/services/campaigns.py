@@ -21,6 +21,7 @@ from vouchers.errors import VoucherError, VoucherErrorCode
 from vouchers.models import Campaign, Product
 from vouchers.services.jobs import CAMPAIGN_JOBS, enqueue_on_commit
 from vouchers.services.orders import offered
+from vouchers.services.trail import record_created
 
 
 @dataclass(frozen=True)
@@ -84,6 +85,14 @@ def campaign_create(*, actor: Actor, command: CampaignCreate) -> CampaignCreated
                 " SELECT %s, n - 1, e, 'queued' FROM unnest(%s::uuid[]) WITH ORDINALITY AS r(e, n)",
                 [campaign_uuid, employee_pks],
             )
+        values = {
+            **{name: clean[name] for name in ("campaign_id", "name", "product_id", "denomination", "expires_at")},
+            "programme": programme.code,
+            "recipient_filter": clean["filter"],
+            "status": Campaign.Status.QUEUED,
+            "total": len(employee_pks),  # the recipients are counted, never listed
+        }
+        record_created(actor, "campaign.created", campaign_uuid, values)
         enqueue_on_commit(campaign_uuid, copies=CAMPAIGN_JOBS.parallel_messages)
     return CampaignCreated(Campaign.objects.select_related("programme").get(pk=campaign_uuid), replayed=False)
 

@@ -1,6 +1,7 @@
 """The catalogue, kept by operations staff: brands and their products."""
 
 from django.core.exceptions import ValidationError
+from django.db import transaction
 
 from plum.core.actor import Actor
 from plum.core.errors import CoreErrorCode, ValidationFailed, field_error
@@ -8,17 +9,25 @@ from plum.core.ids import uuid7
 from vouchers.commands import BrandCreate, BrandRename, ProductCreate, ProductUpdate
 from vouchers.errors import VoucherError, VoucherErrorCode
 from vouchers.models import Brand, Product
+from vouchers.services.trail import BRAND_FIELDS, PRODUCT_FIELDS, record_changed, record_created, values_of
 
 
 def brand_create(*, actor: Actor, command: BrandCreate) -> Brand:
-    brand, _ = Brand.objects.get_or_create(organisation_id=actor.organisation_id, name=command.name)
+    """The brand of this name; a name already there answers that brand and changes nothing."""
+    with transaction.atomic():
+        brand, created = Brand.objects.get_or_create(organisation_id=actor.organisation_id, name=command.name)
+        if created:
+            record_created(actor, "brand.created", brand.pk, values_of(brand, BRAND_FIELDS))
     return brand
 
 
 def brand_rename(*, actor: Actor, command: BrandRename) -> Brand:
-    brand = Brand.objects.get(organisation_id=actor.organisation_id, pk=command.brand_id)
-    brand.name = command.name
-    _clean_and_save(brand, force_update=True)
+    with transaction.atomic():
+        brand = Brand.objects.select_for_update().get(organisation_id=actor.organisation_id, pk=command.brand_id)
+        before = values_of(brand, BRAND_FIELDS)
+        brand.name = command.name
+        _clean_and_save(brand, force_update=True)
+        record_changed(actor, "brand.updated", brand.pk, before, values_of(brand, BRAND_FIELDS))
     return brand
 
 
@@ -45,15 +54,20 @@ def product_create(*, actor: Actor, command: ProductCreate) -> Product:
     denominations = product.denominations
     if isinstance(denominations, list) and len(set(map(str, denominations))) != len(denominations):
         raise ValidationFailed([field_error("denominations", CoreErrorCode.INVALID, "Each face value once.")])
-    _clean_and_save(product, force_insert=True)
+    with transaction.atomic():
+        _clean_and_save(product, force_insert=True)
+        record_created(actor, "voucher_product.created", product.pk, values_of(product, PRODUCT_FIELDS))
     return product
 
 
 def product_update(*, actor: Actor, command: ProductUpdate) -> Product:
     """Change what may change once vouchers exist (the command has no brand, currency, denominations or
     source: they are fixed once created)."""
-    product = Product.objects.get(organisation_id=actor.organisation_id, pk=command.product_id)
-    for name, value in command.changes().items():
-        setattr(product, name, value)
-    _clean_and_save(product, force_update=True)
+    with transaction.atomic():
+        product = Product.objects.select_for_update().get(organisation_id=actor.organisation_id, pk=command.product_id)
+        before = values_of(product, PRODUCT_FIELDS)
+        for name, value in command.changes().items():
+            setattr(product, name, value)
+        _clean_and_save(product, force_update=True)
+        record_changed(actor, "voucher_product.updated", product.pk, before, values_of(product, PRODUCT_FIELDS))
     return product

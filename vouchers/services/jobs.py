@@ -2,6 +2,8 @@
 
 from datetime import timedelta
 
+from django.db import transaction
+
 from plum.core import jobs
 from plum.core.actor import Actor
 from plum.core.outbox import Event
@@ -9,6 +11,7 @@ from vouchers.errors import VoucherError, VoucherErrorCode
 from vouchers.models import Campaign, CampaignRecipient
 from vouchers.selectors import campaign_document
 from vouchers.services.chunk import process_chunk
+from vouchers.services.trail import record
 
 CHUNK_SIZE = 1_000
 PARALLEL_TASKS = 2  # messages per new campaign: workers share its chunks through SKIP LOCKED
@@ -24,6 +27,8 @@ class CampaignJobs(jobs.JobKind):
     # what completion waits for
     items = jobs.ItemQueue(CampaignRecipient, job_field="campaign", columns=("id",))
     chunk_size, parallel_messages, max_failures, stale_after = CHUNK_SIZE, PARALLEL_TASKS, MAX_FAILURES, STALE_AFTER
+    # the completion's one audit entry (campaign.completed) holds these, never a line per recipient
+    counted_fields = ("total", "processed", *OUTCOMES, "points_drawn")
 
     def load(self, job_id):
         return Campaign.objects.select_related("product__brand", "programme").filter(pk=job_id).first()
@@ -58,9 +63,13 @@ def campaigns_sweep(*, stale_after: timedelta = STALE_AFTER, now=None) -> list:
 
 
 def campaign_retry(*, actor: Actor, campaign_uuid) -> Campaign:
-    """Staff: put a failed campaign back in the queue; recipients already done stay done."""
-    jobs.retry(CAMPAIGN_JOBS, campaign_uuid, organisation_id=actor.organisation_id)
-    campaign = Campaign.objects.filter(pk=campaign_uuid, organisation_id=actor.organisation_id).first()
+    """Staff: put a failed campaign back in the queue; recipients already done stay done. A campaign that
+    is not failed stays as it is."""
+    with transaction.atomic():
+        if jobs.retry(CAMPAIGN_JOBS, campaign_uuid, organisation_id=actor.organisation_id):
+            changes = {"status": [Campaign.Status.FAILED.value, Campaign.Status.PROCESSING.value]}
+            record(actor, "campaign.retried", campaign_uuid, changes)
+        campaign = Campaign.objects.filter(pk=campaign_uuid, organisation_id=actor.organisation_id).first()
     if campaign is None:
         raise VoucherError(VoucherErrorCode.CAMPAIGN_NOT_FOUND, "No such campaign in this organisation.")
     return campaign

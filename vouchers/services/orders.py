@@ -23,6 +23,7 @@ from vouchers.models import Product, Voucher, VoucherOrder, VoucherReveal
 from vouchers.models.vouchers import Funding
 from vouchers.selectors import order_document, order_vouchers, voucher_document
 from vouchers.services.issuing import Code, claim_stock, expiry, generate_codes
+from vouchers.services.trail import record_created
 
 MAX_ORDER_POINTS = 2**63 - 1
 GENERATE_ATTEMPTS = 3
@@ -117,7 +118,24 @@ def voucher_order_place(*, actor: Actor, command: VoucherOrderPlace) -> Placed:
         documents = [voucher_document(v, code=code, pin=pin) for v, (code, pin) in zip(vouchers, plain, strict=True)]
         events = [Event("voucher.issued", "voucher", str(v.pk), voucher_document(v)) for v in vouchers]
         outbox_emit_many(organisation_id=actor.organisation_id, events=events)
+        record_created(actor, "voucher_order.placed", order.pk, order_values(order, vouchers))
     return Placed(order, order_document(order, documents), replayed=False, vouchers=vouchers)
+
+
+def order_values(order: VoucherOrder, vouchers: list[Voucher]) -> dict:
+    """The order as stored, its vouchers by id (their codes never)."""
+    return {
+        "order_id": order.order_id,
+        "employee_id": order.employee.employee_id,
+        "product_id": order.product_id,
+        "denomination": order.denomination,
+        "quantity": order.quantity,
+        "funding": order.funding,
+        "programme": order.programme.code if order.programme_id else None,
+        "points": order.points,
+        "transaction_id": order.transaction_id,
+        "vouchers": [v.pk for v in vouchers],
+    }
 
 
 def _unaffordable(order: VoucherOrder) -> VoucherError:

@@ -14,6 +14,7 @@ from vouchers import codes
 from vouchers.commands import StockFileImport
 from vouchers.errors import VoucherError, VoucherErrorCode
 from vouchers.models import Product, StockCode, StockImport
+from vouchers.services.trail import record_created
 
 STOCK_COLUMNS = ("code", "pin", "denomination", "expires_at")
 MAX_STOCK_BYTES = 20 * 1024 * 1024
@@ -131,13 +132,24 @@ def stock_import(*, actor: Actor, command: StockFileImport) -> StockImport:
                 record.status, record.imported = StockImport.Status.IMPORTED, len(rows)
                 record.save(force_insert=True)
                 StockCode.objects.bulk_create(_stock_codes(actor, product, record, rows), batch_size=2000)
+                _audit(actor, record)
             return record
         except IntegrityError:  # the same code imported by someone else meanwhile
             errors = [_row_error(1, "code", E.DUPLICATE_CODE, "A code of this file was imported meanwhile.")]
     record.status, record.imported = StockImport.Status.REJECTED, 0
     record.errors = sorted(errors, key=lambda e: e["row"])[:1000]
-    record.save(force_insert=True)
+    with transaction.atomic():
+        record.save(force_insert=True)
+        _audit(actor, record)
     return record
+
+
+def _audit(actor: Actor, record: StockImport) -> None:
+    """One entry per file, whatever its size: its counts, never a code (an error names a row, not its text)."""
+    action = "stock_import.imported" if record.status == StockImport.Status.IMPORTED else "stock_import.rejected"
+    values = {"product_id": record.product_id, "filename": record.filename, "status": record.status}
+    counts = {"rows": record.rows, "imported": record.imported, "errors": len(record.errors)}
+    record_created(actor, action, record.pk, values, counts=counts)
 
 
 def _stock_codes(actor: Actor, product: Product, record: StockImport, rows: list[dict]) -> list[StockCode]:

@@ -13,6 +13,7 @@ from vouchers.models import StockCode, Voucher
 from vouchers.models.vouchers import Funding
 from vouchers.selectors import voucher_document, voucher_get, voucher_list
 from vouchers.services.orders import record_reveals
+from vouchers.services.trail import record, record_changed
 
 S = Voucher.Status
 EXPIRE_PER_RUN = 1000
@@ -46,6 +47,8 @@ def voucher_redeem(*, actor: Actor, command: VoucherRedeem) -> Voucher:
             raise VoucherError(VoucherErrorCode.VOUCHER_NOT_FOUND, "No voucher has this code.")
         if not redeemed:
             raise _state_error(voucher, now)
+        before = {"status": S.ISSUED, "redeemed_at": None}
+        record_changed(actor, "voucher.redeemed", voucher.pk, before, {"status": S.REDEEMED, "redeemed_at": now})
         outbox_emit(
             organisation_id=actor.organisation_id,
             event=Event("voucher.redeemed", "voucher", str(voucher.pk), voucher_document(voucher)),
@@ -85,6 +88,9 @@ def voucher_cancel(*, actor: Actor, command: VoucherCancel) -> Voucher:
         Voucher.objects.filter(pk=voucher.pk).update(status=S.CANCELLED, cancelled_at=now, refund_transaction=refund)
         if voucher.stock_code_id:
             StockCode.objects.filter(pk=voucher.stock_code_id).update(status=StockCode.Status.AVAILABLE)
+        before = {"status": voucher.status, "cancelled_at": None, "refund_transaction_id": None}
+        after = {"status": S.CANCELLED, "cancelled_at": now, "refund_transaction_id": refund.pk}
+        record_changed(actor, "voucher.cancelled", voucher.pk, before, after)
     return voucher_get(actor=actor, voucher_id=pk)
 
 
@@ -95,6 +101,7 @@ def voucher_reveal(*, actor: Actor, command: VoucherReveal) -> dict:
     code = codes.decrypt(voucher.code_ciphertext, voucher.organisation_id)
     with transaction.atomic():
         record_reveals(actor, [voucher], reason=command.door)
+        record(actor, "voucher.revealed", voucher.pk)  # who saw it; the code is in no entry
     return voucher_document(voucher, code=code, pin=pin)
 
 

@@ -16,6 +16,7 @@ from integrations.chat.errors import ChatError, ChatErrorCode
 from integrations.chat.messages.templates import template_problems
 from integrations.chat.models import Channel, SlackTeam
 from integrations.chat.selectors import channel_get
+from integrations.trail import record_changed, record_created, values_of
 from plum.core.actor import Actor
 from plum.core.errors import CoreErrorCode, field_error
 from plum.core.keys import seal
@@ -36,6 +37,8 @@ KIND_FIELDS = {
     K.TEAMS_WORKFLOW: (("webhook_url",), ("outgoing_secret",)),
 }
 EDITABLE = ("events", "target", "approvers", "templates", "active")
+# What the audit trail keeps of a channel: never a write-only field's value, only the names of those sent.
+AUDITED = ("kind", "events", "target", "approvers", "templates", "active", "disabled_reason", *PLAIN)
 
 
 def check_url_allowed(url: str) -> None:
@@ -143,7 +146,14 @@ def channel_create(*, actor: Actor, command: ChannelCreate) -> Channel:
         channel = Channel(organisation_id=actor.organisation_id, kind=command.kind)
         _apply(channel, given)
         channel.save()
+        record_created(actor, "notification_channel.created", channel.pk, _audited(channel, given))
     return channel
+
+
+def _audited(channel: Channel, given: dict) -> dict:
+    values = values_of(channel, AUDITED)
+    written = sorted(name for name in given if name in SEALED)
+    return values | ({"write_only_fields_set": written} if written else {})
 
 
 def channel_update(*, actor: Actor, command: ChannelUpdate) -> Channel:
@@ -159,9 +169,12 @@ def channel_update(*, actor: Actor, command: ChannelUpdate) -> Channel:
             claim_team(actor.organisation_id, given["team_id"])
         if given.get("active") is True and channel.disabled_reason:
             given["disabled_reason"] = ""
+        before = values_of(channel, AUDITED)
         changed = _apply(channel, given)
         if changed:
             channel.save(update_fields=[*changed, "updated_at"])
+            after = _audited(channel, given)
+            record_changed(actor, "notification_channel.updated", channel.pk, before, after)
         if old_team and old_team != channel.team_id:
             release_team(actor.organisation_id, old_team)
     return channel
@@ -173,6 +186,7 @@ def channel_delete(*, actor: Actor, command: ChannelRef) -> None:
     with transaction.atomic():
         channel = channel_get(actor=actor, channel_id=command.channel_id, for_update=True)
         team_id = channel.team_id
+        record_changed(actor, "notification_channel.deleted", channel.pk, values_of(channel, AUDITED), {})
         channel.delete()
         if team_id:
             release_team(actor.organisation_id, team_id)

@@ -31,6 +31,7 @@ from integrations.chat.models import Channel, Notification
 from integrations.chat.selectors import channel_get
 from integrations.chat.services import senders
 from integrations.chat.services.senders import DISABLE, RETRY, SENT, SKIPPED, Sent
+from integrations.trail import record
 from integrations.webhooks.services.deliveries import LEASE, Send, dispatch_due, retry_at
 from plum.core.actor import Actor
 from plum.core.errors import CoreErrorCode, DomainError, ValidationFailed, field_error
@@ -228,5 +229,6 @@ def channel_send_test(*, actor: Actor, command: ChannelTest) -> Notification:
             created_at=now,
         )
         token = notification.next_attempt_at
+        record(actor, "notification_channel.tested", channel.pk, {"notification": [None, str(notification.pk)]})
     notification_send(notification.pk, token)
     return Notification.objects.get(pk=notification.pk)

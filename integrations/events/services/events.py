@@ -30,6 +30,8 @@ from integrations.events.commands import EventCommand
 from integrations.events.errors import EventsError, EventsErrorCode
 from integrations.events.models import Event, Reward
 from integrations.events.selectors import event_document, event_get
+from integrations.trail import record_created
+from plum.core import audit
 from plum.core.actor import Actor
 from plum.core.errors import DomainError
 from points.commands import PointsRequestCommand
@@ -173,7 +175,32 @@ def _receive(actor: Actor, command: EventCommand, source: str, *, savepoint: boo
         ]
         event._prefetched_objects_cache = {"rewards": rewards}  # the document reads them without a query
         _save_rewards_and_emit(actor, event, rewards)
+        record_created(actor, "event.received", event.event_id, received_values(event, command, rewards))
     return Received(event, replayed=False)
+
+
+def received_values(event: Event, command: EventCommand, rewards: list[Reward]) -> dict:
+    """The event as stored, and the rewards it gave: the one entry of the call, whose points requests
+    (created by the points service, its own entry suppressed) are listed here by request_id."""
+    return {
+        "event_id": event.event_id,
+        "type": event.type,
+        "employee_id": command.employee_id,
+        "occurred_at": event.occurred_at,
+        "data": event.data,
+        "source": event.source,
+        "rewards": [
+            {
+                "rule": str(r.rule_id),
+                "request_id": r.request_id,
+                "points_request": None if r.points_request_id is None else str(r.points_request_id),
+                "status": r.status,
+                "points": r.points,
+                "refusal": r.code or None,  # "code" is a word the trail never keeps
+            }
+            for r in rewards
+        ],
+    }
 
 
 def employee_attributes(values) -> dict:
@@ -299,7 +326,8 @@ def _reward(actor: Actor, event: Event, rule: RuleInForce, points: int, slot: st
                 "source": f"rule:{rule.name}",
             }
         )
-        submitted = points_request_submit(actor=actor, command=command, savepoint=savepoint)
+        with audit.suppressed():  # the event's entry lists this reward: one call, one entry
+            submitted = points_request_submit(actor=actor, command=command, savepoint=savepoint)
         if submitted is None:
             raise _StartAgain
     except DomainError as refusal:

@@ -31,6 +31,7 @@ from integrations.events.commands.hooks import (
 from integrations.events.mapping import MappingFailed, read_event
 from integrations.events.models import HookEndpoint, HookReceipt
 from integrations.events.services.events import Received, event_receive
+from integrations.trail import record, record_changed, record_created, values_of
 from plum.core.actor import Actor
 from plum.core.errors import ValidationFailed
 from plum.core.keys import ROTATED_FIELDS, new_webhook_secret, rotate_secret, seal, secrets_in_force
@@ -38,6 +39,7 @@ from plum.core.text import storable_text
 
 ENDPOINT_KEY_PATTERN = re.compile(r"[A-Za-z0-9_-]{16,64}")
 WEBHOOK_ID_MAX_LENGTH = HookReceipt._meta.get_field("webhook_id").max_length
+AUDITED = ("name", "mapping", "active")  # never the secret, nor the address's key
 
 
 @dataclass(frozen=True)
@@ -53,14 +55,16 @@ def _now() -> datetime:
 def hook_endpoint_create(*, actor: Actor, command: HookEndpointCreate) -> EndpointWithSecret:
     """An endpoint at a random, unguessable address, with its secret (answered once, stored sealed)."""
     secret = new_webhook_secret()
-    endpoint = HookEndpoint.objects.create(
-        organisation_id=actor.organisation_id,
-        name=command.name,
-        mapping=command.mapping,
-        active=command.active,
-        endpoint_key=secrets.token_urlsafe(24),
-        secret_sealed=seal(secret, actor.organisation_id),
-    )
+    with transaction.atomic():
+        endpoint = HookEndpoint.objects.create(
+            organisation_id=actor.organisation_id,
+            name=command.name,
+            mapping=command.mapping,
+            active=command.active,
+            endpoint_key=secrets.token_urlsafe(24),
+            secret_sealed=seal(secret, actor.organisation_id),
+        )
+        record_created(actor, "hook_endpoint.created", endpoint.pk, values_of(endpoint, AUDITED))
     return EndpointWithSecret(endpoint, secret)
 
 
@@ -76,11 +80,13 @@ def _locked(actor: Actor, endpoint_id) -> HookEndpoint:
 def hook_endpoint_update(*, actor: Actor, command: HookEndpointUpdate) -> HookEndpoint:
     with transaction.atomic():
         endpoint = _locked(actor, command.endpoint_id)
+        before = values_of(endpoint, AUDITED)
         changes = command.changes()
         for name, value in changes.items():
             setattr(endpoint, name, value)
         if changes:
             endpoint.save(update_fields=[*changes, "updated_at"])
+        record_changed(actor, "hook_endpoint.updated", endpoint.pk, before, values_of(endpoint, AUDITED))
     return endpoint
 
 
@@ -91,6 +97,7 @@ def hook_endpoint_deactivate(*, actor: Actor, command: HookEndpointRef) -> HookE
         if endpoint.active:
             endpoint.active = False
             endpoint.save(update_fields=["active", "updated_at"])
+            record(actor, "hook_endpoint.deactivated", endpoint.pk, {"active": [True, False]})
     return endpoint
 
 
@@ -101,6 +108,7 @@ def hook_endpoint_rotate_secret(*, actor: Actor, command: HookEndpointRef) -> En
         endpoint = _locked(actor, command.endpoint_id)
         secret = rotate_secret(endpoint, _now())
         endpoint.save(update_fields=[*ROTATED_FIELDS, "updated_at"])
+        record(actor, "hook_endpoint.secret_rotated", endpoint.pk)  # that it was rotated, never a secret
     return EndpointWithSecret(endpoint, secret)
 
 

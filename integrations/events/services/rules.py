@@ -11,6 +11,7 @@ from integrations.events.errors import EventsError, EventsErrorCode
 from integrations.events.models import Rule, RuleUsage
 from integrations.events.selectors import rule_command_data, rule_get
 from integrations.events.services.events import employee_attributes, limit_period
+from integrations.trail import record_changed, record_created
 from plum.core.actor import Actor
 from points.models import Programme
 from users.models import Employee
@@ -58,7 +59,10 @@ def rule_create(*, actor: Actor, command: RuleCommand) -> Rule:
     rule = Rule(organisation_id=actor.organisation_id, programme=_programme(actor, command))
     for name, value in command.stored().items():
         setattr(rule, name, value)
-    return _save(rule)
+    with transaction.atomic():
+        _save(rule)
+        record_created(actor, "reward_rule.created", rule.pk, rule_command_data(rule))
+    return rule
 
 
 def rule_update(*, actor: Actor, rule_id, command: RulePatchCommand) -> Rule:
@@ -66,18 +70,23 @@ def rule_update(*, actor: Actor, rule_id, command: RulePatchCommand) -> Rule:
     with transaction.atomic():
         rule = rule_get(actor=actor, rule_id=rule_id)  # 404 for another organisation's
         rule = Rule.objects.select_for_update(of=("self",)).select_related("programme").get(pk=rule.pk)
+        before = rule_command_data(rule)
         changes = command.model_dump(mode="json", by_alias=True, include=command.model_fields_set)
-        whole = RuleCommand.parse({**rule_command_data(rule), **changes})
+        whole = RuleCommand.parse({**before, **changes})
         rule.programme = _programme(actor, whole)
         for name, value in whole.stored().items():
             setattr(rule, name, value)
-        return _save(rule)
+        _save(rule)
+        record_changed(actor, "reward_rule.updated", rule.pk, before, rule_command_data(rule))
+        return rule
 
 
 def rule_deactivate(*, actor: Actor, rule_id) -> Rule:
     """DELETE: the rule stops rewarding; it stays, with the rewards it gave."""
     rule = rule_get(actor=actor, rule_id=rule_id)
-    Rule.objects.filter(pk=rule.pk).update(active=False, updated_at=timezone.now())
+    with transaction.atomic():
+        if Rule.objects.filter(pk=rule.pk, active=True).update(active=False, updated_at=timezone.now()):
+            record_changed(actor, "reward_rule.deactivated", rule.pk, {"active": True}, {"active": False})
     rule.refresh_from_db()
     return rule
 

@@ -14,6 +14,7 @@ from integrations.hrms.selectors import connection_get
 from integrations.hrms.services.schedules import schedule_delete, schedule_save
 from integrations.hrms.vendors import vendor_for
 from integrations.hrms.vendors.base import ConnectionSpec
+from integrations.trail import record_changed, record_created, values_of
 from plum.core.actor import Actor
 from plum.core.errors import CoreErrorCode, ValidationFailed, field_error
 from plum.core.keys import seal, unseal
@@ -63,6 +64,11 @@ def check_schedule(schedule: str) -> None:
         raise HrmsError(HrmsErrorCode.INVALID_SCHEDULE, problem, field="schedule")
 
 
+# What the audit trail keeps of a connection: never the credentials, only that they were sent.
+AUDITED = ("provider", "base_url", "settings", "schedule", "mode", "field_map", "max_deactivation_ratio", "active")
+CREDENTIALS_SENT = {"credentials": "sent"}
+
+
 def connection_create(*, actor: Actor, command: ConnectionCreate) -> Connection:
     values = dict(command)  # the values as parsed (model_dump would re-serialise the enums)
     check_connection(command.provider, values)
@@ -73,6 +79,9 @@ def connection_create(*, actor: Actor, command: ConnectionCreate) -> Connection:
             **values,
         )
         schedule_save(connection)
+        record_created(
+            actor, "hrms_connection.created", connection.pk, values_of(connection, AUDITED) | CREDENTIALS_SENT
+        )
     return connection
 
 
@@ -86,12 +95,15 @@ def connection_update(*, actor: Actor, command: ConnectionUpdate) -> Connection:
         if "credentials" in changes:
             changes["credentials_sealed"] = sealed_credentials(changes.pop("credentials"), connection.organisation_id)
         changed = [name for name, value in changes.items() if _differs(getattr(connection, name), value)]
+        before = values_of(connection, AUDITED)
         for name in changed:
             setattr(connection, name, changes[name])
         if changed:
             connection.save(update_fields=[*changed, "updated_at"])
             if {"schedule", "active"} & set(changed):
                 schedule_save(connection)
+            after = values_of(connection, AUDITED) | (CREDENTIALS_SENT if "credentials_sealed" in changed else {})
+            record_changed(actor, "hrms_connection.updated", connection.pk, before, after)
     return connection
 
 
@@ -127,4 +139,5 @@ def connection_delete(*, actor: Actor, command: ConnectionRef) -> None:
                 "ends when it is confirmed, or replaced by a new run (sync).",
             )
         schedule_delete(connection.pk)
+        record_changed(actor, "hrms_connection.deleted", connection.pk, values_of(connection, AUDITED), {})
         connection.delete()

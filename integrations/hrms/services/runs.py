@@ -14,6 +14,7 @@ from integrations.hrms.errors import HrmsError, HrmsErrorCode
 from integrations.hrms.models import Connection, Run, RunPage
 from integrations.hrms.selectors import connection_get, run_get
 from integrations.hrms.services.job import RUN_JOBS, run_event
+from integrations.trail import record_changed, record_created
 from plum.core import jobs
 from plum.core.actor import Actor
 from plum.core.ids import parse_uuid
@@ -31,9 +32,21 @@ def run_start(*, actor: Actor, command: ConnectionRef, trigger: str = Run.Trigge
         if not connection.active:
             raise HrmsError(HrmsErrorCode.CONNECTION_INACTIVE, "This connection is inactive: set active to true first.")
         held = Run.objects.select_for_update().filter(connection=connection, status=Run.Status.NEEDS_CONFIRMATION)
+        replaced = []
         for run in held:
             _end_unapplied(run, f"Replaced by a new run started by {_who(actor)}; nothing of this one was applied.")
-        return _start(connection, trigger, actor.label)
+            replaced.append(str(run.pk))
+        run = _start(connection, trigger, actor.label)
+        values = {
+            "connection": connection.pk,
+            "trigger": run.trigger,
+            "mode": run.mode,
+            "since": run.since,
+            "status": run.status,
+        }
+        # the one entry of the call: a held run it ends (unapplied) is named here, not told apart
+        record_created(actor, "hrms_run.started", run.pk, values | ({"replaced_runs": replaced} if replaced else {}))
+        return run
 
 
 def run_start_scheduled(connection_id) -> Run | None:
@@ -78,9 +91,12 @@ def run_confirm(*, actor: Actor, command: RunRef) -> Run:
     """Apply a run held at needs_confirmation: it continues (202) and completes; any other state is 409."""
     with transaction.atomic():
         run = _held(actor, command)
+        before = {"status": run.status, "confirmed_at": run.confirmed_at}
         now = timezone.now()
         run.status, run.confirmed_by, run.confirmed_at, run.progress_at = Run.Status.PROCESSING, actor.label, now, now
         run.save(update_fields=["status", "confirmed_by", "confirmed_at", "progress_at"])
+        after = {"status": run.status, "confirmed_at": run.confirmed_at}
+        record_changed(actor, "hrms_run.confirmed", run.pk, before, after)
         jobs.enqueue(RUN_JOBS, run.pk)
     return run
 
@@ -89,7 +105,9 @@ def run_discard(*, actor: Actor, command: RunRef) -> Run:
     """Staff: end a held run without applying it (failed, "discarded by …"); its staged pages are deleted."""
     with transaction.atomic():
         run = _held(actor, command)
+        before = {"status": run.status, "error": run.error}
         _end_unapplied(run, f"Discarded by {_who(actor)}.")
+        record_changed(actor, "hrms_run.discarded", run.pk, before, {"status": run.status, "error": run.error})
     return run
 
 

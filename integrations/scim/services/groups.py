@@ -11,6 +11,8 @@ from integrations.scim.resources import Group
 from integrations.scim.selectors import groups as selectors
 from integrations.scim.selectors.users import user_employees, uuid_or_none
 from integrations.scim.services import writes
+from integrations.trail import record_changed, record_created
+from plum.core import audit
 from plum.core.actor import Actor
 from plum.core.text import storable_text
 from users.models import BusinessUnit
@@ -29,7 +31,24 @@ def group_create(*, actor: Actor, command: GroupWrite) -> ScimGroup:
     with transaction.atomic():
         group = ScimGroup(organisation_id=actor.organisation_id)
         _write(actor, group, command.group, members=[], new=True)
+        record_created(actor, "scim_group.created", group.pk, _snapshot(actor, group))
     return group
+
+
+def _snapshot(actor: Actor, group: ScimGroup, members: list | None = None) -> dict:
+    """What a group's entry tells: its name (the business unit's code), externalId and members by employee_id.
+    Members' moves in and out of the unit are told here, once, not as an entry per employee."""
+    if members is None:
+        members = selectors.members_of(actor=actor, groups=[group])[group.display_name]
+    return {
+        "display_name": group.display_name,
+        "external_id": group.external_id,
+        "members": sorted(e.employee_id for e in members),
+    }
+
+
+def _record_change(actor: Actor, group: ScimGroup, before: dict) -> None:
+    record_changed(actor, "scim_group.updated", group.pk, before, _snapshot(actor, group))
 
 
 def group_replace(*, actor: Actor, command: GroupWrite) -> ScimGroup:
@@ -38,7 +57,9 @@ def group_replace(*, actor: Actor, command: GroupWrite) -> ScimGroup:
         group = selectors.group_get(actor=actor, group_id=command.resource_id, for_update=True)
         members = selectors.members_of(actor=actor, groups=[group])[group.display_name]
         writes.check_if_match(command.if_match, selectors.group_version(group, members))
+        before = _snapshot(actor, group, members)
         _write(actor, group, command.group, members=members, new=False)
+        _record_change(actor, group, before)
     return group
 
 
@@ -49,7 +70,9 @@ def group_patch(*, actor: Actor, command: ResourcePatch) -> ScimGroup:
         writes.check_if_match(command.if_match, selectors.group_version(group, members))
         resource = selectors.group_resource(group, members, base_url="")
         writes.apply_patch(command.patch, resource)
+        before = _snapshot(actor, group, members)
         _write(actor, group, resource, members=members, new=False)
+        _record_change(actor, group, before)
     return group
 
 
@@ -59,8 +82,11 @@ def group_delete(*, actor: Actor, command: ResourceRef) -> None:
         group = selectors.group_get(actor=actor, group_id=command.resource_id, for_update=True)
         members = selectors.members_of(actor=actor, groups=[group])[group.display_name]
         writes.check_if_match(command.if_match, selectors.group_version(group, members))
-        for employee_id in sorted(employee.employee_id for employee in members):
-            writes.employee_update(actor, employee_id, {"business_unit": None})
+        before = _snapshot(actor, group, members)
+        with audit.suppressed():
+            for employee_id in sorted(employee.employee_id for employee in members):
+                writes.employee_update(actor, employee_id, {"business_unit": None})
+        record_changed(actor, "scim_group.deleted", group.pk, before, {})
         group.delete()
 
 
@@ -77,8 +103,9 @@ def _write(actor: Actor, group: ScimGroup, resource: Group, *, members: list, ne
         raise
     moves = {e.employee_id: name for e in wanted.values() if not e.business_unit_id or e.business_unit.code != name}
     moves |= {e.employee_id: None for e in members if e.pk not in wanted}
-    for employee_id in sorted(moves):  # one order for every write: concurrent moves cannot deadlock
-        writes.employee_update(actor, employee_id, {"business_unit": moves[employee_id]})
+    with audit.suppressed():  # the group's entry tells the moves
+        for employee_id in sorted(moves):  # one order for every write: concurrent moves cannot deadlock
+            writes.employee_update(actor, employee_id, {"business_unit": moves[employee_id]})
 
 
 def _wanted_members(actor: Actor, resource: Group) -> dict:

@@ -10,6 +10,7 @@ from integrations.scim.models import ScimIdentity
 from integrations.scim.resources import EnterpriseUser, FullUser
 from integrations.scim.selectors import users as selectors
 from integrations.scim.services import writes
+from plum.core import audit
 from plum.core.actor import Actor
 from plum.core.text import storable_text
 from users import services as users
@@ -56,13 +57,16 @@ def user_create(*, actor: Actor, command: UserWrite) -> ScimIdentity:
             raise ScimError(
                 ScimErrorCode.UNIQUENESS, f"employeeNumber {fields['employee_id']!r} is already a SCIM user."
             )
-        if employee is None:
-            employee = writes.employee_create(actor, creation)
-        else:
-            employee = writes.employee_update(actor, employee.employee_id, _changes(fields))
-        new = identity is None
-        identity = identity or ScimIdentity(organisation_id=actor.organisation_id, employee=employee)
-        _save_identity(identity, user, new=new)
+        before = writes.user_snapshot(employee, identity)
+        with audit.suppressed():
+            if employee is None:
+                employee = writes.employee_create(actor, creation)
+            else:
+                employee = writes.employee_update(actor, employee.employee_id, _changes(fields))
+            new = identity is None
+            identity = identity or ScimIdentity(organisation_id=actor.organisation_id, employee=employee)
+            _save_identity(identity, user, new=new)
+        writes.record_user(actor, before, employee.employee_id, identity)
     return selectors.user_get(actor=actor, user_id=employee.pk)
 
 
@@ -98,10 +102,13 @@ def user_delete(*, actor: Actor, command: ResourceRef) -> None:
     with transaction.atomic():
         identity = selectors.user_get(actor=actor, user_id=command.resource_id, for_update=True)
         writes.check_if_match(command.if_match, selectors.user_version(identity))
+        before = writes.user_snapshot(identity.employee, identity)
         identity.deleted_at = timezone.now()
         identity.save(update_fields=["deleted_at", "updated_at"])
         deactivation = EmployeeDeactivate.parse({"employee_id": identity.employee.employee_id})
-        users.employee_deactivate(actor=actor, command=deactivation)
+        with audit.suppressed():
+            users.employee_deactivate(actor=actor, command=deactivation)
+        writes.record_user(actor, before, identity.employee.employee_id, identity)
 
 
 def _refuse_another_employee_number(employee: Employee, employee_numbers) -> None:
@@ -118,8 +125,11 @@ def _refuse_another_employee_number(employee: Employee, employee_numbers) -> Non
 def _write(actor: Actor, identity: ScimIdentity, user: FullUser) -> None:
     employee = identity.employee
     fields = _employee_fields(actor, user, employee)
-    identity.employee = writes.employee_update(actor, employee.employee_id, fields)
-    _save_identity(identity, user, new=False)
+    before = writes.user_snapshot(employee, identity)
+    with audit.suppressed():
+        identity.employee = writes.employee_update(actor, employee.employee_id, fields)
+        _save_identity(identity, user, new=False)
+    writes.record_user(actor, before, employee.employee_id, identity)
 
 
 def _changes(fields: dict) -> dict:

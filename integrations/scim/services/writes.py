@@ -6,12 +6,14 @@ from scim2_models import PatchOp, SCIMException
 
 from integrations.scim.errors import ScimError, ScimErrorCode, invalid_value, refused
 from integrations.scim.resources import ENTERPRISE_SCHEMA, POLICY
+from plum.core import audit
 from plum.core.actor import Actor
 from plum.core.errors import DomainError, ValidationFailed
 from users import services as users
 from users.commands import EmployeeCreate, EmployeeUpdate
 from users.errors import EmployeeExists, UsersErrorCode
 from users.models import Employee
+from users.selectors import employee_document, employee_get
 
 # The SCIM attribute each employee field comes from, to name it in an error.
 SCIM_NAMES = {
@@ -81,3 +83,34 @@ def _users_call(call):
         if exc.code in (UsersErrorCode.MANAGER_NOT_FOUND, UsersErrorCode.MANAGER_IS_SELF):
             raise invalid_value(f"{SCIM_NAMES['manager_employee_id']}: {exc.message}") from None
         raise
+
+
+# The identity's own fields, told in a user's entry beside the employee's (prefixed: they are SCIM's, not the
+# employee's). A SCIM call writes employees through the users services with their entries suppressed, and
+# records the one entry of the call itself: about the employee, as the users services would name it.
+IDENTITY_AUDITED = ("user_name", "external_id", "email_type", "email_primary", "organization", "deleted_at")
+
+
+def user_snapshot(employee: Employee | None, identity) -> dict:
+    """The employee as its document shows it (without the timestamps every write moves) and its identity."""
+    values = {}
+    if employee is not None:
+        document = employee_document(employee)
+        values = {k: v for k, v in document.items() if k not in ("created_at", "updated_at")}
+    if identity is not None and identity.provisioned:
+        values |= {f"scim_{name}": getattr(identity, name) for name in IDENTITY_AUDITED}
+    return values
+
+
+def record_user(actor: Actor, before: dict, employee_id: str, identity) -> None:
+    """The call's one entry: employee.created, employee.deactivated or employee.updated, with what changed;
+    none when nothing did."""
+    after = user_snapshot(employee_get(actor=actor, employee_id=employee_id), identity)
+    if not before.get("employee_id"):
+        action, changes = "employee.created", audit.created(after)
+    else:
+        deactivated = before.get("status") == Employee.Status.ACTIVE and after["status"] == Employee.Status.INACTIVE
+        action = "employee.deactivated" if deactivated else "employee.updated"
+        changes = audit.changes_between(before, after)
+    if changes:
+        audit.record(actor=actor, action=action, object_type="employee", object_id=employee_id, changes=changes)

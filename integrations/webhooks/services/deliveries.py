@@ -22,6 +22,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from integrations import outbound
+from integrations.trail import record, record_changed
 from integrations.webhooks.errors import WebhooksError, WebhooksErrorCode
 from integrations.webhooks.models import Delivery, DeliveryAttempt, Subscription
 from integrations.webhooks.selectors.deliveries import delivery_get, subscription_of
@@ -248,6 +249,7 @@ def delivery_send_test(*, actor: Actor, subscription_id) -> Delivery:
             created_at=now,
         )
         token = delivery.next_attempt_at
+        record(actor, "webhook_subscription.tested", subscription.pk, {"delivery": [None, str(delivery.pk)]})
         transaction.on_commit(lambda: deliveries_send([delivery.pk], token))
     return delivery
 
@@ -265,8 +267,11 @@ def delivery_retry(*, actor: Actor, subscription_id, delivery_id) -> Delivery:
                 WebhooksErrorCode.DELIVERY_NOT_RETRYABLE,
                 f"This delivery is {delivery.state}: only a failed or dead delivery can be retried.",
             )
+        before = {"state": delivery.state, "next_attempt_at": delivery.next_attempt_at}
         delivery.state, delivery.next_attempt_at = Delivery.State.PENDING, timezone.now()
         delivery.save(update_fields=["state", "next_attempt_at"])
+        after = {"state": delivery.state, "next_attempt_at": delivery.next_attempt_at}
+        record_changed(actor, "webhook_delivery.retried", delivery.pk, before, after)
         _send_now(delivery)
     return delivery
 

@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from integrations import outbound
+from integrations.trail import record, record_changed, record_created, values_of
 from integrations.webhooks.commands import SubscriptionCreate, SubscriptionRef, SubscriptionUpdate
 from integrations.webhooks.errors import WebhooksError, WebhooksErrorCode
 from integrations.webhooks.models import Subscription
@@ -19,6 +20,7 @@ from plum.core.actor import Actor
 from plum.core.keys import ROTATED_FIELDS, new_webhook_secret, rotate_secret, seal
 
 DELETED_REASON = "Deleted."
+AUDITED = ("url", "events", "active", "disabled_reason", "failing_since")  # never the signing secret
 
 
 @dataclass(frozen=True)
@@ -40,13 +42,16 @@ def check_url_allowed(url: str) -> None:
 def subscription_create(*, actor: Actor, command: SubscriptionCreate) -> IssuedSecret:
     check_url_allowed(command.url)
     secret = new_webhook_secret()
-    subscription = Subscription.objects.create(
-        organisation_id=actor.organisation_id,
-        url=command.url,
-        events=command.events,
-        active=command.active,
-        secret_sealed=seal(secret, actor.organisation_id),
-    )
+    with transaction.atomic():
+        subscription = Subscription.objects.create(
+            organisation_id=actor.organisation_id,
+            url=command.url,
+            events=command.events,
+            active=command.active,
+            secret_sealed=seal(secret, actor.organisation_id),
+        )
+        values = values_of(subscription, ("url", "events", "active"))
+        record_created(actor, "webhook_subscription.created", subscription.pk, values)
     return IssuedSecret(subscription=subscription, secret=secret)
 
 
@@ -62,10 +67,13 @@ def subscription_update(*, actor: Actor, command: SubscriptionUpdate) -> Subscri
     with transaction.atomic():
         subscription = _locked(actor, command.subscription_id)
         changed = [name for name, value in changes.items() if getattr(subscription, name) != value]
+        before = values_of(subscription, AUDITED)
         for name in changed:
             setattr(subscription, name, changes[name])
         if changed:
             subscription.save(update_fields=[*changed, "updated_at"])
+            after = values_of(subscription, AUDITED)
+            record_changed(actor, "webhook_subscription.updated", subscription.pk, before, after)
     return subscription
 
 
@@ -75,8 +83,11 @@ def subscription_deactivate(*, actor: Actor, command: SubscriptionRef) -> Subscr
     with transaction.atomic():
         subscription = _locked(actor, command.subscription_id)
         if subscription.active or not subscription.disabled_reason:
+            before = values_of(subscription, AUDITED)
             subscription.active, subscription.disabled_reason = False, DELETED_REASON
             subscription.save(update_fields=["active", "disabled_reason", "updated_at"])
+            after = values_of(subscription, AUDITED)
+            record_changed(actor, "webhook_subscription.deactivated", subscription.pk, before, after)
     return subscription
 
 
@@ -87,6 +98,7 @@ def subscription_rotate_secret(*, actor: Actor, command: SubscriptionRef) -> Iss
         subscription = _locked(actor, command.subscription_id)
         secret = rotate_secret(subscription, timezone.now())
         subscription.save(update_fields=[*ROTATED_FIELDS, "updated_at"])
+        record(actor, "webhook_subscription.secret_rotated", subscription.pk)  # never a secret
     return IssuedSecret(subscription=subscription, secret=secret)
 
 

@@ -78,6 +78,8 @@ class JobKind:
     max_failures: ClassVar[int] = 5  # chunk failures in a row before the job is failed, for staff to retry
     stale_after: ClassVar[timedelta] = timedelta(minutes=2)  # no progress for this long: the sweeper re-sends
     max_seconds: ClassVar[float] = 60.0  # a task gives its worker back after this and sends its continuation
+    # The job's counters its completion's audit entry holds (one entry per job, never one per item).
+    counted_fields: ClassVar[tuple[str, ...]] = ("total", "processed")
 
     def load(self, job_id):
         """The job as process_chunk needs it (override to select related rows), or None."""
@@ -92,8 +94,12 @@ class JobKind:
         raise NotImplementedError
 
     def completed_event(self, job):
-        """The outbox Event written with the flip to completed, or None."""
+        """The outbox Event written with the flip to completed, or None. With it, the runner writes the
+        completion's audit entry: the event's name and aggregate, and the job's `counted_fields`."""
         raise NotImplementedError
+
+    def completed_counts(self, job) -> dict[str, int]:
+        return {name: getattr(job, name) for name in self.counted_fields}
 
 
 _KINDS: dict[str, JobKind] = {}

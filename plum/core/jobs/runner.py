@@ -6,7 +6,7 @@ Why nothing is lost or doubled:
   chunk back whole; its items are queued again for whoever comes next. Parallel deliveries of the same
   job share its items, never the same item.
 - Completion is one guarded UPDATE (unfinished and no item queued), so only the call that flips the
-  status writes the completion event, in the same transaction.
+  status writes the completion event and its audit entry (the job's counts), in the same transaction.
 - A chunk that raises is rolled back and counted on the job (`failures`, `last_error`); after the
   kind's max_failures in a row the job is failed and waits for staff (see tasks.retry).
 """
@@ -18,10 +18,11 @@ from collections.abc import Mapping
 from django.db import connection, transaction
 from django.utils import timezone
 
+from plum.core import audit
+from plum.core.actor import Actor
 from plum.core.claims import claim_rows
 from plum.core.db import fetchone
 from plum.core.jobs.kinds import JobKind
-from plum.core.outbox import outbox_emit
 
 logger = logging.getLogger(__name__)
 UNFINISHED = ("queued", "processing")
@@ -89,7 +90,13 @@ def complete(kind: JobKind, job_id) -> bool:
             job = kind.load(job_id)
             event = kind.completed_event(job)
             if event is not None:
-                outbox_emit(organisation_id=job.organisation_id, event=event)
+                # the worker acts for whoever created the job; the create call has its own entry
+                label = f"{kind.name} for {job.created_by}" if job.created_by else kind.name
+                audit.record_event(
+                    actor=Actor.system(job.organisation_id, label=label),
+                    event=event,
+                    changes=audit.counts(kind.completed_counts(job)),
+                )
     return bool(flipped)
 
 

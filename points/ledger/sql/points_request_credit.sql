@@ -3,7 +3,7 @@
 -- one budget shard that can pay alone); for anything else it changes nothing and answers 'general', and
 -- the service takes its general path (points.services.requests), which explains refusals and handles
 -- replays, approvals and budgets no shard pays alone. The rows written are exactly those of the general
--- path through points.ledger.credit_many (a test compares them).
+-- path through points.ledger.credit_many, its audit entry included (a test compares them).
 --
 -- Locks in the ledger's order (points.ledger): the request row (its unique request_id), the wallet, then
 -- one budget shard. Without p_wait_for_busy_shard the shard is taken only if no other transaction holds
@@ -18,7 +18,7 @@ CREATE OR REPLACE FUNCTION points_request_credit(
     p_org uuid, p_id uuid, p_request_id text, p_fingerprint text, p_employee text, p_programme text,
     p_points bigint, p_reason text, p_source text, p_metadata jsonb, p_now timestamptz,
     p_validity_days integer, p_expires_at timestamptz, p_transaction uuid, p_lot uuid, p_entries uuid[],
-    p_event uuid, p_payload jsonb, p_wait_for_busy_shard boolean
+    p_event uuid, p_payload jsonb, p_audit jsonb, p_wait_for_busy_shard boolean
 ) RETURNS TABLE (r_outcome text, r_employee uuid, r_programme uuid, r_balance bigint, r_validity integer)
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -78,6 +78,16 @@ BEGIN
         created_at)
         VALUES (p_event, p_org, 'points_request.credited', 'points_request', p_id::text,
             p_payload || jsonb_build_object('balance_after', wallet_balance), p_now);
+    -- the audit entry (plum.core.audit.sql_entry: who, from which request, the created fields), unless the
+    -- caller records one entry of its own for a larger call (NULL)
+    IF p_audit IS NOT NULL THEN
+        INSERT INTO core_auditentry (organisation_id, at, actor_kind, actor_id, actor_name, action, object_type,
+            object_id, changes, ip, request_id)
+            VALUES (p_org, p_now, p_audit->>'actor_kind', p_audit->>'actor_id', p_audit->>'actor_name',
+                'points_request.credited', 'points_request', p_id::text,
+                (p_audit->'changes') || jsonb_build_object('balance_after', jsonb_build_array(NULL, wallet_balance)),
+                (p_audit->>'ip')::inet, p_audit->>'request_id');
+    END IF;
 
     -- last, so the shard is held for as short a time as possible (points.ledger.budget.shard_that_pays
     -- makes the same choice for the general path)

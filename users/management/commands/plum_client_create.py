@@ -2,6 +2,7 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
+from plum.core.actor import Actor
 from plum.core.errors import DomainError, error_summary
 from users import selectors, services
 from users.commands import ApiClientCreate
@@ -23,7 +24,8 @@ class Command(BaseCommand):
         try:
             scopes = options["scopes"].replace(",", " ").split()
             command = ApiClientCreate.parse({"name": options["name"], "allowed_scopes": scopes})
-            issued = services.api_client_create(organisation=organisation, command=command)
+            actor = Actor.system(organisation.id, label="plum_client_create")
+            issued = services.api_client_create(organisation=organisation, command=command, actor=actor)
         except DomainError as exc:
             raise CommandError(error_summary(exc)) from None
         out = {

@@ -2,6 +2,7 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
+from plum.core.actor import Actor
 from plum.core.errors import DomainError, error_summary
 from plum.core.timefmt import iso
 from users import services
@@ -30,7 +31,8 @@ class Command(BaseCommand):
         try:
             scopes = options["scopes"].replace(",", " ").split()
             command = ApiClientTokenIssue.parse({"scopes": scopes, "days": options["days"]})
-            issued = services.api_client_issue_token(client=client, command=command)
+            actor = Actor.system(client.organisation_id, label="plum_token_issue")
+            issued = services.api_client_issue_token(client=client, command=command, actor=actor)
         except DomainError as exc:
             raise CommandError(error_summary(exc)) from None
         out = {"access_token": issued.token, "scope": issued.scope, "expires_at": iso(issued.expires)}

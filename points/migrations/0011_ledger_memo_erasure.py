@@ -7,7 +7,7 @@ from points.ledger.sql_files import ledger_sql
 
 
 class Migration(migrations.Migration):
-    dependencies = [("points", "0009_job_runner")]
+    dependencies = [("points", "0010_single_credit_audit")]
     operations = [
         migrations.RunSQL(ledger_sql(), "DROP FUNCTION IF EXISTS points_ledger_erase_memo(uuid, uuid[], text[]);")
     ]
