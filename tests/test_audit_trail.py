@@ -66,6 +66,7 @@ EXPECTED = {
     "employees.create": ("employee.created", "employee", "NEW-1"),
     "employees.partial_update": ("employee.updated", "employee", matrix.TARGET),
     "employees.deactivate": ("employee.deactivated", "employee", matrix.TARGET),
+    "employees.erase": ("employee.erased", "employee", matrix.TARGET),
     "employees.sync": ("employee_sync.completed", "employee_sync", "-"),
     "programmes.create": ("programme.created", "programme", "NEW"),
     "points_requests.create": ("points_request.credited", "points_request", None),

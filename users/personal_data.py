@@ -1,6 +1,7 @@
 """What the erasure walk (plum.core.personal_data) cannot find out alone about the users app's tables and
 the framework's."""
 
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib.admin.models import LogEntry
 from django.contrib.auth.models import Group, Permission, User
 from django.contrib.contenttypes.models import ContentType
@@ -8,6 +9,8 @@ from django.contrib.sessions.models import Session
 from django.db.models import Q, TextField
 from django.db.models.functions import Cast
 from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask, SolarSchedule
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from oauth2_provider.models import AccessToken, Grant, IDToken, RefreshToken
 
 from plum.api.models import IdempotencyRecord
@@ -74,11 +77,12 @@ def _audit_trail(person, scrubber) -> int:
 
 
 def register() -> None:
-    # Staff accounts, sessions, schedules and OAuth tokens hold no employee's data.
+    # Staff accounts and their sign-in records, sessions, schedules and OAuth tokens hold no employee's data.
     holds_no_personal_data(
         User, Group, Permission, ContentType, Session, Organisation, ApiClient,
         PeriodicTask, CrontabSchedule, IntervalSchedule, SolarSchedule,
         AccessToken, RefreshToken, Grant, IDToken,
+        TOTPDevice, StaticDevice, StaticToken, AccessAttempt, AccessFailureLog, AccessLog,
     )  # fmt: skip
     # A stored answer belongs to the API client that sent the request.
     rows_of_organisation(
