@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "integrations.hrms",
     "integrations.scim",
     "integrations.chat",
+    "reports",
     "django_celery_beat",
 ]
 

@@ -12,5 +12,8 @@ def organisation_update(*, organisation: Organisation, command: OrganisationUpda
     """A deactivated organisation's clients can no longer authenticate (see plum.api.auth)."""
     organisation.name = command.name
     organisation.is_active = command.is_active
-    organisation.save(update_fields=["name", "is_active"])
+    # A new zone re-dates the reports in the same transaction: a trigger of reports/sql rebuilds them.
+    if command.time_zone is not None:
+        organisation.time_zone = command.time_zone
+    organisation.save(update_fields=["name", "is_active", "time_zone"])
     return organisation
