@@ -32,7 +32,9 @@ def by_bar(root):
 
 def stacked(series, categories=MONTHS):
     return parse(
-        stacked_bars(chart_id="awarded", heading="Points awarded", categories=categories, series=series, y_label="Points")
+        stacked_bars(
+            chart_id="awarded", heading="Points awarded", categories=categories, series=series, y_label="Points"
+        )
     )
 
 
@@ -72,7 +74,7 @@ def test_stacked_bars_axis_starts_at_zero_and_reaches_the_tallest_column():
     for tick in ("0", "200", "400", "600", "800", "1k"):
         assert tick in labels
     assert "940" in labels  # the column's total over it
-    assert ["Jan", "2026", "Feb", "Mar"] == [t for t in labels if t in ("Jan", "Feb", "Mar", "2026")]
+    assert [t for t in labels if t in ("Jan", "Feb", "Mar", "2026")] == ["Jan", "2026", "Feb", "Mar"]
 
 
 def test_stacked_bars_have_a_title_description_legend_and_axis_label():
@@ -134,7 +136,9 @@ def test_horizontal_bars_lengths_proportional_values_written_at_the_end():
 
 def test_horizontal_bars_shorten_long_labels_but_keep_them_in_the_title():
     long = "A brand with a name far too long for the column"
-    root = parse(horizontal_bars(chart_id="b", heading="B", labels=[long], series=[Series("Issued", (3,))], x_label="V"))
+    root = parse(
+        horizontal_bars(chart_id="b", heading="B", labels=[long], series=[Series("Issued", (3,))], x_label="V")
+    )
 
     row = root.find(".//svg:g[@class='row-label']", NS)
     assert row.find("svg:title", NS).text == long
