@@ -18,6 +18,7 @@ from plum.api.scopes import PUBLIC
 from plum.api.views import healthz, readyz
 from points.api import rest as points_rest
 from points.api.rest import batches as points_batches
+from reports.api import rest as reports_rest
 from users.api import rest as users_rest
 from vouchers.api import rest as vouchers_rest
 
@@ -43,6 +44,7 @@ webhooks_rest.register(router)
 webhook_deliveries.register(router)
 hrms_rest.register(router)
 chat_rest.register(router)
+reports_rest.register(router)
 
 handler400 = "plum.api.errors.handler400"
 handler403 = "plum.api.errors.handler403"

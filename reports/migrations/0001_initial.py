@@ -106,6 +106,7 @@ class Migration(migrations.Migration):
                 ('day', models.DateField(help_text="Issue day in the organisation's time zone")),
                 ('brand_id', models.UUIDField()),
                 ('product_id', models.UUIDField()),
+                ('programme_id', models.UUIDField(help_text='The programme that paid; null when paid by points', null=True)),
                 ('business_unit_id', models.UUIDField(null=True)),
                 ('country', models.CharField(blank=True, max_length=2)),
                 ('currency', models.CharField(max_length=3)),

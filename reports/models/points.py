@@ -37,6 +37,9 @@ class EntryDimension(_Dimensions):
     class Meta:
         indexes = [models.Index(fields=["organisation_id", "day"], name="reports_dimension_org_day")]
 
+    def __str__(self) -> str:
+        return f"{self.kind} {self.amount:+d} on {self.day}"
+
 
 class _Measures(_Dimensions):
     day = models.DateField()
@@ -58,6 +61,9 @@ class PointsDelta(_Measures):
 
     id = models.BigAutoField(primary_key=True)
 
+    def __str__(self) -> str:
+        return f"delta {self.day}"
+
 
 class PointsDaily(_Measures):
     """The rollup: one row per organisation, local day and dimensions."""
@@ -70,6 +76,9 @@ class PointsDaily(_Measures):
                 fields=["organisation_id", "day", *_DIMENSIONS], nulls_distinct=False, name="reports_daily_key"
             )
         ]
+
+    def __str__(self) -> str:
+        return f"rollup {self.day}"
 
 
 class PointsRecipient(_Dimensions):
@@ -88,3 +97,6 @@ class PointsRecipient(_Dimensions):
                 name="reports_recipient_key",
             )
         ]
+
+    def __str__(self) -> str:
+        return f"recipient {self.employee_id} in {self.month:%Y-%m}"

@@ -10,6 +10,7 @@ class VoucherFact(models.Model):
     day = models.DateField(help_text="Issue day in the organisation's time zone")
     brand_id = models.UUIDField()
     product_id = models.UUIDField()
+    programme_id = models.UUIDField(null=True, help_text="The programme that paid; null when paid by points")
     business_unit_id = models.UUIDField(null=True)
     country = models.CharField(max_length=2, blank=True)
     currency = models.CharField(max_length=3)
@@ -19,3 +20,6 @@ class VoucherFact(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["organisation_id", "day"], name="reports_voucher_org_day")]
+
+    def __str__(self) -> str:
+        return f"voucher {self.voucher_id} ({self.status})"

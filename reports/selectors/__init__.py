@@ -32,7 +32,7 @@ programme or business unit the organisation does not have gives an empty result 
 row of zeros when ungrouped), never an error: a report must not reveal which codes exist elsewhere.
 """
 
-from reports.commands import (
+from reports.filters import (
     POINTS_GROUPS,
     POINTS_MEASURES,
     VOUCHER_GROUPS,

@@ -3,7 +3,7 @@
 from collections.abc import Iterator, Sequence
 from uuid import UUID
 
-from reports.commands import POINTS_GROUPS, POINTS_MEASURES, ReportFilter, ordered_groups
+from reports.filters import POINTS_GROUPS, POINTS_MEASURES, ReportFilter, ordered_groups
 from reports.selectors.stream import fetch_rows, stream_rows
 
 ALL_DAYS = (1 << 31) - 1
@@ -16,8 +16,8 @@ _GROUPS = {
     "programme": ("programme_id", "p.code", "LEFT JOIN points_programme p ON p.id = g.programme_id"),
     "month": ("to_char(day, 'YYYY-MM')", "g.month", ""),
 }
-_ALIASES = {name: name if _GROUPS[name][1].startswith("g.") else f"{name}_id" for name in _GROUPS}
-_ALIASES.update(country="country", department="department", month="month")
+# the inner query's column for each group (the outer query joins ids to their codes)
+_ALIASES = {name: f"{name}_id" if name in ("business_unit", "cost_centre", "programme") else name for name in _GROUPS}
 
 
 def _dimension_filters(organisation_id: UUID, filters: ReportFilter) -> tuple[list[str], list]:
@@ -26,9 +26,7 @@ def _dimension_filters(organisation_id: UUID, filters: ReportFilter) -> tuple[li
         where.append("programme_id = (SELECT id FROM points_programme WHERE organisation_id = %s AND code = %s)")
         params += [organisation_id, filters.programme]
     if filters.business_unit is not None:
-        where.append(
-            "business_unit_id = (SELECT id FROM users_businessunit WHERE organisation_id = %s AND code = %s)"
-        )
+        where.append("business_unit_id = (SELECT id FROM users_businessunit WHERE organisation_id = %s AND code = %s)")
         params += [organisation_id, filters.business_unit]
     if filters.country is not None:
         where.append("country = %s")
@@ -97,9 +95,7 @@ def points_summary_query(organisation_id: UUID, group_by: Sequence[str], filters
     inner = f"SELECT {', '.join([*inner_groups, measures])} FROM ({' UNION ALL '.join(parts)}) src"
     if groups:
         inner += f" GROUP BY {', '.join(str(i + 1) for i in range(len(groups)))} HAVING SUM(wallet_entries) > 0"
-    outer_groups = [
-        _GROUPS[name][1] if _GROUPS[name][1].startswith("g.") else _GROUPS[name][1] for name in groups
-    ]
+    outer_groups = [_GROUPS[name][1] for name in groups]
     joins = " ".join(_GROUPS[name][2] for name in groups if _GROUPS[name][2])
     select = ", ".join([*outer_groups, *(f"g.{m}::bigint" for m in POINTS_MEASURES)])
     sql = f"SELECT {select} FROM ({inner}) g {joins}"

@@ -4,9 +4,9 @@ CREATE OR REPLACE FUNCTION reports_capture_vouchers_issued() RETURNS trigger LAN
 BEGIN
     PERFORM 1 FROM users_organisation WHERE id IN (SELECT organisation_id FROM new_vouchers)
         ORDER BY id FOR SHARE;  -- see reports_capture_ledger_entries
-    INSERT INTO reports_voucherfact (voucher_id, organisation_id, day, brand_id, product_id, business_unit_id,
+    INSERT INTO reports_voucherfact (voucher_id, organisation_id, day, brand_id, product_id, programme_id, business_unit_id,
         country, currency, face_value, points, status)
-    SELECT v.id, v.organisation_id, (v.issued_at AT TIME ZONE o.time_zone)::date, p.brand_id, p.id,
+    SELECT v.id, v.organisation_id, (v.issued_at AT TIME ZONE o.time_zone)::date, p.brand_id, p.id, v.programme_id,
         emp.business_unit_id, COALESCE(emp.country, ''), p.currency, v.denomination, v.points, v.status
     FROM new_vouchers v
     JOIN users_organisation o ON o.id = v.organisation_id
