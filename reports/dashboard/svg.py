@@ -76,12 +76,13 @@ def title(content: str) -> str:
 
 
 def nice_ticks(top: float, count: int = 5) -> list[float]:
-    """Round tick values from 0 to at least `top`: 0, 250, 500, 750, 1000 for 940."""
+    """Round whole tick values from 0 to at least `top`: 0, 200, 400, 600, 800, 1000 for 940."""
     if top <= 0:
         return [0, 1]
     raw_step = top / count
     magnitude = 10 ** math.floor(math.log10(raw_step))
-    step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw_step)
+    # Points and counts are whole: a step below 1 would write ticks no value can have.
+    step = max(1, next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw_step))
     if step == int(step):
         step = int(step)
     steps = math.ceil(top / step - 1e-9)
