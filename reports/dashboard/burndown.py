@@ -47,7 +47,9 @@ def burn_down(
     if not points:
         ticks = [0, 1]
         left, right, top, bottom = 60.0, width - 12.0, 14.0, height - 48.0
-        body = value_axis_left(ticks, left, right, top, bottom, "Points remaining") + no_data(left, right, top, bottom)
+        body = value_axis_left(ticks, left, right, top, bottom, "Points remaining", empty=True) + no_data(
+            left, right, top, bottom
+        )
         return svg_document(width, height, chart_id, heading, "No budget movements", body)
 
     first, last = points[0].day, points[-1].day

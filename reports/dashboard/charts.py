@@ -5,6 +5,7 @@ Every bar is a `<rect class="bar">` with its series, category and value in data-
 `<title>` a person sees on hover and a screen reader reads; heights and lengths are proportional to the
 values on an axis starting at zero."""
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -38,12 +39,12 @@ class Series:
 
 
 def month_label(month: str, first: bool) -> tuple[str, str]:
-    """'2026-03' → ('Mar', '2026') on the first column and in January, ('Mar', '') otherwise."""
+    """'2026-03' → ('Mar', '2026') where a year's labels start (`first`), ('Mar', '') otherwise."""
     year, _, number = month.partition("-")
     if not number.isdigit() or not 1 <= int(number) <= 12:
         return month, ""
     name = MONTH_NAMES[int(number) - 1]
-    return name, year if first or int(number) == 1 else ""
+    return name, year if first else ""
 
 
 def legend(series: Sequence[Series], x: float, y: float, width: float) -> tuple[str, float]:
@@ -75,14 +76,18 @@ def legend(series: Sequence[Series], x: float, y: float, width: float) -> tuple[
     return element("g", "".join(items), class_="legend"), cursor_y - y + 18
 
 
-def value_axis_left(ticks: Sequence[float], left: float, right: float, top: float, bottom: float, label: str) -> str:
-    """Horizontal grid lines with their values on the left and the axis's name turned up the side."""
+def value_axis_left(
+    ticks: Sequence[float], left: float, right: float, top: float, bottom: float, label: str, empty: bool = False
+) -> str:
+    """Horizontal grid lines with their values on the left and the axis's name turned up the side (only the
+    zero when the chart is `empty`: a scale of nothing has no values to read)."""
     scale = (bottom - top) / ticks[-1]
     parts = []
     for tick in ticks:
         y = bottom - tick * scale
         parts.append(element("line", x1=float(left), x2=float(right), y1=float(y), y2=float(y), stroke=GRID))
-        parts.append(text(compact(tick), x=float(left - 6), y=float(y + 4), text_anchor="end", fill=INK))
+        if tick == 0 or not empty:
+            parts.append(text(compact(tick), x=float(left - 6), y=float(y + 4), text_anchor="end", fill=INK))
     middle = (top + bottom) / 2
     parts.append(
         text(label, x=14.0, y=float(middle), text_anchor="middle", transform=f"rotate(-90 14 {middle:.1f})", fill=INK)
@@ -112,8 +117,9 @@ def stacked_bars(
     scale = (bottom - top) / ticks[-1]
     band = (right - left) / max(len(categories), 1)
     bar_width = min(band * 0.64, 56)
+    every = max(1, math.ceil(30 / band))  # a month's name needs about 30 px: past that, every n-th month
 
-    parts = [value_axis_left(ticks, left, right, top, bottom, y_label)]
+    parts = [value_axis_left(ticks, left, right, top, bottom, y_label, empty=not any(totals))]
     for index, category in enumerate(categories):
         x = left + band * index + (band - bar_width) / 2
         stack_top = bottom
@@ -150,7 +156,10 @@ def stacked_bars(
                     class_="total",
                 )
             )
-        name, year = month_label(category, index == 0)
+        if index % every:
+            continue
+        first_of_year = index == 0 or categories[index - every][:4] != category[:4]
+        name, year = month_label(category, first_of_year)
         parts.append(text(name, x=float(x + bar_width / 2), y=float(bottom + 15), text_anchor="middle", fill=INK))
         if year:
             parts.append(text(year, x=float(x + bar_width / 2), y=float(bottom + 29), text_anchor="middle", fill=AXIS))
@@ -189,6 +198,9 @@ def horizontal_bars(
     width: int = 640,
 ) -> str:
     """One row per label with one bar per series (side by side), the value written at each bar's end."""
+    if not labels:  # no axis to read: the message alone
+        body = text(NO_DATA, x=width / 2, y=24.0, text_anchor="middle", fill=AXIS, font_size="14", class_="no-data")
+        return svg_document(width, 40, chart_id, heading, NO_DATA, body)
     row_gap, bar_height = 10, 14
     row_height = bar_height * max(len(series), 1) + row_gap
     shown = [shorten(label, 24) for label in labels]
@@ -249,8 +261,6 @@ def horizontal_bars(
                 )
             )
     parts.append(element("line", x1=float(left), x2=float(left), y1=float(top), y2=float(bottom), stroke=AXIS))
-    if not labels:
-        parts.append(no_data(left, right, top, bottom))
     if legend_markup:
         parts.append(element("g", legend_markup, transform=f"translate(0 {height - legend_height:.0f})"))
     description = f"{x_label} by {', '.join(s.name for s in series)} for {len(labels)} rows" if labels else NO_DATA

@@ -77,6 +77,16 @@ def test_stacked_bars_axis_starts_at_zero_and_reaches_the_tallest_column():
     assert [t for t in labels if t in ("Jan", "Feb", "Mar", "2026")] == ["Jan", "2026", "Feb", "Mar"]
 
 
+def test_many_months_label_every_other_column_and_each_year_once():
+    months = [f"{year}-{month:02d}" for year in (2024, 2025, 2026) for month in range(1, 13)]
+    root = stacked([Series("Sales", tuple(range(1, 37)), 0)], categories=months)
+
+    assert len(bars(root)) == 36
+    labels = [t for t in texts(root) if t in ("Jan", "Mar", "May", "Jul", "Sep", "Nov", "Feb", "Dec")]
+    assert labels == ["Jan", "Mar", "May", "Jul", "Sep", "Nov"] * 3
+    assert [t for t in texts(root) if t in ("2024", "2025", "2026")] == ["2024", "2025", "2026"]
+
+
 def test_stacked_bars_have_a_title_description_legend_and_axis_label():
     root = stacked([Series("Sales", (1, 2, 3), 0), Series("Support", (1, 2, 3), 1)])
 

@@ -117,7 +117,8 @@ def test_the_dashboard_draws_every_chart_and_the_range_changes_the_figures(
 
     yesterday = timezone.localdate() - timedelta(days=1)
     browser.execute_script(
-        "document.getElementById('id_from').value = '2024-01-01'; document.getElementById('id_to').value = arguments[0];",
+        "document.getElementById('id_from').value = '2024-01-01';"
+        "document.getElementById('id_to').value = arguments[0];",
         yesterday.isoformat(),
     )
     click_and_wait(browser, browser.find_element(By.CSS_SELECTOR, "#range-form button[type=submit]"))
