@@ -1,19 +1,19 @@
 """The dashboard page and its CSV downloads, for signed-in staff (reports/admin.py wraps them in the admin's
 login and permission checks). The CSVs are the same as the API's `/api/v1/reports/*.csv` for the same
-range, streamed from the reports' selectors, so the links work from a staff session without a token."""
+range, streamed from the reports' selectors through the API's own CSV writer, so the links work from a staff
+session without a token."""
 
-import csv
-from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from django.http import Http404, StreamingHttpResponse
+from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import reverse
 
 from reports import selectors as reports
+from reports.api.rest.csv import csv_response
 from reports.commands import POINTS_MEASURES, VOUCHER_MEASURES, ReportFilter
 from reports.dashboard import panels
 from reports.dashboard.forms import DateRangeForm, quick_ranges
@@ -63,6 +63,9 @@ def csv_download(request, organisation_id, report: str):
     """points.csv and vouchers.csv for the range in `from`/`to`; budget.csv for `programme`."""
     organisation = get_object_or_404(Organisation, pk=organisation_id)
     form = DateRangeForm(request.GET, today=organisation_today(organisation))
+    if not form.is_valid():  # a file must hold what was asked for: no quiet fallback to the default range
+        problems = " ".join(error for errors in form.errors.values() for error in errors)
+        return HttpResponseBadRequest(problems, content_type="text/plain; charset=utf-8")
     window = form.date_range()
     filters = ReportFilter(date_from=window.date_from, date_to=window.date_to)
     name = f"{organisation.slug}-{report}-{window.date_from.isoformat()}-{window.date_to.isoformat()}.csv"
@@ -83,28 +86,4 @@ def csv_download(request, organisation_id, report: str):
         name = f"{organisation.slug}-budget-{code}.csv"
     else:
         raise Http404("No such report.")
-    response = StreamingHttpResponse(csv_lines(header, rows), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response
-
-
-class _Line:
-    def write(self, value: str) -> str:
-        return value
-
-
-def cell(value) -> str:
-    """None as an empty cell; a text a spreadsheet would run as a formula (=, +, -, @) quoted with a '."""
-    if value is None:
-        return ""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return str(value)
-
-
-def csv_lines(header: Sequence[str], rows: Iterable[dict]) -> Iterator[str]:
-    """A header row, then each row's values in the header's order."""
-    writer = csv.writer(_Line())
-    yield writer.writerow(header)
-    for row in rows:
-        yield writer.writerow([cell(row.get(column)) for column in header])
+    return csv_response(name, header, rows)

@@ -184,6 +184,9 @@ def test_csv_downloads_for_staff_follow_the_range(admin_client, tenant, other_te
     assert budget[0] == ["month", "funded", "awarded", "reversed", "remaining"]
     assert budget[-1][0] == month and budget[-1][-1] == "95300"
 
+    reversed_range = admin_client.get(f"{base}points.csv?from=2026-05-01&to=2026-04-01")
+    assert (reversed_range.status_code, reversed_range.content.decode()) == (400, "“From” must be on or before “To”.")
+    assert admin_client.get(f"{base}vouchers.csv?to=junk").status_code == 400
     assert admin_client.get(f"{base}budget.csv?programme=NOPE").status_code == 404
     assert admin_client.get(f"{base}ledger.csv").status_code == 404
     assert admin_client.get(f"/admin/reports/dashboard/{uuid.uuid4()}/points.csv").status_code == 404
