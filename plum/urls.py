@@ -44,7 +44,6 @@ webhooks_rest.register(router)
 webhook_deliveries.register(router)
 hrms_rest.register(router)
 chat_rest.register(router)
-reports_rest.register(router)
 
 handler400 = "plum.api.errors.handler400"
 handler403 = "plum.api.errors.handler403"
@@ -58,6 +57,7 @@ urlpatterns = [
     path("oauth/token/", TokenView.as_view(), name="oauth-token"),
     path("api/v1/schema/", PublicSchemaView.as_view(), name="schema"),
     path("api/v1/docs/", PublicDocsView.as_view(url_name="schema"), name="docs"),
+    path("api/v1/reports/", include(reports_rest.urlpatterns)),
     path("api/v1/", include(router.urls)),
     path("hooks/", include(event_hooks.urlpatterns)),
     path("scim/v2/", include("integrations.scim.api.urls")),

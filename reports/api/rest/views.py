@@ -70,7 +70,7 @@ class ReportViewSet(PlumViewSet):
         responses=_csv("Columns: the groups in group_by order, then " + ", ".join(commands.POINTS_MEASURES)),
         description="Points awarded, reversed, redeemed, expired and recipients per group (see docs/reports.md).",
     )
-    @action(detail=False, url_path="points.csv")
+    @action(detail=False)
     def points(self, request):
         groups = self._group_by(request, commands.POINTS_GROUPS)
         filters = self._filters(request)
@@ -86,7 +86,7 @@ class ReportViewSet(PlumViewSet):
         ),
         description="Vouchers issued in the period, by group, with how many are now redeemed, expired, cancelled.",
     )
-    @action(detail=False, url_path="vouchers.csv")
+    @action(detail=False)
     def vouchers(self, request):
         groups = self._group_by(request, commands.VOUCHER_GROUPS)
         filters = self._filters(request)
@@ -108,7 +108,7 @@ class ReportViewSet(PlumViewSet):
         },
         description="A programme's budget month by month: funded, awarded, reversed, remaining at month end.",
     )
-    @action(detail=False, url_path="budget.csv")
+    @action(detail=False)
     def budget(self, request):
         code = commands.programme_code_parse(request.query_params.get("programme"))
         report = selectors.budget_utilisation(organisation_id=actor_of(request).organisation_id, programme_code=code)
