@@ -1,5 +1,6 @@
+from reports.dashboard.models import Dashboard
 from reports.models.points import EntryDimension, PointsDaily, PointsDelta, PointsRecipient
 from reports.models.reconciliation import ReconciliationIssue
 from reports.models.vouchers import VoucherFact
 
-__all__ = ["EntryDimension", "PointsDaily", "PointsDelta", "PointsRecipient", "ReconciliationIssue", "VoucherFact"]
+__all__ = ["Dashboard", "EntryDimension", "PointsDaily", "PointsDelta", "PointsRecipient", "ReconciliationIssue", "VoucherFact"]
