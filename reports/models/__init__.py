@@ -3,4 +3,12 @@ from reports.models.points import EntryDimension, PointsDaily, PointsDelta, Poin
 from reports.models.reconciliation import ReconciliationIssue
 from reports.models.vouchers import VoucherFact
 
-__all__ = ["Dashboard", "EntryDimension", "PointsDaily", "PointsDelta", "PointsRecipient", "ReconciliationIssue", "VoucherFact"]
+__all__ = [
+    "Dashboard",
+    "EntryDimension",
+    "PointsDaily",
+    "PointsDelta",
+    "PointsRecipient",
+    "ReconciliationIssue",
+    "VoucherFact",
+]
