@@ -1,7 +1,7 @@
 """The dashboard page and its CSV downloads, for signed-in staff (reports/admin.py wraps them in the admin's
 login and permission checks). The CSVs are the same as the API's `/api/v1/reports/*.csv` for the same
-range, streamed from the reports' selectors through the API's own CSV writer, so the links work from a staff
-session without a token."""
+range, streamed from the reports' selectors through the same CSV writer (reports.exports), so the links work
+from a staff session without a token."""
 
 from datetime import datetime
 from urllib.parse import urlencode
@@ -13,11 +13,11 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 
 from reports import selectors as reports
-from reports.api.rest.csv import csv_response
 from reports.commands import POINTS_MEASURES, VOUCHER_MEASURES, ReportFilter
 from reports.dashboard import panels
 from reports.dashboard.forms import DateRangeForm, quick_ranges
 from reports.dashboard.selectors import programme_codes
+from reports.exports import csv_response
 from users.models import Organisation
 
 POINTS_CSV_GROUPS = ("business_unit", "month")

@@ -10,8 +10,9 @@ from plum.api.openapi import problems
 from plum.api.scopes import Scope
 from plum.api.views import PlumViewSet
 from reports import commands, selectors
-from reports.api.rest.csv import CSVRenderer, csv_response
+from reports.api.rest.csv import CSVRenderer
 from reports.errors import ReportsError, ReportsErrorCode
+from reports.exports import csv_response
 
 FILTERS = ("from", "to", "programme", "business_unit", "country")
 _FILTER_FIELDS = dict(zip(FILTERS, commands.FILTER_FIELDS, strict=True))
