@@ -49,8 +49,11 @@ class DashboardAdmin(ReadOnlyAdmin):
 
 @admin.register(ReconciliationIssue)
 class ReconciliationIssueAdmin(ReadOnlyAdmin):
+    """The reconciliation's findings: written by reports.services.reconcile only, never edited or deleted here
+    (a finding is evidence; it goes away with a rebuild, not a click)."""
+
     list_display = ("detected_at", "organisation", "area", "key", "expected", "found")
-    list_filter = ("area",)
+    list_filter = ("area", ("organisation", admin.RelatedOnlyFieldListFilter), "detected_at")
     list_select_related = ("organisation",)
     search_fields = ("key", "organisation__slug")
     date_hierarchy = "detected_at"
