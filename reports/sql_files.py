@@ -17,6 +17,14 @@ DROP FUNCTION IF EXISTS reports_rebuild_organisation();
 """
 
 
+MONTHLY_BACKFILL = "monthly_backfill.sql"
+
+
 def reports_sql() -> str:
     """Every file, in loading order; idempotent (CREATE OR REPLACE)."""
     return "\n".join((SQL_DIRECTORY / name).read_text() for name in SQL_FILES)
+
+
+def monthly_backfill_sql() -> str:
+    """The monthly rollup and recipients rebuilt for every organisation (reports/sql/monthly_backfill.sql)."""
+    return (SQL_DIRECTORY / MONTHLY_BACKFILL).read_text()

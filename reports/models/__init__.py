@@ -1,5 +1,12 @@
 from reports.dashboard.models import Dashboard
-from reports.models.points import EntryDimension, PointsDaily, PointsDelta, PointsRecipient
+from reports.models.points import (
+    EntryDimension,
+    PointsDaily,
+    PointsDelta,
+    PointsMonthly,
+    PointsMonthlyRecipient,
+    PointsRecipient,
+)
 from reports.models.reconciliation import ReconciliationIssue
 from reports.models.vouchers import VoucherFact
 
@@ -8,6 +15,8 @@ __all__ = [
     "EntryDimension",
     "PointsDaily",
     "PointsDelta",
+    "PointsMonthly",
+    "PointsMonthlyRecipient",
     "PointsRecipient",
     "ReconciliationIssue",
     "VoucherFact",

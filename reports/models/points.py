@@ -100,3 +100,61 @@ class PointsRecipient(_Dimensions):
 
     def __str__(self) -> str:
         return f"recipient {self.employee_id} in {self.month:%Y-%m}"
+
+
+class PointsMonthly(models.Model):
+    """The coarse rollup, folded with PointsDaily from the same deltas: one row per organisation, local
+    month, programme, business unit and country. Reports without cost centre or department read it for
+    whole months (a few thousand rows where the daily rollup holds about one row per movement)."""
+
+    id = models.BigAutoField(primary_key=True)
+    organisation_id = models.UUIDField()
+    month = models.DateField(help_text="First day of the local month")
+    programme_id = models.UUIDField(null=True)
+    business_unit_id = models.UUIDField(null=True)
+    country = models.CharField(max_length=2, blank=True)
+    awarded = models.BigIntegerField(default=0)
+    reversed = models.BigIntegerField(default=0)
+    redeemed = models.BigIntegerField(default=0)
+    expired = models.BigIntegerField(default=0)
+    funded = models.BigIntegerField(default=0)
+    budget_net = models.BigIntegerField(default=0)
+    wallet_entries = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation_id", "month", "programme_id", "business_unit_id", "country"],
+                nulls_distinct=False,
+                name="reports_monthly_key",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"monthly rollup {self.month:%Y-%m}"
+
+
+class PointsMonthlyRecipient(models.Model):
+    """Employees awarded per organisation, local month, business unit, country and programme (written by
+    the capture trigger). Its key leads with the coarse groups then the employee, so the distinct count of
+    a business unit x month report is an index-only scan in group order."""
+
+    id = models.BigAutoField(primary_key=True)
+    organisation_id = models.UUIDField()
+    month = models.DateField(help_text="First day of the local month")
+    business_unit_id = models.UUIDField(null=True)
+    employee_id = models.UUIDField()
+    country = models.CharField(max_length=2, blank=True)
+    programme_id = models.UUIDField(null=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation_id", "month", "business_unit_id", "employee_id", "country", "programme_id"],
+                nulls_distinct=False,
+                name="reports_monthly_recipient_key",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"recipient {self.employee_id} in {self.month:%Y-%m}"

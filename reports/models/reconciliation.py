@@ -10,6 +10,8 @@ class ReconciliationIssue(models.Model):
         ROLLUP = "rollup", "rollup + deltas vs entry dimensions"
         DIMENSIONS = "dimensions", "entry dimensions vs ledger"
         RECIPIENTS = "recipients", "recipients vs ledger"
+        MONTHLY = "monthly", "monthly rollup + deltas vs entry dimensions"
+        MONTHLY_RECIPIENTS = "month_recipients", "monthly recipients vs entry dimensions"
         VOUCHERS = "vouchers", "voucher facts vs vouchers"
 
     organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")

@@ -1,6 +1,13 @@
-"""points_summary: the rollup plus the deltas not folded yet plus recipients, in one query (one snapshot)."""
+"""points_summary: the rollups plus the deltas not folded yet plus recipients, in one query (one snapshot).
 
+Without cost centre or department grouping, whole months come from the monthly rollup and monthly
+recipients, and only the partial months at the edges of a date range from the daily ones (exact either
+way: both rollups are folded from the same deltas)."""
+
+from calendar import monthrange
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
+from datetime import date, timedelta
 from uuid import UUID
 
 from reports.filters import POINTS_GROUPS, POINTS_MEASURES, ReportFilter, ordered_groups
@@ -14,8 +21,13 @@ _GROUPS = {
     "country": ("NULLIF(country, '')", "g.country", ""),
     "department": ("NULLIF(department, '')", "g.department", ""),
     "programme": ("programme_id", "p.code", "LEFT JOIN points_programme p ON p.id = g.programme_id"),
-    "month": ("to_char(day, 'YYYY-MM')", "g.month", ""),
+    "month": ("date_trunc('month', day)::date", "to_char(g.month, 'YYYY-MM')", ""),
 }
+# the columns of every part (movements and recipients alike)
+_COLUMNS = (
+    "day, programme_id, business_unit_id, cost_centre_id, country, department, awarded, reversed, redeemed,"
+    " expired, wallet_entries, employee_id"
+)
 # the inner query's column for each group (the outer query joins ids to their codes)
 _ALIASES = {name: f"{name}_id" if name in ("business_unit", "cost_centre", "programme") else name for name in _GROUPS}
 
@@ -75,24 +87,96 @@ def _recipients(organisation_id: UUID, filters: ReportFilter) -> tuple[str, list
     return sql, params
 
 
+def _whole_months(organisation_id: UUID, filters: ReportFilter, first: date | None, last: date | None):
+    """The monthly rollup's and monthly recipients' parts for the months first..last (None: unbounded)."""
+    where, params = _dimension_filters(organisation_id, filters)
+    if first is not None:
+        where.append("month >= %s")
+        params.append(first)
+    if last is not None:
+        where.append("month <= %s")
+        params.append(last)
+    condition = " AND ".join(where)
+    movements = (
+        "SELECT month, programme_id, business_unit_id, NULL::uuid, country, '', awarded, reversed, redeemed,"
+        f" expired, wallet_entries, NULL::uuid FROM reports_pointsmonthly WHERE {condition}"
+    )
+    recipients = (
+        "SELECT month, programme_id, business_unit_id, NULL::uuid, country, '', 0, 0, 0, 0, 0, employee_id"
+        f" FROM reports_pointsmonthlyrecipient WHERE {condition}"
+    )
+    return (movements, params), (recipients, list(params))
+
+
+def _month_split(filters: ReportFilter) -> tuple[tuple[date | None, date | None] | None, list[ReportFilter]]:
+    """(first and last whole month, or None when there is none; the filters of the partial edge months)."""
+    low, high = filters.date_from, filters.date_to
+    first = None if low is None else low if low.day == 1 else (low.replace(day=1) + timedelta(days=31)).replace(day=1)
+    last = None
+    if high is not None:
+        last = high.replace(day=1)
+        if high.day != monthrange(high.year, high.month)[1]:
+            last = (last - timedelta(days=1)).replace(day=1)
+    edges = []
+    if low is not None and low.day != 1:
+        month_end = low.replace(day=monthrange(low.year, low.month)[1])
+        edges.append(replace(filters, date_to=month_end if high is None else min(high, month_end)))
+    if high is not None and last is not None and high.replace(day=1) > last:
+        start = high.replace(day=1) if low is None else max(low, high.replace(day=1))
+        if not edges or start > edges[0].date_to:
+            edges.append(replace(filters, date_from=start))
+    whole = None if first is not None and last is not None and first > last else (first, last)
+    return whole, edges
+
+
+def _parts(organisation_id: UUID, groups: Sequence[str], filters: ReportFilter) -> tuple[list, list]:
+    """(movement parts, recipient parts), each a list of (sql, params)."""
+    movements = [_movements("reports_pointsdelta", organisation_id, filters)]
+    low, high = filters.date_from, filters.date_to
+    coarse = not {"cost_centre", "department"} & set(groups) and not (low and high and low > high)
+    if not coarse:
+        return [_movements("reports_pointsdaily", organisation_id, filters), *movements], [
+            _recipients(organisation_id, filters)
+        ]
+    whole, edges = _month_split(filters)
+    recipients = []
+    if whole is not None:
+        monthly, monthly_recipients = _whole_months(organisation_id, filters, *whole)
+        movements.append(monthly)
+        recipients.append(monthly_recipients)
+    for edge in edges:
+        movements.append(_movements("reports_pointsdaily", organisation_id, edge))
+        recipients.append(_recipients(organisation_id, edge))
+    return movements, recipients
+
+
+def _union(parts: list) -> tuple[str, list]:
+    params = [param for _, part_params in parts for param in part_params]
+    return " UNION ALL ".join(sql for sql, _ in parts), params
+
+
 def points_summary_query(organisation_id: UUID, group_by: Sequence[str], filters: ReportFilter):
     """(sql, params, columns) of the report."""
     groups = ordered_groups(group_by, POINTS_GROUPS)
-    parts, params = [], []
-    for sql, part_params in (
-        _movements("reports_pointsdaily", organisation_id, filters),
-        _movements("reports_pointsdelta", organisation_id, filters),
-        _recipients(organisation_id, filters),
-    ):
-        parts.append(sql)
-        params += part_params
-    inner_groups = [f"{_GROUPS[name][0]} AS {_ALIASES[name]}" for name in groups]
+    movement_parts, recipient_parts = _parts(organisation_id, groups, filters)
+    movements, params = _union(movement_parts)
+    recipients, recipient_params = _union(recipient_parts)
+    params += recipient_params
+    keys = [f"{_GROUPS[name][0]} AS {_ALIASES[name]}" for name in groups]
+    # each (group, employee) once, so counting rows with an employee counts recipients (a hash of the
+    # distinct pairs instead of sorting every row for COUNT(DISTINCT))
+    moved = "awarded, reversed, redeemed, expired, wallet_entries, NULL::uuid AS employee_id"
+    src = (
+        f"SELECT {', '.join([*keys, moved])} FROM ({movements}) m({_COLUMNS})"
+        f" UNION ALL SELECT DISTINCT {', '.join([*keys, '0, 0, 0, 0, 0, employee_id'])}"
+        f" FROM ({recipients}) r({_COLUMNS})"
+    )
     measures = (
         "COALESCE(SUM(awarded), 0) AS awarded, COALESCE(SUM(reversed), 0) AS reversed,"
         " COALESCE(SUM(redeemed), 0) AS redeemed, COALESCE(SUM(expired), 0) AS expired,"
-        " COUNT(DISTINCT employee_id) AS recipients"
+        " COUNT(employee_id) AS recipients"
     )
-    inner = f"SELECT {', '.join([*inner_groups, measures])} FROM ({' UNION ALL '.join(parts)}) src"
+    inner = f"SELECT {', '.join([*[_ALIASES[name] for name in groups], measures])} FROM ({src}) src"
     if groups:
         inner += f" GROUP BY {', '.join(str(i + 1) for i in range(len(groups)))} HAVING SUM(wallet_entries) > 0"
     outer_groups = [_GROUPS[name][1] for name in groups]

@@ -1,9 +1,11 @@
 """Reconciliation: proves the reports' tables equal the ledger and the vouchers, loudly when they do not.
 
-Four checks, in one REPEATABLE READ snapshot: every wallet and budget ledger entry has its dimension row
+Six checks, in one REPEATABLE READ snapshot: every wallet and budget ledger entry has its dimension row
 with the same organisation, kind, amount, programme and local day (and no dimension row lacks its
 entry); rollup + unfolded deltas = entry dimensions per (organisation, programme, day) and measure;
 recipients per (organisation, month, programme, employee) = the award days of the entry dimensions;
+monthly rollup + unfolded deltas = entry dimensions per (organisation, month, programme, business unit,
+country); monthly recipients = the awarded employees of the entry dimensions at that grain;
 voucher facts = vouchers (status, points, face value). Each difference is logged as an error and
 recorded as a ReconciliationIssue."""
 
@@ -33,15 +35,17 @@ CHECKS = {
             SELECT e.id, t.organisation_id, t.kind, e.amount,
                 (t.created_at AT TIME ZONE o.time_zone)::date AS day,
                 CASE WHEN a.kind = 'budget' THEN a.programme_id
-                     WHEN t.kind IN ('award', 'reversal') THEN (
-                         SELECT b.programme_id FROM points_ledgerentry be
-                         JOIN points_account b ON b.id = be.account_id AND b.kind = 'budget'
-                         WHERE be.transaction_id = e.transaction_id LIMIT 1)
+                     WHEN t.kind IN ('award', 'reversal') THEN bo.programme_id
                 END AS programme_id
             FROM points_ledgerentry e
             JOIN points_account a ON a.id = e.account_id AND a.kind IN ('wallet', 'budget')
             JOIN points_ledgertransaction t ON t.id = e.transaction_id
             JOIN users_organisation o ON o.id = t.organisation_id
+            LEFT JOIN (  -- one join over the ledger, not a lookup per entry
+                SELECT DISTINCT ON (be.transaction_id) be.transaction_id, b.programme_id
+                FROM points_ledgerentry be JOIN points_account b ON b.id = be.account_id AND b.kind = 'budget'
+                ORDER BY be.transaction_id, b.programme_id
+            ) bo ON bo.transaction_id = e.transaction_id
         )
         SELECT COALESCE(l.organisation_id, d.organisation_id), 'entry ' || COALESCE(l.id, d.entry_id),
             concat_ws(' ', l.kind, l.amount, l.programme_id, l.day),
@@ -82,6 +86,58 @@ CHECKS = {
         FROM expected e FULL JOIN found f ON (f.organisation_id, f.month, f.employee_id)
             = (e.organisation_id, e.month, e.employee_id) AND f.programme_id IS NOT DISTINCT FROM e.programme_id
         WHERE e.days IS DISTINCT FROM f.days
+    """,
+    ReconciliationIssue.Area.MONTHLY: f"""
+        WITH dims AS (
+            SELECT organisation_id, date_trunc('month', day)::date AS month, programme_id, business_unit_id, country,
+                {", ".join(f"SUM({m}) AS {m}" for m in _MEASURES.split(", "))}
+            FROM ({
+        _FROM_DIMENSIONS.replace("programme_id, day,", "programme_id, business_unit_id, country, day,").replace(
+            "GROUP BY 1, 2, 3", "GROUP BY 1, 2, 3, 4, 5"
+        )
+    }) d
+            GROUP BY 1, 2, 3, 4, 5
+        ), rolled AS (
+            SELECT organisation_id, month, programme_id, business_unit_id, country,
+                {", ".join(f"SUM({m}) AS {m}" for m in _MEASURES.split(", "))}
+            FROM (SELECT organisation_id, month, programme_id, business_unit_id, country, {_MEASURES}
+                  FROM reports_pointsmonthly
+                  UNION ALL SELECT organisation_id, date_trunc('month', day)::date, programme_id, business_unit_id,
+                      country, {_MEASURES} FROM reports_pointsdelta) s
+            GROUP BY 1, 2, 3, 4, 5
+        )
+        SELECT COALESCE(d.organisation_id, r.organisation_id),
+            concat_ws(' ', 'month', COALESCE(d.month, r.month), 'programme', COALESCE(d.programme_id, r.programme_id),
+                'business unit', COALESCE(d.business_unit_id, r.business_unit_id),
+                'country', COALESCE(d.country, r.country)),
+            concat_ws(' ', {", ".join(f"d.{m}" for m in _MEASURES.split(", "))}),
+            concat_ws(' ', {", ".join(f"r.{m}" for m in _MEASURES.split(", "))})
+        FROM dims d FULL JOIN rolled r
+            ON (r.organisation_id, r.month, r.country) = (d.organisation_id, d.month, d.country)
+            AND r.programme_id IS NOT DISTINCT FROM d.programme_id
+            AND r.business_unit_id IS NOT DISTINCT FROM d.business_unit_id
+        WHERE ({", ".join(f"d.{m}" for m in _MEASURES.split(", "))})
+            IS DISTINCT FROM ({", ".join(f"r.{m}" for m in _MEASURES.split(", "))})
+    """,
+    ReconciliationIssue.Area.MONTHLY_RECIPIENTS: """
+        WITH expected AS (
+            SELECT DISTINCT organisation_id, date_trunc('month', day)::date AS month, business_unit_id, employee_id,
+                country, programme_id
+            FROM reports_entrydimension WHERE account_kind = 'wallet' AND kind = 'award'
+        )
+        SELECT COALESCE(e.organisation_id, f.organisation_id),
+            concat_ws(' ', 'month', COALESCE(e.month, f.month), 'business unit',
+                COALESCE(e.business_unit_id, f.business_unit_id), 'country', COALESCE(e.country, f.country),
+                'programme', COALESCE(e.programme_id, f.programme_id),
+                'employee', COALESCE(e.employee_id, f.employee_id)),
+            CASE WHEN e.employee_id IS NULL THEN 'none' ELSE 'awarded' END,
+            CASE WHEN f.employee_id IS NULL THEN 'none' ELSE 'awarded' END
+        FROM expected e FULL JOIN reports_pointsmonthlyrecipient f
+            ON (f.organisation_id, f.month, f.employee_id, f.country)
+                = (e.organisation_id, e.month, e.employee_id, e.country)
+            AND f.business_unit_id IS NOT DISTINCT FROM e.business_unit_id
+            AND f.programme_id IS NOT DISTINCT FROM e.programme_id
+        WHERE e.employee_id IS NULL OR f.employee_id IS NULL
     """,
     ReconciliationIssue.Area.VOUCHERS: """
         SELECT COALESCE(v.organisation_id, f.organisation_id), 'voucher ' || COALESCE(v.id, f.voucher_id),

@@ -12,15 +12,25 @@ BEGIN
         WHERE t.id IN (SELECT transaction_id FROM new_entries)
     ) ORDER BY id FOR SHARE;
 
-    WITH dims AS (
+    WITH budget_of AS (
+        -- every ledger path writes an award's or reversal's budget entries in the statement of its wallet
+        -- entry (post_transaction: one INSERT; credit_many: one COPY; the single-credit function: one
+        -- INSERT), so the programme comes from the statement's own rows, never from a shard's history
+        SELECT DISTINCT ON (ne.transaction_id) ne.transaction_id, b.programme_id
+        FROM new_entries ne JOIN points_account b ON b.id = ne.account_id AND b.kind = 'budget'
+        ORDER BY ne.transaction_id, b.programme_id
+    ), dims AS (
         INSERT INTO reports_entrydimension (entry_id, organisation_id, account_kind, kind, employee_id,
             programme_id, business_unit_id, cost_centre_id, country, department, happened_at, day, amount)
         SELECT e.id, t.organisation_id, a.kind, t.kind, a.employee_id,
             CASE WHEN a.kind = 'budget' THEN a.programme_id
-                 WHEN t.kind IN ('award', 'reversal') THEN (
-                     SELECT b.programme_id FROM points_ledgerentry be
-                     JOIN points_account b ON b.id = be.account_id AND b.kind = 'budget'
-                     WHERE be.transaction_id = e.transaction_id LIMIT 1)
+                 -- a budget entry written by an earlier statement of the transaction: found through the
+                 -- transaction's own entries only (OFFSET 0 keeps the planner from starting at the shards)
+                 WHEN t.kind IN ('award', 'reversal') THEN COALESCE(bo.programme_id, (
+                     SELECT b.programme_id
+                     FROM (SELECT account_id FROM points_ledgerentry
+                           WHERE transaction_id = e.transaction_id OFFSET 0) be
+                     JOIN points_account b ON b.id = be.account_id AND b.kind = 'budget' LIMIT 1))
             END,
             emp.business_unit_id, emp.cost_centre_id, COALESCE(emp.country, ''), COALESCE(emp.department, ''),
             t.created_at, (t.created_at AT TIME ZONE o.time_zone)::date, e.amount
@@ -29,6 +39,7 @@ BEGIN
         JOIN points_ledgertransaction t ON t.id = e.transaction_id
         JOIN users_organisation o ON o.id = t.organisation_id
         LEFT JOIN users_employee emp ON emp.id = a.employee_id
+        LEFT JOIN budget_of bo ON bo.transaction_id = e.transaction_id
         RETURNING *
     ), deltas AS (
         INSERT INTO reports_pointsdelta (organisation_id, day, programme_id, business_unit_id, cost_centre_id,
@@ -43,6 +54,14 @@ BEGIN
             COUNT(*) FILTER (WHERE account_kind = 'wallet')
         FROM dims
         GROUP BY organisation_id, day, programme_id, business_unit_id, cost_centre_id, country, department
+    ), monthly_recipients AS (
+        INSERT INTO reports_pointsmonthlyrecipient (organisation_id, month, business_unit_id, employee_id, country,
+            programme_id)
+        SELECT DISTINCT organisation_id, date_trunc('month', day)::date, business_unit_id, employee_id, country,
+            programme_id
+        FROM dims WHERE account_kind = 'wallet' AND kind = 'award'
+        ORDER BY 1, 2, 3, 4, 5, 6
+        ON CONFLICT (organisation_id, month, business_unit_id, employee_id, country, programme_id) DO NOTHING
     )
     -- rows in key order, so two statements marking the same recipients cannot deadlock
     INSERT INTO reports_pointsrecipient AS r (organisation_id, month, programme_id, employee_id,
