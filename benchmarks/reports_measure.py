@@ -82,8 +82,10 @@ def _rollup_sizes(organisation_id) -> dict:
     with connection.cursor() as cursor:
         for table in (
             "reports_pointsdaily",
+            "reports_pointsmonthly",
             "reports_pointsdelta",
             "reports_pointsrecipient",
+            "reports_pointsmonthlyrecipient",
             "reports_entrydimension",
         ):
             cursor.execute(f"SELECT count(*) FROM {table} WHERE organisation_id = %s", [organisation_id])

@@ -21,11 +21,11 @@ _GROUPS = {
     "country": ("NULLIF(country, '')", "g.country", ""),
     "department": ("NULLIF(department, '')", "g.department", ""),
     "programme": ("programme_id", "p.code", "LEFT JOIN points_programme p ON p.id = g.programme_id"),
-    "month": ("date_trunc('month', day)::date", "to_char(g.month, 'YYYY-MM')", ""),
+    "month": ("month", "to_char(g.month, 'YYYY-MM')", ""),
 }
 # the columns of every part (movements and recipients alike)
 _COLUMNS = (
-    "day, programme_id, business_unit_id, cost_centre_id, country, department, awarded, reversed, redeemed,"
+    "day, month, programme_id, business_unit_id, cost_centre_id, country, department, awarded, reversed, redeemed,"
     " expired, wallet_entries, employee_id"
 )
 # the inner query's column for each group (the outer query joins ids to their codes)
@@ -55,7 +55,8 @@ def _movements(table: str, organisation_id: UUID, filters: ReportFilter) -> tupl
         where.append("day <= %s")
         params.append(filters.date_to)
     sql = (
-        "SELECT day, programme_id, business_unit_id, cost_centre_id, country, department, awarded, reversed,"
+        "SELECT day, date_trunc('month', day::timestamp)::date, programme_id, business_unit_id, cost_centre_id,"
+        " country, department, awarded, reversed,"
         f" redeemed, expired, wallet_entries, NULL::uuid AS employee_id FROM {table} WHERE {' AND '.join(where)}"
     )
     return sql, params
@@ -81,7 +82,7 @@ def _recipients(organisation_id: UUID, filters: ReportFilter) -> tuple[str, list
     where.append(f"(days::bigint & {mask}::bigint) <> 0")
     params += mask_params
     sql = (
-        "SELECT month, programme_id, business_unit_id, cost_centre_id, country, department, 0, 0, 0, 0, 0,"
+        "SELECT month, month, programme_id, business_unit_id, cost_centre_id, country, department, 0, 0, 0, 0, 0,"
         f" employee_id FROM reports_pointsrecipient WHERE {' AND '.join(where)}"
     )
     return sql, params
@@ -98,11 +99,11 @@ def _whole_months(organisation_id: UUID, filters: ReportFilter, first: date | No
         params.append(last)
     condition = " AND ".join(where)
     movements = (
-        "SELECT month, programme_id, business_unit_id, NULL::uuid, country, '', awarded, reversed, redeemed,"
+        "SELECT month, month, programme_id, business_unit_id, NULL::uuid, country, '', awarded, reversed, redeemed,"
         f" expired, wallet_entries, NULL::uuid FROM reports_pointsmonthly WHERE {condition}"
     )
     recipients = (
-        "SELECT month, programme_id, business_unit_id, NULL::uuid, country, '', 0, 0, 0, 0, 0, employee_id"
+        "SELECT month, month, programme_id, business_unit_id, NULL::uuid, country, '', 0, 0, 0, 0, 0, employee_id"
         f" FROM reports_pointsmonthlyrecipient WHERE {condition}"
     )
     return (movements, params), (recipients, list(params))
