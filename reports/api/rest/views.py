@@ -17,15 +17,16 @@ from reports.exports import csv_response
 FILTERS = ("from", "to", "programme", "business_unit", "country")
 _FILTER_FIELDS = dict(zip(FILTERS, commands.FILTER_FIELDS, strict=True))
 _NAMES = {field: name for name, field in _FILTER_FIELDS.items()}
-_CODE = {"type": "string", "minLength": 1, "maxLength": 64}
+_CODE = {"type": "string", "minLength": 1, "maxLength": 64, "pattern": "^[^\\x00]+$"}  # as commands._CODE
 
 
 def _group_by_parameter(groups) -> OpenApiParameter:
     one = f"({'|'.join(groups)})"
     return OpenApiParameter(
         "group_by",
-        {"type": "string", "pattern": f"^{one}(,{one})*$"},
-        description=f"Comma-separated groups, any of: {', '.join(groups)}. Rows carry them in this order.",
+        {"type": "string", "pattern": f"^({one}(,{one})*)?$"},
+        description=f"Comma-separated groups, any of: {', '.join(groups)}. Rows carry them in this order; "
+        "none (or empty): one totals row.",
     )
 
 
