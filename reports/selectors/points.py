@@ -163,7 +163,9 @@ def points_summary_query(organisation_id: UUID, group_by: Sequence[str], filters
     movements, params = _union(movement_parts)
     recipients, recipient_params = _union(recipient_parts)
     params += recipient_params
-    keys = [f"{_GROUPS[name][0]} AS {_ALIASES[name]}" for name in groups]
+    # month first: the monthly recipients' key order, so DISTINCT can walk its index instead of sorting
+    inner_groups = sorted(groups, key=lambda name: name != "month")
+    keys = [f"{_GROUPS[name][0]} AS {_ALIASES[name]}" for name in inner_groups]
     # each (group, employee) once, so counting rows with an employee counts recipients (a hash of the
     # distinct pairs instead of sorting every row for COUNT(DISTINCT))
     moved = "awarded, reversed, redeemed, expired, wallet_entries, NULL::uuid AS employee_id"
@@ -177,7 +179,7 @@ def points_summary_query(organisation_id: UUID, group_by: Sequence[str], filters
         " COALESCE(SUM(redeemed), 0) AS redeemed, COALESCE(SUM(expired), 0) AS expired,"
         " COUNT(employee_id) AS recipients"
     )
-    inner = f"SELECT {', '.join([*[_ALIASES[name] for name in groups], measures])} FROM ({src}) src"
+    inner = f"SELECT {', '.join([*[_ALIASES[name] for name in inner_groups], measures])} FROM ({src}) src"
     if groups:
         inner += f" GROUP BY {', '.join(str(i + 1) for i in range(len(groups)))} HAVING SUM(wallet_entries) > 0"
     outer_groups = [_GROUPS[name][1] for name in groups]
