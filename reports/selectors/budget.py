@@ -66,7 +66,9 @@ def budget_utilisation(*, organisation_id: UUID, programme_code: str, now: datet
     totals = {key: sum(m[key] for m in months) for key in ("funded", "awarded", "reversed")}
     runs_out_on = None
     if drawn_lately > 0:  # net points drawn from the budget per day over the last PACE_DAYS days
-        runs_out_on = today + timedelta(days=math.ceil(remaining * PACE_DAYS / drawn_lately))
+        days = math.ceil(remaining * PACE_DAYS / drawn_lately)
+        # a large budget drawn slowly: the calendar's last day, rather than an overflow
+        runs_out_on = date.max if days > (date.max - today).days else today + timedelta(days=days)
     return {
         "programme": code,
         "budget": totals["funded"],
