@@ -14,6 +14,8 @@ BENCHMARKS = (
     "events",
     "relay",
     "hrms_pull",
+    "graphql_employees",
+    "reports_summary",
 )  # modules in this package with main(argv) -> int
 
 

@@ -65,4 +65,11 @@ app.conf.beat_schedule = {
     "purge-outbox": {"task": "integrations.webhooks.tasks.purge_outbox_task", "schedule": 3600.0},
     # Audit entries older than PLUM_AUDIT_RETENTION_DAYS, a day's range at a time (plum.core.audit.purge).
     "purge-audit": {"task": "plum.core.audit.purge_audit_task", "schedule": 3600.0},
+    # Reports: deltas folded into the rollup every 2 s (reports are exact before too: they read both).
+    "fold-report-deltas": {
+        "task": "reports.tasks.fold_points_deltas_task",
+        "schedule": 2.0,
+        "options": {"expires": 4.0},
+    },
+    "reconcile-reports": {"task": "reports.tasks.reconcile_reports_task", "schedule": 3600.0},
 }

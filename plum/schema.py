@@ -11,6 +11,7 @@ from points.api.graphql import (
     PointsQuery,
     add_employee_wallet,
 )
+from reports.api.graphql import ReportsQuery
 from users.api.graphql import EmployeeNode, UsersMutation, UsersQuery
 from vouchers.api.graphql import VouchersMutation, VouchersQuery
 
@@ -20,7 +21,14 @@ add_employee_wallet(EmployeeNode)
 
 # graphene lists the last base first
 class Query(
-    WebhooksQuery, EventsQuery, VouchersQuery, PointsBatchesQuery, PointsQuery, UsersQuery, graphene.ObjectType
+    ReportsQuery,
+    WebhooksQuery,
+    EventsQuery,
+    VouchersQuery,
+    PointsBatchesQuery,
+    PointsQuery,
+    UsersQuery,
+    graphene.ObjectType,
 ):
     pass
 

@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "integrations.hrms",
     "integrations.scim",
     "integrations.chat",
+    "reports",
     "django_celery_beat",
     "django_otp",
     "django_otp.plugins.otp_totp",

@@ -19,6 +19,7 @@ from plum.api.scopes import PUBLIC
 from plum.api.views import healthz, readyz
 from points.api import rest as points_rest
 from points.api.rest import batches as points_batches
+from reports.api import rest as reports_rest
 from users.api import rest as users_rest
 from vouchers.api import rest as vouchers_rest
 
@@ -58,6 +59,7 @@ urlpatterns = [
     path("oauth/token/", TokenView.as_view(), name="oauth-token"),
     path("api/v1/schema/", PublicSchemaView.as_view(), name="schema"),
     path("api/v1/docs/", PublicDocsView.as_view(url_name="schema"), name="docs"),
+    path("api/v1/reports/", include(reports_rest.urlpatterns)),
     path("api/v1/", include(router.urls)),
     path("hooks/", include(event_hooks.urlpatterns)),
     path("scim/v2/", include("integrations.scim.api.urls")),

@@ -22,6 +22,7 @@ from plum.schema import schema
 from points.models import Account, LedgerEntry, PointsRequest
 from points.tests.factories import body as points_body
 from points.tests.factories import make_programme, submit
+from reports.tests import test_reports_access as reports_access
 from tests import test_points_batches_access as batches_access
 from tests import test_vouchers_access as vouchers_access
 from tests.conftest import employee_payload, graphql
@@ -253,6 +254,7 @@ ACCESS_MATRICES = (
     deliveries_access,
     hrms_access,
     chat_access,
+    reports_access,
 )
 
 

@@ -260,6 +260,8 @@ def test_every_kind_is_registered_and_beat_sweeps_them_all():
         "integrations.chat.tasks.dispatch_notifications_task": 3.0,
         "integrations.webhooks.tasks.purge_outbox_task": 3600.0,
         "plum.core.audit.purge_audit_task": 3600.0,
+        "reports.tasks.fold_points_deltas_task": 2.0,
+        "reports.tasks.reconcile_reports_task": 3600.0,
     }
 
 

@@ -56,6 +56,7 @@ def test_the_walk_finds_every_route_including_the_pages_of_one_object():
     assert {"points-request-list", "points-batch-list", "voucher-product-list", "voucher-order-list"} <= names
     assert {"voucher-list", "voucher-campaign-list", "points-upload-detail", "voucher-detail"} <= names
     assert {"wallet-transactions", "points-batch-items", "voucher-campaign-recipients"} <= names
+    assert {"report-points", "report-vouchers", "report-budget"} <= names
 
 
 @pytest.mark.parametrize("route", GETS, ids=lambda r: r.label)
@@ -72,7 +73,8 @@ def test_a_get_answers_200_and_refuses_an_unknown_parameter(api, world, route):
 @pytest.mark.parametrize("route", GETS, ids=lambda r: r.label)
 def test_page_size_must_be_a_whole_number_from_1_where_a_page_is_answered(api, world, route):
     url = route.url(world)
-    answers_a_page = set(api.get(url).json()) == PAGE
+    answered = api.get(url)
+    answers_a_page = answered["Content-Type"] == "application/json" and set(answered.json()) == PAGE
 
     if not answers_a_page:  # one object: no page, so no page parameters
         for name in ("page_size", "cursor"):
@@ -123,6 +125,10 @@ def test_page_size_above_500_is_capped(api, tenant):
         ("/api/v1/vouchers/products/", {"country": "a\x00b"}),
         ("/api/v1/employees/", {"updated_since": "2024-06-01T25:00:00Z"}),
         ("/api/v1/points/batches/", {"status": "done"}),
+        ("/api/v1/reports/points.csv", {"from": "2024-02-30"}),
+        ("/api/v1/reports/points.csv", {"group_by": "month,colour"}),
+        ("/api/v1/reports/vouchers.csv", {"country": "fr"}),
+        ("/api/v1/reports/budget.csv", {"programme": "x" * 65}),
     ],
     ids=lambda value: "&".join(value) if isinstance(value, dict) else value,
 )

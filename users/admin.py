@@ -43,17 +43,19 @@ for _model in (get_user_model(), Group):
 
 @admin.register(Organisation)
 class OrganisationAdmin(GuardedModelAdmin):
-    list_display = ("slug", "name", "is_active", "created_at")
+    list_display = ("slug", "name", "is_active", "time_zone", "created_at")
     list_filter = ("is_active",)
     search_fields = ("slug", "name")
-    fields = ("slug", "name", "is_active")
+    fields = ("slug", "name", "is_active", "time_zone")
 
     def get_readonly_fields(self, request, obj=None):
         return ("slug",) if obj else ()
 
     def save_model(self, request, obj, form, change):
         if change:
-            command = OrganisationUpdate.parse({"name": obj.name, "is_active": obj.is_active})
+            command = OrganisationUpdate.parse(
+                {"name": obj.name, "is_active": obj.is_active, "time_zone": obj.time_zone}
+            )
             services.organisation_update(organisation=obj, command=command, actor=staff_actor(request, obj.pk))
         else:
             created, _ = services.organisation_ensure(slug=obj.slug, name=obj.name, actor=staff_actor(request, obj.pk))

@@ -38,7 +38,7 @@ from plum.core.errors import CoreErrorCode, DomainError, ValidationFailed, field
 from plum.core.scopes import ALL_SCOPES
 from plum.core.text import VISIBLE
 from users.errors import UsersErrorCode
-from users.models import ApiClient, BusinessUnit, CostCentre, Employee, Organisation
+from users.models import ApiClient, BusinessUnit, CostCentre, Employee, Organisation, validate_time_zone
 
 EMPLOYEE_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@:+-]{0,63}$")
 EMPLOYEE_ID_RULE = "1 to 64 characters: letters, digits and . _ @ : + - (not first)."
@@ -50,6 +50,14 @@ _email_validator = EmailValidator()
 
 def _length(model, name: str) -> int:
     return model._meta.get_field(name).max_length
+
+
+def _time_zone(value: str) -> str:
+    try:
+        validate_time_zone(value)
+    except DjangoValidationError:
+        raise rule_error(CoreErrorCode.INVALID, "An IANA time zone, e.g. Europe/Paris.") from None
+    return value
 
 
 def _email(value: str) -> str:
@@ -308,8 +316,12 @@ class OrganisationUpdate(Command):
 
     name: text(_length(Organisation, "name"), strip=True, pattern=VISIBLE)
     is_active: bool
+    time_zone: Annotated[StrictStr, AfterValidator(_time_zone)] | None = None  # None: unchanged
 
-    error_messages = {"name": f"1 to {_length(Organisation, 'name')} characters."}
+    error_messages = {
+        "name": f"1 to {_length(Organisation, 'name')} characters.",
+        "time_zone": "An IANA time zone, e.g. Europe/Paris.",
+    }
 
 
 class ApiClientCreate(Command):

@@ -1,9 +1,17 @@
 import uuid
+import zoneinfo
 
 from django.contrib.postgres.fields import ArrayField
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import Upper
 from oauth2_provider.models import AbstractApplication
+
+
+def validate_time_zone(value: str) -> None:
+    """An IANA zone name that this Python and PostgreSQL both know (both read the IANA database)."""
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(f"{value!r} is not an IANA time zone, e.g. Europe/Paris.", code="invalid")
 
 
 class Organisation(models.Model):
@@ -13,6 +21,12 @@ class Organisation(models.Model):
     slug = models.SlugField(max_length=64, unique=True)
     name = models.CharField(max_length=200)
     is_active = models.BooleanField(default=True)
+    time_zone = models.CharField(
+        max_length=64,
+        default="UTC",
+        validators=[validate_time_zone],
+        help_text="IANA zone of reports' days and months. Changing it rebuilds the reports (reports/sql).",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

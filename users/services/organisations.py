@@ -36,15 +36,20 @@ def organisation_update(
     *, organisation: Organisation, command: OrganisationUpdate, actor: Actor | None = None
 ) -> Organisation:
     """A deactivated organisation's clients can no longer authenticate (see plum.api.auth). A change that
-    changes nothing writes nothing. Compared with the stored row: the admin's form has already set the object."""
+    changes nothing writes nothing. Compared with the stored row: the admin's form has already set the object.
+    A new time zone re-dates the reports in the same transaction (a trigger of reports/sql rebuilds them)."""
+    fields = ("name", "is_active", "time_zone")
     with transaction.atomic():
         stored = Organisation.objects.select_for_update().get(pk=organisation.pk)
-        before = {"name": stored.name, "is_active": stored.is_active}
-        changes = audit.changes_between(before, {"name": command.name, "is_active": command.is_active})
-        organisation.name, organisation.is_active = command.name, command.is_active
+        before = {f: getattr(stored, f) for f in fields}
+        after = {"name": command.name, "is_active": command.is_active}
+        after["time_zone"] = before["time_zone"] if command.time_zone is None else command.time_zone
+        changes = audit.changes_between(before, after)
+        for field, value in after.items():
+            setattr(organisation, field, value)
         if not changes:
             return organisation
-        organisation.save(update_fields=["name", "is_active"])
+        organisation.save(update_fields=list(fields))
         action = "organisation.deactivated" if before["is_active"] and not command.is_active else "organisation.updated"
         _record(actor, action, organisation, changes)
     return organisation

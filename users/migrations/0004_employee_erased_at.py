@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('users', '0002_alter_apiclient_options'),
+        ('users', '0003_organisation_time_zone'),
     ]
 
     operations = [

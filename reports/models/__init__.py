@@ -1,0 +1,23 @@
+from reports.dashboard.models import Dashboard
+from reports.models.points import (
+    EntryDimension,
+    PointsDaily,
+    PointsDelta,
+    PointsMonthly,
+    PointsMonthlyRecipient,
+    PointsRecipient,
+)
+from reports.models.reconciliation import ReconciliationIssue
+from reports.models.vouchers import VoucherFact
+
+__all__ = [
+    "Dashboard",
+    "EntryDimension",
+    "PointsDaily",
+    "PointsDelta",
+    "PointsMonthly",
+    "PointsMonthlyRecipient",
+    "PointsRecipient",
+    "ReconciliationIssue",
+    "VoucherFact",
+]
