@@ -12,6 +12,8 @@ from django.db import DEFAULT_DB_ALIAS, connections
 
 from plum.core.replica import LAG_SQL, REPLICA, forget_replica_state, read_with_fallback, reporting_database
 from plum.testing.pg_replica import Primary, start_replica
+from points.tests.factories import make_programme, seed_employees, submit
+from reports.selectors import ReportFilter, points_summary
 from users import services
 from users.models import Organisation
 
@@ -50,6 +52,12 @@ def write_and_wait(replica, slug: str) -> None:
         replica.wait_for_replay(cursor.fetchone()[0])
 
 
+def awarded(organisation) -> int:
+    """The points summary's awarded total, through the reports' own selector (replica when it may)."""
+    [totals] = points_summary(organisation_id=organisation.id, group_by=[], filters=ReportFilter())
+    return totals["awarded"]
+
+
 def replica_lag(replica) -> float:
     with replica.connect() as connection:
         return connection.execute(LAG_SQL).fetchone()[0]
@@ -61,13 +69,22 @@ def test_reports_read_from_the_replica_fall_back_when_it_lags_and_survive_its_lo
     primary_port = int(connections[DEFAULT_DB_ALIAS].settings_dict["PORT"] or 5432)
     assert replica.port != primary_port
     write_and_wait(replica, "acme")
+    acme = Organisation.objects.get(slug="acme")
+    tenant = type("Tenant", (), {"organisation": acme})
+    seed_employees(tenant, "E1")
+    make_programme(tenant, "P1", budget=10_000)
+    submit(tenant, request_id="R1", employee_id="E1", points=300)
+    write_and_wait(replica, "acme")
 
     assert reporting_database() == REPLICA
     assert read_with_fallback(served_by) == (replica.port, True, ["acme"])
+    assert awarded(acme) == 300
 
     # Lag: replay paused, a write on the primary, until the standby is further behind than allowed.
     with replica.connect() as connection:
         connection.execute("SELECT pg_wal_replay_pause()")
+    submit(tenant, request_id="R2", employee_id="E1", points=200)
+    assert awarded(acme) == 300  # the report is the standby's: it has not replayed R2 yet
     services.organisation_ensure(slug="globex", name="Globex")
     settings.REPLICA_MAX_LAG_SECONDS = 0.5
     while replica_lag(replica) <= 0.5:
@@ -75,6 +92,7 @@ def test_reports_read_from_the_replica_fall_back_when_it_lags_and_survive_its_lo
     forget_replica_state()
     assert reporting_database() == DEFAULT_DB_ALIAS
     assert read_with_fallback(served_by) == (primary_port, False, ["acme", "globex"])
+    assert awarded(acme) == 500
 
     # Caught up again, the replica serves again (the verdict is asked anew).
     with replica.connect() as connection:
@@ -90,6 +108,7 @@ def test_reports_read_from_the_replica_fall_back_when_it_lags_and_survive_its_lo
     with pytest.raises(psycopg.OperationalError):
         replica.connect()
     assert read_with_fallback(served_by) == (primary_port, False, ["acme", "globex", "initech"])
+    assert awarded(acme) == 500  # the report survives the standby's loss, from the primary
     assert reporting_database() == DEFAULT_DB_ALIAS  # marked down: no new attempt for REPLICA_CHECK_SECONDS
     forget_replica_state()
     assert reporting_database() == DEFAULT_DB_ALIAS  # asked anew: unreachable

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from django.db import connections
 from django.utils import timezone
 
-from plum.core.replica import reporting_database
+from plum.core.replica import read_with_fallback
 
 PACE_DAYS = 90
 _MONTHS = """
@@ -31,7 +31,11 @@ def _next_month(month: date) -> date:
 
 def budget_utilisation(*, organisation_id: UUID, programme_code: str, now: datetime | None = None) -> dict | None:
     """A programme's budget over time; see reports.selectors. None when not the organisation's."""
-    with connections[reporting_database()].cursor() as cursor:
+    return read_with_fallback(lambda alias: _budget_utilisation(alias, organisation_id, programme_code, now))
+
+
+def _budget_utilisation(alias: str, organisation_id: UUID, programme_code: str, now: datetime | None) -> dict | None:
+    with connections[alias].cursor() as cursor:
         cursor.execute(
             "SELECT p.id, p.code, o.time_zone FROM points_programme p JOIN users_organisation o"
             " ON o.id = p.organisation_id WHERE p.organisation_id = %s AND p.code = %s",
