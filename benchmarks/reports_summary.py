@@ -140,6 +140,13 @@ def report(args, slug: str, loaded: dict | None, measured: dict) -> int:
             _ms(http, "p95_ms"),
         ],
         [
+            "pointsSummary without recipients (GraphQL)",
+            "rollup",
+            str(measured.get("report_http_without_recipients", {}).get("calls", "-")),
+            _ms(measured.get("report_http_without_recipients", {}), "p50_ms"),
+            _ms(measured.get("report_http_without_recipients", {}), "p95_ms"),
+        ],
+        [
             "base GROUP BY (DRF view, test client)",
             "ledger",
             str(base["calls"]),
@@ -167,6 +174,13 @@ def report(args, slug: str, loaded: dict | None, measured: dict) -> int:
             f"base p50 / report p50 = {ratio:.1f} (goal >= {GOAL_RATIO}); report p50 {http['p50_ms']:.1f} ms"
             f" (goal <= {GOAL_P50_MS}): {'met' if met else 'NOT met'}"
         )
+        lean = measured.get("report_http_without_recipients", {})
+        if "p50_ms" in lean:
+            results["ratio_base_to_report_without_recipients_p50"] = base["p50_ms"] / lean["p50_ms"]
+            print(
+                f"without recipients: base p50 / report p50 = {base['p50_ms'] / lean['p50_ms']:.1f};"
+                f" report p50 {lean['p50_ms']:.1f} ms"
+            )
     else:
         print(f"pointsSummary not measured: {http.get('unavailable')}")
     if "p50_ms" in report_sql:

@@ -156,24 +156,29 @@ def _union(parts: list) -> tuple[str, list]:
     return " UNION ALL ".join(sql for sql, _ in parts), params
 
 
-def points_summary_query(organisation_id: UUID, group_by: Sequence[str], filters: ReportFilter):
-    """(sql, params, columns) of the report."""
+def points_summary_query(
+    organisation_id: UUID, group_by: Sequence[str], filters: ReportFilter, *, with_recipients: bool = True
+):
+    """(sql, params, columns) of the report. Without recipients (a caller that does not show them), the
+    distinct count of employees, most of the query's cost, is left out and `recipients` is 0."""
     groups = ordered_groups(group_by, POINTS_GROUPS)
     movement_parts, recipient_parts = _parts(organisation_id, groups, filters)
     movements, params = _union(movement_parts)
-    recipients, recipient_params = _union(recipient_parts)
-    params += recipient_params
+    if with_recipients:
+        recipients, recipient_params = _union(recipient_parts)
+        params += recipient_params
     # month first: the monthly recipients' key order, so DISTINCT can walk its index instead of sorting
     inner_groups = sorted(groups, key=lambda name: name != "month")
     keys = [f"{_GROUPS[name][0]} AS {_ALIASES[name]}" for name in inner_groups]
     # each (group, employee) once, so counting rows with an employee counts recipients (a hash of the
     # distinct pairs instead of sorting every row for COUNT(DISTINCT))
     moved = "awarded, reversed, redeemed, expired, wallet_entries, NULL::uuid AS employee_id"
-    src = (
-        f"SELECT {', '.join([*keys, moved])} FROM ({movements}) m({_COLUMNS})"
-        f" UNION ALL SELECT DISTINCT {', '.join([*keys, '0, 0, 0, 0, 0, employee_id'])}"
-        f" FROM ({recipients}) r({_COLUMNS})"
-    )
+    src = f"SELECT {', '.join([*keys, moved])} FROM ({movements}) m({_COLUMNS})"
+    if with_recipients:
+        src += (
+            f" UNION ALL SELECT DISTINCT {', '.join([*keys, '0, 0, 0, 0, 0, employee_id'])}"
+            f" FROM ({recipients}) r({_COLUMNS})"
+        )
     measures = (
         "COALESCE(SUM(awarded), 0) AS awarded, COALESCE(SUM(reversed), 0) AS reversed,"
         " COALESCE(SUM(redeemed), 0) AS redeemed, COALESCE(SUM(expired), 0) AS expired,"
@@ -191,9 +196,11 @@ def points_summary_query(organisation_id: UUID, group_by: Sequence[str], filters
     return sql, params, (*groups, *POINTS_MEASURES)
 
 
-def points_summary(*, organisation_id: UUID, group_by: Sequence[str], filters: ReportFilter) -> list[dict]:
+def points_summary(
+    *, organisation_id: UUID, group_by: Sequence[str], filters: ReportFilter, with_recipients: bool = True
+) -> list[dict]:
     """Points measures per group; see reports.selectors."""
-    return fetch_rows(*points_summary_query(organisation_id, group_by, filters))
+    return fetch_rows(*points_summary_query(organisation_id, group_by, filters, with_recipients=with_recipients))
 
 
 def points_summary_rows(

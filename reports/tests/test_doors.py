@@ -14,6 +14,7 @@ from reports import services
 from reports.commands import ReportFilter
 from reports.models import ReconciliationIssue
 from reports.selectors import budget_utilisation, points_summary, voucher_summary
+from reports.selectors.points import points_summary_query
 from reports.tests.history import build_history
 
 BASE = "/api/v1/reports/"
@@ -127,3 +128,22 @@ def test_time_zone_change_rebuilds_the_days(alpha):
     )
     assert points_summary(organisation_id=org.id, group_by=[], filters=ReportFilter()) == before
     assert services.reports_reconcile() == []
+
+
+def test_graphql_without_recipients_skips_their_count_and_keeps_every_other_measure(alpha, monkeypatch):
+    asked = []
+    real = points_summary_query
+
+    def spy(*args, **kwargs):
+        asked.append(kwargs.get("with_recipients", True))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr("reports.selectors.points.points_summary_query", spy)
+    fields = "businessUnit month awarded redeemed expired reversed"
+    query = "{ pointsSummary(groupBy: [BUSINESS_UNIT, MONTH]) { %s } }"
+    api = alpha.tenant.api()
+    lean = api.post("/graphql/", {"query": query % fields}, format="json").json()["data"]["pointsSummary"]
+    full = api.post("/graphql/", {"query": query % (fields + " recipients")}, format="json").json()
+    assert asked == [False, True]
+    assert lean == [{k: v for k, v in row.items() if k != "recipients"} for row in full["data"]["pointsSummary"]]
+    assert lean and all(row["awarded"] or row["redeemed"] or row["expired"] for row in lean)
