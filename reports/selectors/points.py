@@ -109,25 +109,45 @@ def _whole_months(organisation_id: UUID, filters: ReportFilter, first: date | No
     return (movements, params), (recipients, list(params))
 
 
+def _month_after(day: date) -> date | None:
+    """The first day of the next month; None past the calendar's end."""
+    try:
+        return (day.replace(day=1) + timedelta(days=31)).replace(day=1)
+    except OverflowError:
+        return None
+
+
+def _month_before(day: date) -> date | None:
+    """The first day of the previous month; None before the calendar's start."""
+    try:
+        return (day.replace(day=1) - timedelta(days=1)).replace(day=1)
+    except OverflowError:
+        return None
+
+
 def _month_split(filters: ReportFilter) -> tuple[tuple[date | None, date | None] | None, list[ReportFilter]]:
     """(first and last whole month, or None when there is none; the filters of the partial edge months)."""
     low, high = filters.date_from, filters.date_to
-    first = None if low is None else low if low.day == 1 else (low.replace(day=1) + timedelta(days=31)).replace(day=1)
+    no_whole_month = False
+    first = None
+    if low is not None:
+        first = low if low.day == 1 else _month_after(low)
+        no_whole_month |= first is None
     last = None
+    high_partial = high is not None and high.day != monthrange(high.year, high.month)[1]
     if high is not None:
-        last = high.replace(day=1)
-        if high.day != monthrange(high.year, high.month)[1]:
-            last = (last - timedelta(days=1)).replace(day=1)
+        last = _month_before(high) if high_partial else high.replace(day=1)
+        no_whole_month |= last is None
     edges = []
     if low is not None and low.day != 1:
         month_end = low.replace(day=monthrange(low.year, low.month)[1])
         edges.append(replace(filters, date_to=month_end if high is None else min(high, month_end)))
-    if high is not None and last is not None and high.replace(day=1) > last:
+    if high_partial:
         start = high.replace(day=1) if low is None else max(low, high.replace(day=1))
         if not edges or start > edges[0].date_to:
             edges.append(replace(filters, date_from=start))
-    whole = None if first is not None and last is not None and first > last else (first, last)
-    return whole, edges
+    empty = no_whole_month or (first is not None and last is not None and first > last)
+    return (None if empty else (first, last)), edges
 
 
 def _parts(organisation_id: UUID, groups: Sequence[str], filters: ReportFilter) -> tuple[list, list]:

@@ -126,12 +126,11 @@ def test_staff_only_and_an_unknown_organisation_is_404(client, admin_client, dja
     anonymous = client.get(url)
     assert anonymous.status_code == 302 and anonymous["Location"].startswith("/admin/login/")
 
-    django_user_model.objects.create_user("member", password="password", is_staff=False)
-    client.login(username="member", password="password")
+    client.force_login(django_user_model.objects.create_user("member", password="password", is_staff=False))
     assert client.get(url).status_code == 302
 
-    django_user_model.objects.create_user("clerk", password="password", is_staff=True)  # staff, no permission
-    client.login(username="clerk", password="password")
+    clerk = django_user_model.objects.create_user("clerk", password="password", is_staff=True)  # no permission
+    client.force_login(clerk)
     assert client.get(url).status_code == 403
 
     assert admin_client.get(f"/admin/reports/dashboard/{uuid.uuid4()}/").status_code == 404

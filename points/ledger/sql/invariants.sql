@@ -7,11 +7,13 @@ CREATE OR REPLACE FUNCTION points_ledger_append_only() RETURNS trigger LANGUAGE 
 BEGIN
     -- The one permitted edit: erasure of personal data replaces a transaction's memo, and nothing else,
     -- through points_ledger_erase_memo below.
+    -- (nested: PL/pgSQL may evaluate every operand, and an entry row has no organisation_id)
     IF TG_OP = 'UPDATE' AND TG_TABLE_NAME = 'points_ledgertransaction'
-            AND current_setting('plum.erasing_memo', true) = 'on'
-            AND (NEW.id, NEW.organisation_id, NEW.kind, NEW.reference, NEW.created_at)
+            AND current_setting('plum.erasing_memo', true) = 'on' THEN
+        IF (NEW.id, NEW.organisation_id, NEW.kind, NEW.reference, NEW.created_at)
                 IS NOT DISTINCT FROM (OLD.id, OLD.organisation_id, OLD.kind, OLD.reference, OLD.created_at) THEN
-        RETURN NEW;
+            RETURN NEW;
+        END IF;
     END IF;
     RAISE EXCEPTION '% is append-only: % refused; correct with a reversal', TG_TABLE_NAME, TG_OP
         USING ERRCODE = 'insufficient_privilege';
