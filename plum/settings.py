@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import environ
 
@@ -151,8 +152,17 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: Celery broker and cache. Without REDIS_URL, tasks run in-process and the cache is local.
 REDIS_URL = env("REDIS_URL", default="")
+# The test suite's processes under pytest-xdist share one Redis: each xdist worker (and the servers and
+# Celery workers it starts, which inherit the variable) keeps its Celery keys under its own prefix and its
+# cache in its own database, so one test's cache.clear() (a FLUSHDB) never drops another's queued task.
+TEST_WORKER = env("PYTEST_XDIST_WORKER", default="")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHE_URL = REDIS_URL
+    if TEST_WORKER:
+        _redis = urlsplit(REDIS_URL)
+        _cache_db = (int(_redis.path.strip("/") or 0) + 1 + int(TEST_WORKER.removeprefix("gw") or 0)) % 16
+        CACHE_URL = urlunsplit(_redis._replace(path=f"/{_cache_db}"))
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 CELERY_BROKER_URL = REDIS_URL or "memory://"
@@ -162,6 +172,8 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+if TEST_WORKER:
+    CELERY_BROKER_TRANSPORT_OPTIONS["global_keyprefix"] = f"plum-test-{TEST_WORKER}:"
 CELERY_TASK_IGNORE_RESULT = True
 # Beat reads its schedule from the database (django-celery-beat): an HRMS connection's cron needs no restart.
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"

@@ -57,12 +57,46 @@ class Worker:
         return self.log.read_text(errors="replace")
 
 
+def _flush_celery_keys(client) -> None:
+    """No message of an earlier test is left for these workers: this process's Celery keys only (other
+    xdist workers keep theirs under their own prefix, settings.CELERY_BROKER_TRANSPORT_OPTIONS)."""
+    prefix = settings.CELERY_BROKER_TRANSPORT_OPTIONS.get("global_keyprefix", "")
+    if not prefix:
+        client.flushdb()
+        return
+    for key in client.scan_iter(match=f"{prefix}*"):
+        client.delete(key)
+
+
+class Broker:
+    """The Redis client of the broker; flushdb() drops this process's Celery keys only (as a restart without
+    persistence would drop them), never another xdist worker's."""
+
+    def __init__(self):
+        self.client = redis.Redis.from_url(settings.REDIS_URL)
+
+    def flushdb(self) -> None:
+        _flush_celery_keys(self.client)
+
+    def _key(self, name: str) -> str:
+        return settings.CELERY_BROKER_TRANSPORT_OPTIONS.get("global_keyprefix", "") + name
+
+    def llen(self, name: str) -> int:
+        return self.client.llen(self._key(name))
+
+    def lrange(self, name: str, start: int, end: int) -> list:
+        return self.client.lrange(self._key(name), start, end)
+
+    def __getattr__(self, name):
+        return getattr(self.client, name)
+
+
 @pytest.fixture
 def broker():
-    client = redis.Redis.from_url(settings.REDIS_URL)
-    client.flushdb()  # no message of another test is left for these workers (only this Redis database)
-    yield client
-    client.flushdb()
+    broker = Broker()
+    broker.flushdb()
+    yield broker
+    broker.flushdb()
 
 
 @pytest.fixture
