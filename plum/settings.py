@@ -1,5 +1,6 @@
 """The only settings module. Everything comes from the environment (see .env.example)."""
 
+import os
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -155,7 +156,7 @@ REDIS_URL = env("REDIS_URL", default="")
 # The test suite's processes under pytest-xdist share one Redis: each xdist worker (and the servers and
 # Celery workers it starts, which inherit the variable) keeps its Celery keys under its own prefix and its
 # cache in its own database, so one test's cache.clear() (a FLUSHDB) never drops another's queued task.
-TEST_WORKER = env("PYTEST_XDIST_WORKER", default="")
+TEST_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")  # set by pytest-xdist, never by a deployment
 if REDIS_URL:
     CACHE_URL = REDIS_URL
     if TEST_WORKER:

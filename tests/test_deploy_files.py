@@ -43,7 +43,8 @@ def healthcheck_test(service: str) -> str:
 @cache
 def settings_variables() -> frozenset[str]:
     text = (ROOT / "plum" / "settings.py").read_text()
-    return frozenset(SETTINGS_READ.findall(text)) | frozenset(OS_ENVIRON_READ.findall(text))
+    read = frozenset(SETTINGS_READ.findall(text)) | frozenset(OS_ENVIRON_READ.findall(text))
+    return read - {"PYTEST_XDIST_WORKER"}  # set by the test runner in its own processes, never deployed
 
 
 def env_example_sections() -> tuple[list[str], list[str]]:

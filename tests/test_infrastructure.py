@@ -25,7 +25,7 @@ def test_tasks_go_through_redis_when_configured_and_run_in_process_otherwise():
 
     key = f"plum-infra-{uuid.uuid4()}"
     cache.set(key, "seen", 30)
-    direct = redis.Redis.from_url(settings.REDIS_URL)
+    direct = redis.Redis.from_url(settings.CACHES["default"]["LOCATION"])
     assert any(key in k.decode() for k in direct.scan_iter(f"*{key}*"))
     assert celery_app.conf.broker_url == settings.REDIS_URL
     assert celery_app.conf.task_always_eager is False
