@@ -7,6 +7,7 @@ from graphql_relay import to_global_id
 from plum.core.actor import Actor
 from plum.core.errors import ValidationFailed
 from plum.core.scopes import Scope
+from plum.testing.audit_trail import Trail, assert_nothing_secret, shown
 from points.tests.factories import budget, seed_employees, system
 from tests.conftest import graphql
 from vouchers import services
@@ -14,7 +15,6 @@ from vouchers.commands import BrandCreate, BrandRename, ProductCreate, ProductUp
 from vouchers.errors import VoucherError
 from vouchers.models import Brand, Campaign, Product, StockImport, Voucher, VoucherOrder
 from vouchers.tests.factories import CAMPAIGNS, ORDERS, REDEEM, VOUCHERS, open_shop, order_body, stock_csv
-from vouchers.tests.trail import Trail, assert_nothing_secret, shown
 
 pytestmark = pytest.mark.django_db
 SYSTEM = {"actor_kind": "system", "actor_id": None}

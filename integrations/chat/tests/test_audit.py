@@ -6,7 +6,7 @@ import pytest
 from integrations.chat.models import Channel
 from integrations.chat.tests import test_out_support as support
 from integrations.chat.tests.test_out_support import BOT, CHANNEL, SIGNING, TEAM
-from integrations.tests.trail import Trail, assert_nothing_secret, shown
+from plum.testing.audit_trail import Trail, assert_nothing_secret, shown
 
 _loopback = support._loopback  # autouse: 127.0.0.0/8 allowed, Slack's API on the local server
 

@@ -12,7 +12,7 @@ from integrations.events.tests.test_hook_helpers import (
     darwinbox_payload,
     post_hook,
 )
-from integrations.tests.trail import Trail, assert_nothing_secret, shown
+from plum.testing.audit_trail import Trail, assert_nothing_secret, shown
 from points.models import PointsRequest
 from points.tests.factories import make_programme
 

@@ -5,7 +5,7 @@ import pytest
 
 from integrations.hrms.models import Connection, Run
 from integrations.hrms.tests.factories import HRMS, create_connection, start_run
-from integrations.tests.trail import Trail, assert_nothing_secret, shown
+from plum.testing.audit_trail import Trail, assert_nothing_secret, shown
 
 pytestmark = pytest.mark.django_db
 

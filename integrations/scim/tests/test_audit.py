@@ -5,7 +5,7 @@ beside the employee's) or the group a Group is (its members' moves told in it, n
 import pytest
 
 from integrations.scim.tests.conftest import assert_error, created, group_body, nothing_changes, user_body
-from integrations.tests.trail import Trail, assert_nothing_secret, shown
+from plum.testing.audit_trail import Trail, assert_nothing_secret, shown
 
 pytestmark = pytest.mark.django_db
 

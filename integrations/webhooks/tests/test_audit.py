@@ -5,9 +5,9 @@ import pytest
 from pytest_httpserver import HTTPServer
 
 from integrations.tests.test_outbound import PUBLIC_IP
-from integrations.tests.trail import Trail, assert_nothing_secret, shown
 from integrations.webhooks.models import Delivery, Subscription
 from integrations.webhooks.tests.test_deliveries_support import make_delivery
+from plum.testing.audit_trail import Trail, assert_nothing_secret, shown
 
 pytestmark = pytest.mark.django_db
 BASE = "/api/v1/webhooks/"
