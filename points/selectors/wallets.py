@@ -28,9 +28,11 @@ def wallet_get(*, actor: Actor, employee_id: str) -> dict:
     return wallet_documents(actor=actor, employees=[employee])[employee.pk]
 
 
-def wallet_documents(*, actor: Actor, employees) -> dict[int, dict]:
+def wallet_documents(*, actor: Actor, employees, with_updated_at: bool = True) -> dict[int, dict]:
     """The wallet of each of `employees` of the actor's organisation, by employee pk, as wallet_get shows
-    it: four queries at most, whatever their number (a page of employees with their balances)."""
+    it: four queries at most, whatever their number (a page of employees with their balances). Without
+    `with_updated_at` (a caller that does not show it) the scan of every wallet's entries for the last one
+    is skipped and `updated_at` stays None."""
     documents = {
         e.pk: {"employee_id": e.employee_id, "balance": 0, "expiring": [], "updated_at": None}
         for e in employees
@@ -59,6 +61,8 @@ def wallet_documents(*, actor: Actor, employees) -> dict[int, dict]:
         documents[wallets[row["account_id"]]]["expiring"].append(
             {"points": row["points"], "expires_at": iso(row["expires_at"])}
         )
+    if not with_updated_at:
+        return documents
     # null until the first entry: a batch may open a wallet it then cannot pay
     last_entries = LedgerEntry.objects.filter(account_id__in=list(wallets)).values("account_id")
     for row in last_entries.annotate(last=Max("created_at")).order_by():

@@ -147,3 +147,27 @@ def test_the_wallet_needs_points_read(tenant):
             {"code": "insufficient_scope"},
         )
     ]
+
+
+@pytest.mark.django_db
+def test_a_page_that_does_not_ask_when_wallets_moved_skips_that_scan_and_aliases_get_each_their_own(tenant):
+    seed_employees(tenant, "E1", "E2")
+    make_programme(tenant, "P1", budget=100)
+    submit(tenant, request_id="R1", employee_id="E1", points=10)
+    api = tenant.api(READ)
+    with CaptureQueriesContext(connection) as full:
+        with_moved = wallets(api)
+    lean_query = "{ employees(first: 100) { edges { node { employeeId wallet { balance } } } } }"
+    with CaptureQueriesContext(connection) as lean:
+        status, body = graphql(api, lean_query)
+    assert status == 200 and "errors" not in body, body
+    assert len(full) - len(lean) == 1  # no scan for the last movement
+    assert {e["node"]["employeeId"]: e["node"]["wallet"] for e in body["data"]["employees"]["edges"]} == {
+        k: {"balance": v["balance"]} for k, v in with_moved.items()
+    }
+    both = "{ employees(first: 100) { edges { node { employeeId a: wallet { balance } b: wallet { updatedAt } } } } }"
+    status, body = graphql(api, both)
+    assert status == 200 and "errors" not in body, body
+    moved = {e["node"]["employeeId"]: e["node"]["b"]["updatedAt"] for e in body["data"]["employees"]["edges"]}
+    assert moved == {k: v["updatedAt"] for k, v in with_moved.items()}
+    assert moved["E1"] is not None

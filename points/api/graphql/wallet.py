@@ -3,6 +3,7 @@
 import graphene
 from graphene import relay
 from graphene_django import DjangoObjectType
+from graphql.language import FieldNode
 
 from plum.api.auth import actor_of
 from plum.api.graphql.batching import page_batched
@@ -64,10 +65,24 @@ def add_employee_wallet(employee_type: type[graphene.ObjectType]) -> None:
     )
 
 
+def _asks_updated_at(info) -> bool:
+    """Whether this `wallet` field selects `updatedAt` (a fragment counts as yes)."""
+    for node in info.field_nodes:
+        for selection in node.selection_set.selections if node.selection_set else ():
+            if not isinstance(selection, FieldNode) or selection.name.value == "updatedAt":
+                return True
+    return False
+
+
 def resolve_employee_wallet(employee, info):
     require_scopes(info, Scope.POINTS_READ)
     actor = actor_of(info)
-    return page_batched(employee, "wallet", lambda page: selectors.wallet_documents(actor=actor, employees=page))
+    with_updated_at = _asks_updated_at(info)
+    return page_batched(
+        employee,
+        f"wallet:{with_updated_at}",  # aliases asking differently get their own load
+        lambda page: selectors.wallet_documents(actor=actor, employees=page, with_updated_at=with_updated_at),
+    )
 
 
 def resolve_wallet(root, info, employee_id):
