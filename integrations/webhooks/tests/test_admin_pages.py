@@ -122,7 +122,10 @@ def test_the_secret_page_has_one_heading(admin_browser, tenant):
     browser, base = admin_browser
     add_subscription(browser, base, tenant.organisation)
 
-    headings = [h1.text for h1 in browser.find_elements(By.CSS_SELECTOR, "#content h1")]
+    # read in one script: elements found first and read later can go stale while the page settles
+    headings = browser.execute_script(
+        "return [...document.querySelectorAll('#content h1')].map(h => h.innerText.trim())"
+    )
     assert headings == ["Webhook subscription created"]
 
 
