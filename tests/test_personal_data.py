@@ -184,3 +184,11 @@ def test_the_admin_history_of_the_person_loses_their_name(history, api):
         content_type=ContentType.objects.get_for_model(Employee), object_id=str(employee.pk)
     )
     assert entry.object_repr == "erased"
+
+
+def test_a_colleague_sharing_the_email_keeps_it(history, api):
+    """Emails are not unique: erasing one person never rewrites another employee's own row."""
+    assert api.patch("/api/v1/employees/E2/", {"email": EMAIL}, format="json").status_code == 200
+    assert api.post("/api/v1/employees/E9/erase/").status_code == 200
+    colleague = api.get("/api/v1/employees/E2/").json()
+    assert (colleague["email"], colleague["first_name"]) == (EMAIL, "Ann")

@@ -77,6 +77,9 @@ def _audit_trail(person, scrubber) -> int:
 
 
 def register() -> None:
+    # The person's own row is tombstoned by the erasure service; other employees' rows are their own data
+    # (a colleague who shares an email address keeps it).
+    holds_no_personal_data(Employee)
     # Staff accounts and their sign-in records, sessions, schedules and OAuth tokens hold no employee's data.
     holds_no_personal_data(
         User, Group, Permission, ContentType, Session, Organisation, ApiClient,
