@@ -2,10 +2,10 @@
 Each field is nullable: without the scope it resolves to null with an insufficient_scope error."""
 
 import graphene
-from graphql.language import FieldNode
 
 from plum.api.auth import actor_of
 from plum.api.graphql.scoping import register_query_scopes
+from plum.api.graphql.selection import selects
 from plum.api.scopes import Scope
 from reports import commands, selectors
 
@@ -82,15 +82,6 @@ _FILTER_NAMES = {
 }
 
 
-def _selects(info, field: str) -> bool:
-    """Whether the query asks for `field` of the rows (a fragment counts as asking for everything)."""
-    for node in info.field_nodes:
-        for selection in node.selection_set.selections if node.selection_set else ():
-            if not isinstance(selection, FieldNode) or selection.name.value == field:
-                return True
-    return False
-
-
 def _filters(value) -> commands.ReportFilter:
     value = value or {}
     data = {
@@ -130,7 +121,7 @@ class ReportsQuery(graphene.ObjectType):
             organisation_id=actor_of(info).organisation_id,
             group_by=_groups(group_by),
             filters=filters,
-            with_recipients=_selects(info, "recipients"),
+            with_recipients=selects(info, "recipients"),
         )
         return [PointsSummaryRow(**row) for row in rows]
 

@@ -3,13 +3,13 @@
 import graphene
 from graphene import relay
 from graphene_django import DjangoObjectType
-from graphql.language import FieldNode
 
 from plum.api.auth import actor_of
 from plum.api.graphql.batching import page_batched
 from plum.api.graphql.connection import CountedConnection
 from plum.api.graphql.scalars import DateTime
 from plum.api.graphql.scoping import require_scopes
+from plum.api.graphql.selection import selects
 from plum.api.scopes import Scope
 from points import selectors
 from points.models import LedgerEntry, LedgerTransaction
@@ -65,19 +65,10 @@ def add_employee_wallet(employee_type: type[graphene.ObjectType]) -> None:
     )
 
 
-def _asks_updated_at(info) -> bool:
-    """Whether this `wallet` field selects `updatedAt` (a fragment counts as yes)."""
-    for node in info.field_nodes:
-        for selection in node.selection_set.selections if node.selection_set else ():
-            if not isinstance(selection, FieldNode) or selection.name.value == "updatedAt":
-                return True
-    return False
-
-
 def resolve_employee_wallet(employee, info):
     require_scopes(info, Scope.POINTS_READ)
     actor = actor_of(info)
-    with_updated_at = _asks_updated_at(info)
+    with_updated_at = selects(info, "updatedAt")
     return page_batched(
         employee,
         f"wallet:{with_updated_at}",  # aliases asking differently get their own load
