@@ -2,13 +2,13 @@
 
 from datetime import timedelta
 
-from django.db.models import F, Max, QuerySet, Sum, Window
-from django.db.models.functions import RowNumber
+from django.db import connection
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from plum.core.actor import Actor
 from plum.core.timefmt import iso
-from points.models import Account, LedgerEntry, Lot
+from points.models import Account, LedgerEntry
 from users.errors import EmployeeNotFound
 from users.selectors import employee_get
 
@@ -28,45 +28,48 @@ def wallet_get(*, actor: Actor, employee_id: str) -> dict:
     return wallet_documents(actor=actor, employees=[employee])[employee.pk]
 
 
-def wallet_documents(*, actor: Actor, employees, with_updated_at: bool = True) -> dict[int, dict]:
+# One statement for a page: per wallet its spendable balance, what expires within the window (by date, the
+# first 50) and its last movement, each read through its own index (lot_open_by_expiry, ledger_entry_account).
+_WALLETS_SQL = """
+SELECT a.employee_id,
+    (SELECT COALESCE(SUM(l.remaining), 0) FROM points_lot l
+     WHERE l.account_id = a.id AND l.remaining > 0 AND l.expires_at > %(now)s),
+    soon.dates, soon.points,
+    (SELECT e.created_at FROM points_ledgerentry e WHERE e.account_id = a.id
+     ORDER BY e.created_at DESC, e.id DESC LIMIT 1)
+FROM points_account a
+CROSS JOIN LATERAL (
+    SELECT array_agg(s.expires_at ORDER BY s.expires_at) AS dates, array_agg(s.points ORDER BY s.expires_at) AS points
+    FROM (SELECT l.expires_at, SUM(l.remaining) AS points FROM points_lot l
+          WHERE l.account_id = a.id AND l.remaining > 0 AND l.expires_at > %(now)s AND l.expires_at <= %(soon)s
+          GROUP BY l.expires_at ORDER BY l.expires_at LIMIT 50) s
+) soon
+WHERE a.organisation_id = %(organisation)s AND a.kind = 'wallet' AND a.employee_id = ANY(%(employees)s)
+"""
+
+
+def wallet_documents(*, actor: Actor, employees) -> dict[int, dict]:
     """The wallet of each of `employees` of the actor's organisation, by employee pk, as wallet_get shows
-    it: four queries at most, whatever their number (a page of employees with their balances). Without
-    `with_updated_at` (a caller that does not show it) the scan of every wallet's entries for the last one
-    is skipped and `updated_at` stays None."""
+    it, in one query whatever their number (a page of employees with their balances). A wallet that never
+    moved answers balance 0 and `updated_at` None (a batch may open a wallet it then cannot pay)."""
     documents = {
         e.pk: {"employee_id": e.employee_id, "balance": 0, "expiring": [], "updated_at": None}
         for e in employees
         if e.organisation_id == actor.organisation_id
     }
-    wallets = dict(
-        Account.objects.filter(
-            organisation_id=actor.organisation_id, kind=Account.Kind.WALLET, employee_id__in=list(documents)
-        ).values_list("pk", "employee_id")
-    )
-    if not wallets:
+    if not documents:
         return documents
     now = timezone.now()
-    open_lots = Lot.objects.filter(account_id__in=list(wallets), remaining__gt=0, expires_at__gt=now)
-    for row in open_lots.values("account_id").annotate(total=Sum("remaining")).order_by():
-        documents[wallets[row["account_id"]]]["balance"] = row["total"]
-    expiring = (
-        open_lots.filter(expires_at__lte=now + EXPIRING_WITHIN)
-        .values("account_id", "expires_at")
-        .annotate(points=Sum("remaining"))
-        .annotate(rank=Window(RowNumber(), partition_by=F("account_id"), order_by=F("expires_at").asc()))
-        .filter(rank__lte=50)
-        .order_by("account_id", "expires_at")
-    )
-    for row in expiring:
-        documents[wallets[row["account_id"]]]["expiring"].append(
-            {"points": row["points"], "expires_at": iso(row["expires_at"])}
-        )
-    if not with_updated_at:
-        return documents
-    # null until the first entry: a batch may open a wallet it then cannot pay
-    last_entries = LedgerEntry.objects.filter(account_id__in=list(wallets)).values("account_id")
-    for row in last_entries.annotate(last=Max("created_at")).order_by():
-        documents[wallets[row["account_id"]]]["updated_at"] = iso(row["last"])
+    params = {"now": now, "soon": now + EXPIRING_WITHIN, "organisation": actor.organisation_id}
+    with connection.cursor() as cursor:
+        cursor.execute(_WALLETS_SQL, {**params, "employees": list(documents)})
+        for employee_pk, balance, dates, points, updated_at in cursor.fetchall():
+            document = documents[employee_pk]
+            document["balance"] = int(balance)
+            document["expiring"] = [
+                {"points": int(p), "expires_at": iso(d)} for d, p in zip(dates or (), points or (), strict=True)
+            ]
+            document["updated_at"] = iso(updated_at) if updated_at else None
     return documents
 
 

@@ -165,8 +165,10 @@ def test_a_budget_entry_of_an_earlier_statement_is_found_through_its_own_transac
         cursor.execute("DISCARD PLANS")
         with ledger_reads() as reads:
             cursor.execute(entry, [uuid7(), txn, wallet.pk, 5, now + timedelta(microseconds=1)])
-    # one index scan of the transaction's own entries, stopping at its budget entry (written first)
-    assert reads == {"seq_scans": 0, "index_scans": 1, "rows_fetched": 1}
+    # one index scan of the transaction's own two entries, stopping at its budget entry: equal keys sit
+    # in the index in heap order, so the wallet entry may come first when it reused an earlier page's space
+    assert (reads["seq_scans"], reads["index_scans"]) == (0, 1)
+    assert reads["rows_fetched"] in (1, 2)
     assert captured(txn) == award_rows(p1, 5)
 
 

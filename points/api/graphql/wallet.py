@@ -9,7 +9,6 @@ from plum.api.graphql.batching import page_batched
 from plum.api.graphql.connection import CountedConnection
 from plum.api.graphql.scalars import DateTime
 from plum.api.graphql.scoping import require_scopes
-from plum.api.graphql.selection import selects
 from plum.api.scopes import Scope
 from points import selectors
 from points.models import LedgerEntry, LedgerTransaction
@@ -68,12 +67,7 @@ def add_employee_wallet(employee_type: type[graphene.ObjectType]) -> None:
 def resolve_employee_wallet(employee, info):
     require_scopes(info, Scope.POINTS_READ)
     actor = actor_of(info)
-    with_updated_at = selects(info, "updatedAt")
-    return page_batched(
-        employee,
-        f"wallet:{with_updated_at}",  # aliases asking differently get their own load
-        lambda page: selectors.wallet_documents(actor=actor, employees=page, with_updated_at=with_updated_at),
-    )
+    return page_batched(employee, "wallet", lambda page: selectors.wallet_documents(actor=actor, employees=page))
 
 
 def resolve_wallet(root, info, employee_id):
