@@ -6,6 +6,9 @@ from reports.models.points import (
     PointsMonthly,
     PointsMonthlyRecipient,
     PointsRecipient,
+    RecipientCount,
+    RecipientCountDelta,
+    RecipientPresence,
 )
 from reports.models.reconciliation import ReconciliationIssue
 from reports.models.vouchers import VoucherFact
@@ -18,6 +21,9 @@ __all__ = [
     "PointsMonthly",
     "PointsMonthlyRecipient",
     "PointsRecipient",
+    "RecipientCount",
+    "RecipientCountDelta",
+    "RecipientPresence",
     "ReconciliationIssue",
     "VoucherFact",
 ]

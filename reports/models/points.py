@@ -162,3 +162,70 @@ class PointsMonthlyRecipient(models.Model):
 
     def __str__(self) -> str:
         return f"recipient {self.employee_id} in {self.month:%Y-%m}"
+
+
+class RecipientPresence(models.Model):
+    """The employees awarded per organisation and local month, across business units (`by_unit` false,
+    business unit null) and per business unit (`by_unit` true): written by the capture trigger, one row the
+    first time an employee is awarded in that cell, so each new row is one more recipient of its count."""
+
+    id = models.BigAutoField(primary_key=True)
+    organisation_id = models.UUIDField()
+    month = models.DateField(help_text="First day of the local month")
+    by_unit = models.BooleanField()
+    business_unit_id = models.UUIDField(null=True)
+    employee_id = models.UUIDField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation_id", "month", "by_unit", "business_unit_id", "employee_id"],
+                nulls_distinct=False,
+                name="reports_recipient_presence_key",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"recipient {self.employee_id} in {self.month:%Y-%m}"
+
+
+class RecipientCountDelta(models.Model):
+    """Insert-only: the recipients a ledger statement added to a cell (its new presence rows); the fold
+    adds them to RecipientCount, so parallel credits never queue on a count's row."""
+
+    id = models.BigAutoField(primary_key=True)
+    organisation_id = models.UUIDField()
+    month = models.DateField()
+    by_unit = models.BooleanField()
+    business_unit_id = models.UUIDField(null=True)
+    recipients = models.IntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["organisation_id", "month"], name="reports_count_delta_org_month")]
+
+    def __str__(self) -> str:
+        return f"{self.recipients:+d} recipients in {self.month:%Y-%m}"
+
+
+class RecipientCount(models.Model):
+    """Distinct employees awarded per organisation and month, in all and per business unit: what a
+    recipients report by month, or by business unit and month, reads instead of counting employees."""
+
+    id = models.BigAutoField(primary_key=True)
+    organisation_id = models.UUIDField()
+    month = models.DateField()
+    by_unit = models.BooleanField()
+    business_unit_id = models.UUIDField(null=True)
+    recipients = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation_id", "month", "by_unit", "business_unit_id"],
+                nulls_distinct=False,
+                name="reports_recipient_count_key",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.recipients} recipients in {self.month:%Y-%m}"

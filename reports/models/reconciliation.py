@@ -12,6 +12,7 @@ class ReconciliationIssue(models.Model):
         RECIPIENTS = "recipients", "recipients vs ledger"
         MONTHLY = "monthly", "monthly rollup + deltas vs entry dimensions"
         MONTHLY_RECIPIENTS = "month_recipients", "monthly recipients vs entry dimensions"
+        RECIPIENT_COUNTS = "recipient_counts", "recipient counts + deltas vs monthly recipients"
         VOUCHERS = "vouchers", "voucher facts vs vouchers"
 
     organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")

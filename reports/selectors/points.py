@@ -2,7 +2,8 @@
 
 Without cost centre or department grouping, whole months come from the monthly rollup and monthly
 recipients, and only the partial months at the edges of a date range from the daily ones (exact either
-way: both rollups are folded from the same deltas)."""
+way: both rollups are folded from the same deltas). Grouped by month, or by business unit and month,
+without a programme or country filter, whole months read their recipients already counted."""
 
 from calendar import monthrange
 from collections.abc import Iterator, Sequence
@@ -109,6 +110,33 @@ def _whole_months(organisation_id: UUID, filters: ReportFilter, first: date | No
     return (movements, params), (recipients, list(params))
 
 
+def _counts_apply(groups: Sequence[str], filters: ReportFilter) -> bool:
+    """Whether the recipient counts answer this grouping: by month, or by business unit and month, with no
+    programme or country filter (the counts are distinct employees per month, in all or per unit)."""
+    no_cell_filter = filters.programme is None and filters.country is None
+    return no_cell_filter and set(groups) in ({"month"}, {"month", "business_unit"})
+
+
+def _counted(organisation_id: UUID, filters: ReportFilter, by_unit: bool, first: date | None, last: date | None):
+    """The recipient counts (and their unfolded deltas) of the whole months first..last: per business unit
+    when the report groups or filters by one, else in all."""
+    where, params = _dimension_filters(organisation_id, replace(filters, programme=None, country=None))
+    where.append("by_unit = %s")
+    params.append(by_unit)
+    if first is not None:
+        where.append("month >= %s")
+        params.append(first)
+    if last is not None:
+        where.append("month <= %s")
+        params.append(last)
+    condition = " AND ".join(where)
+    sql = " UNION ALL ".join(
+        f"SELECT month, business_unit_id, recipients FROM {table} WHERE {condition}"
+        for table in ("reports_recipientcount", "reports_recipientcountdelta")
+    )
+    return sql, params + params
+
+
 def _month_after(day: date) -> date | None:
     """The first day of the next month; None past the calendar's end."""
     try:
@@ -150,25 +178,31 @@ def _month_split(filters: ReportFilter) -> tuple[tuple[date | None, date | None]
     return (None if empty else (first, last)), edges
 
 
-def _parts(organisation_id: UUID, groups: Sequence[str], filters: ReportFilter) -> tuple[list, list]:
-    """(movement parts, recipient parts), each a list of (sql, params)."""
+def _parts(organisation_id: UUID, groups: Sequence[str], filters: ReportFilter, with_counts: bool):
+    """(movement parts, recipient parts, recipient count parts), each a list of (sql, params)."""
     movements = [_movements("reports_pointsdelta", organisation_id, filters)]
     low, high = filters.date_from, filters.date_to
     coarse = not {"cost_centre", "department"} & set(groups) and not (low and high and low > high)
     if not coarse:
-        return [_movements("reports_pointsdaily", organisation_id, filters), *movements], [
-            _recipients(organisation_id, filters)
-        ]
+        return (
+            [_movements("reports_pointsdaily", organisation_id, filters), *movements],
+            [_recipients(organisation_id, filters)],
+            [],
+        )
     whole, edges = _month_split(filters)
-    recipients = []
+    recipients, counted = [], []
     if whole is not None:
         monthly, monthly_recipients = _whole_months(organisation_id, filters, *whole)
         movements.append(monthly)
-        recipients.append(monthly_recipients)
+        if with_counts and _counts_apply(groups, filters):
+            by_unit = "business_unit" in groups or filters.business_unit is not None
+            counted.append(_counted(organisation_id, filters, by_unit, *whole))
+        else:
+            recipients.append(monthly_recipients)
     for edge in edges:
         movements.append(_movements("reports_pointsdaily", organisation_id, edge))
         recipients.append(_recipients(organisation_id, edge))
-    return movements, recipients
+    return movements, recipients, counted
 
 
 def _union(parts: list) -> tuple[str, list]:
@@ -182,27 +216,34 @@ def points_summary_query(
     """(sql, params, columns) of the report. Without recipients (a caller that does not show them), the
     distinct count of employees, most of the query's cost, is left out and `recipients` is 0."""
     groups = ordered_groups(group_by, POINTS_GROUPS)
-    movement_parts, recipient_parts = _parts(organisation_id, groups, filters)
+    movement_parts, recipient_parts, counted_parts = _parts(organisation_id, groups, filters, with_recipients)
     movements, params = _union(movement_parts)
-    if with_recipients:
-        recipients, recipient_params = _union(recipient_parts)
-        params += recipient_params
     # month first: the monthly recipients' key order, so DISTINCT can walk its index instead of sorting
     inner_groups = sorted(groups, key=lambda name: name != "month")
     keys = [f"{_GROUPS[name][0]} AS {_ALIASES[name]}" for name in inner_groups]
     # each (group, employee) once, so counting rows with an employee counts recipients (a hash of the
-    # distinct pairs instead of sorting every row for COUNT(DISTINCT))
-    moved = "awarded, reversed, redeemed, expired, wallet_entries, NULL::uuid AS employee_id"
+    # distinct pairs instead of sorting every row for COUNT(DISTINCT)); whole months the recipient counts
+    # answer come in already counted
+    moved = "awarded, reversed, redeemed, expired, wallet_entries, NULL::uuid AS employee_id, 0 AS counted"
     src = f"SELECT {', '.join([*keys, moved])} FROM ({movements}) m({_COLUMNS})"
-    if with_recipients:
+    if with_recipients and recipient_parts:
+        recipients, recipient_params = _union(recipient_parts)
+        params += recipient_params
         src += (
-            f" UNION ALL SELECT DISTINCT {', '.join([*keys, '0, 0, 0, 0, 0, employee_id'])}"
+            f" UNION ALL SELECT DISTINCT {', '.join([*keys, '0, 0, 0, 0, 0, employee_id, 0'])}"
             f" FROM ({recipients}) r({_COLUMNS})"
+        )
+    if with_recipients and counted_parts:
+        counted, counted_params = _union(counted_parts)
+        params += counted_params
+        src += (
+            f" UNION ALL SELECT {', '.join([*keys, '0, 0, 0, 0, 0, NULL::uuid, recipients'])}"
+            f" FROM ({counted}) c(month, business_unit_id, recipients)"
         )
     measures = (
         "COALESCE(SUM(awarded), 0) AS awarded, COALESCE(SUM(reversed), 0) AS reversed,"
         " COALESCE(SUM(redeemed), 0) AS redeemed, COALESCE(SUM(expired), 0) AS expired,"
-        " COUNT(employee_id) AS recipients"
+        " COUNT(employee_id) + COALESCE(SUM(counted), 0) AS recipients"
     )
     inner = f"SELECT {', '.join([*[_ALIASES[name] for name in inner_groups], measures])} FROM ({src}) src"
     if groups:

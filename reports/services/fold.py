@@ -1,4 +1,5 @@
-"""The fold: moves the insert-only deltas the capture trigger writes into the daily and monthly rollups.
+"""The fold: moves the insert-only deltas the capture trigger writes into the daily and monthly rollups,
+and its recipient count deltas into the recipient counts.
 
 Each round, in one transaction: claim up to `chunk` deltas (SKIP LOCKED, so folds running at once take
 disjoint rows and never wait for each other), delete them, and add their sums to each rollup with one
@@ -38,6 +39,21 @@ ON CONFLICT ON CONSTRAINT {constraint} DO UPDATE SET {", ".join(f"{m} = r.{m} + 
 """
 
 
+_CLAIM_COUNTS = """
+WITH claimed AS MATERIALIZED (
+    SELECT id FROM reports_recipientcountdelta ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED
+)
+DELETE FROM reports_recipientcountdelta d USING claimed WHERE d.id = claimed.id
+RETURNING d.organisation_id, d.month, d.by_unit, d.business_unit_id, d.recipients
+"""
+_UPSERT_COUNTS = """
+INSERT INTO reports_recipientcount AS r (organisation_id, month, by_unit, business_unit_id, recipients)
+SELECT organisation_id, month, by_unit, business_unit_id, recipients
+FROM unnest(%s::uuid[], %s::date[], %s::boolean[], %s::uuid[], %s::bigint[])
+    WITH ORDINALITY AS v(organisation_id, month, by_unit, business_unit_id, recipients, n)
+ORDER BY n
+ON CONFLICT ON CONSTRAINT reports_recipient_count_key DO UPDATE SET recipients = r.recipients + excluded.recipients
+"""
 _UPSERT_DAILY = _upsert("reports_pointsdaily", "reports_daily_key", KEYS)
 _UPSERT_MONTHLY = _upsert("reports_pointsmonthly", "reports_monthly_key", MONTHLY_KEYS)
 
@@ -47,7 +63,8 @@ def _sort_key(key: tuple) -> tuple:
 
 
 def fold_round(chunk: int) -> int:
-    """One claim and upsert, in the caller's transaction; answers the deltas folded."""
+    """One claim and upsert of each kind of delta, in the caller's transaction; answers the most deltas
+    of one kind folded (a round that took `chunk` of either leaves more for the next)."""
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock_shared(hashtext(%s))", [FOLD_LOCK])
     rows = claim_rows(_CLAIM, [chunk], at_most=chunk)
@@ -61,6 +78,19 @@ def fold_round(chunk: int) -> int:
                 totals[index] += value
     _add(_UPSERT_DAILY, daily, len(KEYS))
     _add(_UPSERT_MONTHLY, monthly, len(MONTHLY_KEYS))
+    return max(len(rows), _fold_recipient_counts(chunk))
+
+
+def _fold_recipient_counts(chunk: int) -> int:
+    rows = claim_rows(_CLAIM_COUNTS, [chunk], at_most=chunk)
+    counts: dict[tuple, int] = defaultdict(int)
+    for *key, recipients in rows:
+        counts[tuple(key)] += recipients
+    if counts:
+        keys = sorted(counts, key=_sort_key)
+        columns = [[key[i] for key in keys] for i in range(4)] + [[counts[key] for key in keys]]
+        with connection.cursor() as cursor:
+            cursor.execute(_UPSERT_COUNTS, columns)
     return len(rows)
 
 

@@ -1,12 +1,13 @@
 """Reconciliation: proves the reports' tables equal the ledger and the vouchers, loudly when they do not.
 
-Six checks, in one REPEATABLE READ snapshot: every wallet and budget ledger entry has its dimension row
+Seven checks, in one REPEATABLE READ snapshot: every wallet and budget ledger entry has its dimension row
 with the same organisation, kind, amount, programme and local day (and no dimension row lacks its
 entry); rollup + unfolded deltas = entry dimensions per (organisation, programme, day) and measure;
 recipients per (organisation, month, programme, employee) = the award days of the entry dimensions;
 monthly rollup + unfolded deltas = entry dimensions per (organisation, month, programme, business unit,
-country); monthly recipients = the awarded employees of the entry dimensions at that grain;
-voucher facts = vouchers (status, points, face value). Each difference is logged as an error and
+country); monthly recipients = the awarded employees of the entry dimensions at that grain; recipient
+counts + unfolded count deltas = the distinct employees of the monthly recipients per month, in all and
+per business unit; voucher facts = vouchers (status, points, face value). Each difference is logged as an error and
 recorded as a ReconciliationIssue."""
 
 import logging
@@ -138,6 +139,29 @@ CHECKS = {
             AND f.business_unit_id IS NOT DISTINCT FROM e.business_unit_id
             AND f.programme_id IS NOT DISTINCT FROM e.programme_id
         WHERE e.employee_id IS NULL OR f.employee_id IS NULL
+    """,
+    ReconciliationIssue.Area.RECIPIENT_COUNTS: """
+        WITH expected AS (
+            SELECT organisation_id, month, u.by_unit, CASE WHEN u.by_unit THEN business_unit_id END AS business_unit_id,
+                COUNT(DISTINCT employee_id) AS recipients
+            FROM reports_pointsmonthlyrecipient CROSS JOIN (VALUES (false), (true)) u(by_unit)
+            GROUP BY 1, 2, 3, 4
+        ), counted AS (
+            SELECT organisation_id, month, by_unit, business_unit_id, SUM(recipients) AS recipients
+            FROM (SELECT organisation_id, month, by_unit, business_unit_id, recipients FROM reports_recipientcount
+                  UNION ALL SELECT organisation_id, month, by_unit, business_unit_id, recipients
+                  FROM reports_recipientcountdelta) s
+            GROUP BY 1, 2, 3, 4
+        )
+        SELECT COALESCE(e.organisation_id, c.organisation_id),
+            concat_ws(' ', 'month', COALESCE(e.month, c.month),
+                CASE WHEN COALESCE(e.by_unit, c.by_unit) THEN 'business unit' ELSE 'all business units' END,
+                COALESCE(e.business_unit_id, c.business_unit_id)),
+            COALESCE(e.recipients, 0)::text, COALESCE(c.recipients, 0)::text
+        FROM expected e FULL JOIN counted c
+            ON (c.organisation_id, c.month, c.by_unit) = (e.organisation_id, e.month, e.by_unit)
+            AND c.business_unit_id IS NOT DISTINCT FROM e.business_unit_id
+        WHERE COALESCE(e.recipients, 0) <> COALESCE(c.recipients, 0)
     """,
     ReconciliationIssue.Area.VOUCHERS: """
         SELECT COALESCE(v.organisation_id, f.organisation_id), 'voucher ' || COALESCE(v.id, f.voucher_id),

@@ -62,6 +62,19 @@ BEGIN
         FROM dims WHERE account_kind = 'wallet' AND kind = 'award'
         ORDER BY 1, 2, 3, 4, 5, 6
         ON CONFLICT (organisation_id, month, business_unit_id, employee_id, country, programme_id) DO NOTHING
+    ), presence AS (
+        -- an employee's first award in a month, in all and in a business unit, is one more recipient there
+        INSERT INTO reports_recipientpresence (organisation_id, month, by_unit, business_unit_id, employee_id)
+        SELECT DISTINCT organisation_id, date_trunc('month', day)::date, u.by_unit,
+            CASE WHEN u.by_unit THEN business_unit_id END, employee_id
+        FROM dims CROSS JOIN (VALUES (false), (true)) u(by_unit)
+        WHERE account_kind = 'wallet' AND kind = 'award'
+        ORDER BY 1, 2, 3, 4, 5
+        ON CONFLICT (organisation_id, month, by_unit, business_unit_id, employee_id) DO NOTHING
+        RETURNING organisation_id, month, by_unit, business_unit_id
+    ), counted AS (
+        INSERT INTO reports_recipientcountdelta (organisation_id, month, by_unit, business_unit_id, recipients)
+        SELECT organisation_id, month, by_unit, business_unit_id, COUNT(*) FROM presence GROUP BY 1, 2, 3, 4
     )
     -- rows in key order, so two statements marking the same recipients cannot deadlock
     INSERT INTO reports_pointsrecipient AS r (organisation_id, month, programme_id, employee_id,

@@ -1,7 +1,7 @@
 -- An organisation's new time zone re-dates its reports, in the transaction that changes it: the days of
 -- its entry dimensions and voucher facts are computed again, its rollup, deltas and recipients rebuilt
--- from the entry dimensions (the monthly rollup from the daily one, just rebuilt). The fold takes the
--- same advisory lock shared (reports.services.fold).
+-- from the entry dimensions (the monthly rollup from the daily one, the recipient counts from the monthly
+-- recipients, each just rebuilt). The fold takes the same advisory lock shared (reports.services.fold).
 CREATE OR REPLACE FUNCTION reports_rebuild_organisation() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     PERFORM pg_advisory_xact_lock(hashtext('reports_fold'));
@@ -43,6 +43,16 @@ BEGIN
         programme_id
     FROM reports_entrydimension
     WHERE organisation_id = NEW.id AND account_kind = 'wallet' AND kind = 'award';
+    DELETE FROM reports_recipientpresence WHERE organisation_id = NEW.id;
+    INSERT INTO reports_recipientpresence (organisation_id, month, by_unit, business_unit_id, employee_id)
+    SELECT DISTINCT organisation_id, month, u.by_unit, CASE WHEN u.by_unit THEN business_unit_id END, employee_id
+    FROM reports_pointsmonthlyrecipient CROSS JOIN (VALUES (false), (true)) u(by_unit)
+    WHERE organisation_id = NEW.id;
+    DELETE FROM reports_recipientcountdelta WHERE organisation_id = NEW.id;
+    DELETE FROM reports_recipientcount WHERE organisation_id = NEW.id;
+    INSERT INTO reports_recipientcount (organisation_id, month, by_unit, business_unit_id, recipients)
+    SELECT organisation_id, month, by_unit, business_unit_id, COUNT(*) FROM reports_recipientpresence
+    WHERE organisation_id = NEW.id GROUP BY 1, 2, 3, 4;
     UPDATE reports_voucherfact f SET day = (v.issued_at AT TIME ZONE NEW.time_zone)::date
         FROM vouchers_voucher v WHERE f.voucher_id = v.id AND f.organisation_id = NEW.id;
     RETURN NULL;

@@ -117,6 +117,21 @@ def test_reconciliation_reports_a_tampered_rollup_loudly(alpha, caplog):
         call_command("plum_reports_reconcile")
 
 
+def test_reconciliation_reports_a_tampered_recipient_count(alpha):
+    services.points_deltas_fold()
+    assert services.reports_reconcile() == []
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE reports_recipientcount SET recipients = recipients + 1 WHERE id = (SELECT min(id)"
+            " FROM reports_recipientcount WHERE by_unit) RETURNING recipients"
+        )
+        (tampered,) = cursor.fetchone()
+    issues = services.reports_reconcile()
+    assert [(issue.area, issue.expected, issue.found) for issue in issues] == [
+        (ReconciliationIssue.Area.RECIPIENT_COUNTS, str(tampered - 1), str(tampered))
+    ]
+
+
 def test_time_zone_change_rebuilds_the_days(alpha):
     from users.commands import OrganisationUpdate
     from users.services import organisation_update

@@ -1,7 +1,8 @@
 """The fold under real concurrency: threads with their own PostgreSQL connections, released together by a
 barrier, credit points through the real service while several folds run at once. Rollup + unfolded deltas
 must equal the ledger exactly. A naive fold (read the deltas, add them, then delete them, with no claim)
-run the same way double counts: the harness sees it."""
+run the same way double counts: the harness sees it. Likewise parallel first awards of one employee make
+one recipient, where a naive look-then-count makes one per thread."""
 
 import pytest
 from django.db import connection, transaction
@@ -12,8 +13,9 @@ from points.models import PointsRequest
 from points.tests.factories import make_programme, seed_employees, submit
 from points.tests.ledger_support import run_parallel
 from reports import services
-from reports.models import PointsDaily, PointsDelta
+from reports.models import PointsDaily, PointsDelta, RecipientCount
 from reports.services.fold import KEYS, MEASURES
+from users.models import Employee
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 EMPLOYEES = [f"E{n}" for n in range(6)]
@@ -94,3 +96,50 @@ def test_a_naive_fold_run_concurrently_double_counts(world):
     assert PointsDelta.objects.count() == 0
     assert awarded_in_reports() == 60 * 3  # every fold added the same deltas
     assert "rollup" in {issue.area for issue in services.reports_reconcile()}
+
+
+def recipient_counts(world) -> list[tuple[bool, int]]:
+    org = world.organisation.id
+    return sorted(RecipientCount.objects.filter(organisation_id=org).values_list("by_unit", "recipients"))
+
+
+def test_parallel_first_awards_of_one_employee_make_one_recipient(world):
+    jobs = [lambda n=n: submit(world, request_id=f"s{n}", employee_id="E0", points=1) for n in range(24)]
+
+    results = run_parallel(jobs, workers=6)
+
+    assert [r for r in results if isinstance(r, Exception)] == []
+    services.points_deltas_fold()
+    assert recipient_counts(world) == [(False, 1), (True, 1)]  # in all, and in E0's business unit
+    assert services.reports_reconcile() == []
+
+
+_NAIVE_SEEN = "SELECT count(*) FROM reports_recipientpresence WHERE employee_id = %s AND NOT by_unit"
+_NAIVE_MARK = """
+INSERT INTO reports_recipientpresence (organisation_id, month, by_unit, business_unit_id, employee_id)
+VALUES (%s, date_trunc('month', now())::date, false, NULL, %s) ON CONFLICT DO NOTHING
+"""
+_NAIVE_COUNT = """
+INSERT INTO reports_recipientcountdelta (organisation_id, month, by_unit, business_unit_id, recipients)
+VALUES (%s, date_trunc('month', now())::date, false, NULL, 1)
+"""
+
+
+def test_a_naive_check_then_count_run_concurrently_counts_one_employee_many_times(world):
+    """The naive variant: look for the employee, then mark and count them; every thread finds none."""
+    org = world.organisation.id
+    employee = Employee.objects.get(organisation=world.organisation, employee_id="E1").pk
+
+    def naive_mark():
+        with transaction.atomic(), connection.cursor() as cursor:
+            seen = fetchone(_NAIVE_SEEN, [employee])[0]
+            fetchone("SELECT pg_sleep(0.2)", [])
+            if not seen:
+                cursor.execute(_NAIVE_MARK, [org, employee])
+                cursor.execute(_NAIVE_COUNT, [org])
+
+    run_parallel([naive_mark] * 3, workers=3)
+
+    services.points_deltas_fold()
+    assert recipient_counts(world) == [(False, 3)]
+    assert "recipient_counts" in {issue.area for issue in services.reports_reconcile()}
