@@ -19,7 +19,6 @@ from plum.api.limits import BULK_MAX_BODY_BYTES, MAX_QUERY_DOCUMENT_CHARS, check
 from plum.api.permissions import HasDeclaredScopes
 from plum.api.scopes import AUTHENTICATED
 from plum.core.errors import DomainError
-from plum.core.stack_room import with_stack_room
 
 logger = logging.getLogger(__name__)
 _SUGGESTION = re.compile(r"\s*Did you mean .*\?$")
@@ -201,5 +200,4 @@ class GraphQLEndpoint(APIView):
     def _execute(self, request):
         django_request = request._request
         django_request.plum_principal = request.user
-        # graphql-core's walk over a page of fields, away from a frame-stack chunk's edge
-        return with_stack_room(lambda: self.graphql_view()(django_request))
+        return self.graphql_view()(django_request)
