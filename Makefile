@@ -49,11 +49,8 @@ schema: $(STAMP)
 test: $(STAMP) browser redis-binary
 	$(EMBEDDED) run $(MAKE) --no-print-directory test-steps
 
-# Two pytest-xdist workers, each with its own test database, Celery key prefix and Redis cache database.
-TEST_WORKERS ?= 2
-
 test-steps: lint contracts migrations-check schema-check
-	PLUM_ALLOW_EPHEMERAL_SECRET=1 $(VENV)/bin/pytest --create-db -n $(TEST_WORKERS) $(PYTEST_ARGS)
+	PLUM_ALLOW_EPHEMERAL_SECRET=1 $(VENV)/bin/pytest --create-db $(PYTEST_ARGS)
 
 # Page tests drive Debian's headless Chromium; installed when missing (as root, or with sudo).
 browser:
