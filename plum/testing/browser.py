@@ -77,16 +77,19 @@ def admin_browser(browser, live_server, admin_user):
 
 
 def click_and_wait(browser, element) -> None:
-    """Click something that loads a new page and wait until that page has loaded (a click does not wait)."""
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.expected_conditions import staleness_of
+    """Click something that loads a new page and wait until that page has loaded (a click does not wait).
+
+    The old page is marked in its window object, which the new page does not have. Not selenium's
+    staleness_of: mid-navigation chromedriver may answer its probe with "Node with given id does not belong
+    to the document" (an unknown error, not a stale element). Any error while the page changes means
+    "not yet"."""
+    from selenium.common.exceptions import WebDriverException
     from selenium.webdriver.support.ui import WebDriverWait
 
-    old_page = browser.find_element(By.TAG_NAME, "html")
+    browser.execute_script("window.plumPageBeforeClick = true")
     element.click()
-    wait = WebDriverWait(browser, 30)
-    wait.until(staleness_of(old_page))
-    wait.until(lambda b: b.execute_script("return document.readyState") == "complete")
+    loaded = "return window.plumPageBeforeClick === undefined && document.readyState === 'complete'"
+    WebDriverWait(browser, 30, ignored_exceptions=(WebDriverException,)).until(lambda b: b.execute_script(loaded))
 
 
 def shown_messages(browser) -> list[str]:
