@@ -89,15 +89,20 @@ def _recipients(organisation_id: UUID, filters: ReportFilter) -> tuple[str, list
     return sql, params
 
 
-def _whole_months(organisation_id: UUID, filters: ReportFilter, first: date | None, last: date | None):
-    """The monthly rollup's and monthly recipients' parts for the months first..last (None: unbounded)."""
-    where, params = _dimension_filters(organisation_id, filters)
+def _add_month_range(where: list[str], params: list, first: date | None, last: date | None) -> None:
+    """Months first..last, either end None for unbounded."""
     if first is not None:
         where.append("month >= %s")
         params.append(first)
     if last is not None:
         where.append("month <= %s")
         params.append(last)
+
+
+def _whole_months(organisation_id: UUID, filters: ReportFilter, first: date | None, last: date | None):
+    """The monthly rollup's and monthly recipients' parts for the months first..last (None: unbounded)."""
+    where, params = _dimension_filters(organisation_id, filters)
+    _add_month_range(where, params, first, last)
     condition = " AND ".join(where)
     movements = (
         "SELECT month, month, programme_id, business_unit_id, NULL::uuid, country, '', awarded, reversed, redeemed,"
@@ -123,12 +128,7 @@ def _counted(organisation_id: UUID, filters: ReportFilter, by_unit: bool, first:
     where, params = _dimension_filters(organisation_id, replace(filters, programme=None, country=None))
     where.append("by_unit = %s")
     params.append(by_unit)
-    if first is not None:
-        where.append("month >= %s")
-        params.append(first)
-    if last is not None:
-        where.append("month <= %s")
-        params.append(last)
+    _add_month_range(where, params, first, last)
     condition = " AND ".join(where)
     sql = " UNION ALL ".join(
         f"SELECT month, business_unit_id, recipients FROM {table} WHERE {condition}"
