@@ -29,7 +29,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from plum.core.errors import CoreErrorCode, ErrorCode, ValidationFailed, field_error
-from plum.core.text import storable_text
+from plum.core.text import VISIBLE, storable_text
 
 # pydantic's error types that mean the same as one of ours; any other is `invalid`
 _CODES = {"missing": CoreErrorCode.REQUIRED, "extra_forbidden": CoreErrorCode.UNKNOWN_FIELD}
@@ -229,7 +229,10 @@ def _storable(value: str) -> str:
 
 def text(max_length: int | None = None, *, strip: bool = False, **constraints):
     """Text PostgreSQL can store, with pydantic's string constraints (`min_length`, `pattern`), which the
-    schemas show; `strip` trims it first."""
+    schemas show; `strip` trims it first. Trimmed and required to be non-empty, it must hold a visible
+    character, and the schema says so: a value of spaces alone is not valid data that is then refused."""
+    if strip and constraints.get("min_length") and "pattern" not in constraints:
+        constraints["pattern"] = VISIBLE
     bounds = StringConstraints(strip_whitespace=strip or None, max_length=max_length, **constraints)
     return Annotated[StrictStr, bounds, AfterValidator(_storable)]
 

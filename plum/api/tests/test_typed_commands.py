@@ -1,6 +1,7 @@
 """The typed-command plumbing on its own: Plum's errors from pydantic's, the OpenAPI 3.0 body and the
 GraphQL input made from one command."""
 
+import re
 from datetime import date
 from typing import Annotated, Literal
 
@@ -12,6 +13,7 @@ from plum.api.commands import command_json_schema
 from plum.api.graphql.commands import command_arguments, command_input, parse_input
 from plum.core.commands import Command, WholeNumber, rule_error, text
 from plum.core.errors import ValidationFailed
+from plum.core.text import VISIBLE
 
 
 class Line(Command):
@@ -52,6 +54,13 @@ def test_errors_come_in_plum_words_and_order():
     ]
 
 
+def test_a_trimmed_required_text_of_whitespace_alone_is_refused_as_its_schema_says():
+    for blank in (" ", "\x0b", "\t\n"):
+        assert errors_of({"code": blank, "lines": []}) == [("code", "invalid", "1 to 10 characters.")]
+        assert re.search(command_json_schema(Order)["properties"]["code"]["pattern"], blank) is None
+    assert Order.parse({"code": " A1 ", "lines": []}).code == "A1"
+
+
 def test_null_nul_and_a_rule_of_the_app():
     assert errors_of({"code": None, "note": "a\x00", "lines": []}) == [
         ("code", "required", "May not be null."),
@@ -87,7 +96,8 @@ def test_the_openapi_body_is_what_the_command_validates():
     schema = command_json_schema(Order)
     properties = schema["properties"]
     assert schema["required"] == ["code", "lines"] and schema["additionalProperties"] is False
-    assert properties["code"] == {"maxLength": 10, "minLength": 1, "type": "string"}
+    # trimmed and required: the schema asks for a visible character, as the parse does
+    assert properties["code"] == {"maxLength": 10, "minLength": 1, "pattern": VISIBLE, "type": "string"}
     assert properties["limit"] == {
         "default": 100_000,
         "description": "At most this many",
